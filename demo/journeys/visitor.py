@@ -1,0 +1,176 @@
+"""A varied, realistic visit: home -> trial CTA -> product tabs -> pricing -> sign-up.
+
+Every choice comes from ``rng`` so a seed reproduces a visit. Clicks are real
+mouse clicks at random points inside the target (heatmaps need spread, not
+element centres); scrolling uses the mouse wheel. Targets are found only by
+``data-demo-id`` (benchmark ground truth) or visible structure. Works from
+390 px to desktop widths; below 768 px the nav is reached via the menu button.
+"""
+from __future__ import annotations
+
+import random
+
+from playwright.sync_api import Locator, Page
+
+HEADER_PX = 72  # sticky header height plus a margin
+
+
+def el(page: Page, demo_id: str) -> Locator:
+    return page.locator(f'[data-demo-id="{demo_id}"]')
+
+
+def pause(page: Page, rng: random.Random, lo: int, hi: int) -> None:
+    page.wait_for_timeout(rng.randint(lo, hi))
+
+
+def scroll(page: Page, rng: random.Random, steps: int, down: bool = True) -> None:
+    """Wheel-scroll in uneven steps, like a person skimming."""
+    for _ in range(steps):
+        page.mouse.wheel(0, rng.randint(180, 420) * (1 if down else -1))
+        pause(page, rng, 60, 140)
+
+
+def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
+    """Bring ``target`` on screen with the wheel; fall back to a jump."""
+    height = (page.viewport_size or {"height": 800})["height"]
+    for _ in range(12):
+        box = target.bounding_box()
+        if box is None:
+            break
+        if box["y"] < HEADER_PX:
+            delta = box["y"] - HEADER_PX - rng.randint(20, 120)
+        elif box["y"] + box["height"] > height - 20:
+            delta = box["y"] + box["height"] - height + rng.randint(60, 200)
+        else:
+            return
+        page.mouse.wheel(0, max(-500, min(500, delta)))
+        pause(page, rng, 60, 110)
+    target.scroll_into_view_if_needed()
+
+
+def move_to(page: Page, rng: random.Random, target: Locator) -> tuple[float, float]:
+    """Glide the mouse onto a random point of ``target``; return the offset used."""
+    wheel_to(page, rng, target)
+    box = target.bounding_box()
+    if box is None:
+        return 1.0, 1.0
+    dx = box["width"] * rng.uniform(0.2, 0.8)
+    dy = box["height"] * rng.uniform(0.25, 0.75)
+    page.mouse.move(box["x"] + dx, box["y"] + dy, steps=rng.randint(4, 8))
+    return dx, dy
+
+
+def click(page: Page, rng: random.Random, demo_id: str) -> None:
+    """Real mouse click somewhere inside the element, after a short hover."""
+    target = el(page, demo_id)
+    dx, dy = move_to(page, rng, target)
+    pause(page, rng, 30, 110)
+    target.click(position={"x": dx, "y": dy})
+
+
+def wander(page: Page, rng: random.Random, count: int) -> None:
+    """Hover over a few visible things (headings, images, buttons, cards)."""
+    rects = page.evaluate(
+        """() => Array.from(document.querySelectorAll('h1, h2, h3, p, img, .btn, .card'))
+            .map(e => e.getBoundingClientRect())
+            .filter(r => r.width > 8 && r.height > 8 && r.top >= 64 &&
+                         r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth)
+            .map(r => [r.left, r.top, r.width, r.height])""")
+    for x, y, w, h in rng.sample(rects, min(count, len(rects))):
+        page.mouse.move(x + w * rng.random(), y + h * rng.random(), steps=rng.randint(3, 7))
+        pause(page, rng, 50, 160)
+
+
+def navigate(page: Page, rng: random.Random, demo_id: str, url_glob: str) -> None:
+    """Use the main nav; on narrow screens open the drawer first."""
+    menu = el(page, "menu-open")
+    if menu.is_visible():
+        click(page, rng, "menu-open")
+        el(page, demo_id).wait_for(state="visible")
+        pause(page, rng, 100, 250)
+    click(page, rng, demo_id)
+    page.wait_for_url(url_glob)
+
+
+def home(page: Page, rng: random.Random) -> None:
+    accept = el(page, "banner-accept")
+    pause(page, rng, 150, 400)
+    if accept.count() and rng.random() < 0.7:
+        click(page, rng, "banner-accept")
+    wander(page, rng, rng.randint(1, 3))
+    if rng.random() < 0.4:
+        click(page, rng, "modal-open")
+        pause(page, rng, 300, 700)
+        click(page, rng, "modal-close")
+    scroll(page, rng, rng.randint(2, 4))
+    wander(page, rng, 1)
+    if el(page, "promo-cta").count() and rng.random() < 0.5:
+        click(page, rng, "promo-cta")
+        pause(page, rng, 150, 350)
+    if rng.random() < 0.4:
+        scroll(page, rng, rng.randint(1, 3), down=False)
+    click(page, rng, "cta")
+    page.wait_for_url("**/signup.html*")
+
+
+def product(page: Page, rng: random.Random) -> None:
+    navigate(page, rng, "nav-product", "**/product.html*")
+    pause(page, rng, 150, 300)
+    tabs = ["tab-specs", "tab-reviews", "tab-overview"]
+    for tab in tabs[: rng.randint(1, 2)]:
+        click(page, rng, tab)
+        pause(page, rng, 150, 350)
+    if rng.random() < 0.3:
+        page.go_back()  # popstate: previous tab comes back
+        pause(page, rng, 150, 300)
+    scroll(page, rng, rng.randint(1, 2))
+
+
+def pricing(page: Page, rng: random.Random) -> str:
+    navigate(page, rng, "nav-pricing", "**/pricing.html*")
+    pause(page, rng, 150, 300)
+    if rng.random() < 0.5:
+        click(page, rng, "billing-yearly")
+        pause(page, rng, 150, 300)
+    wander(page, rng, rng.randint(0, 2))
+    if rng.random() < 0.25:
+        click(page, rng, rng.choice(["faq-trial", "faq-switch", "faq-data"]))
+        pause(page, rng, 200, 500)
+    plan = rng.choice(["plan-starter", "plan-pro", "plan-pro", "plan-enterprise"])
+    click(page, rng, plan)
+    page.wait_for_url("**/signup.html?plan=*")
+    return plan
+
+
+def signup(page: Page, rng: random.Random) -> None:
+    name = rng.choice(["Ada", "Bo", "Chen", "Dara", "Emil", "Farah"])
+    email = f"{name.lower()}.{rng.randint(10, 999)}@example.com"
+    password = "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))
+    pause(page, rng, 150, 300)
+    if rng.random() < 0.3:
+        click(page, rng, "signup-name")
+        el(page, "signup-name").fill(f"{name} Example")
+    click(page, rng, "signup-email")
+    el(page, "signup-email").press_sequentially(email, delay=rng.randint(8, 18))
+    click(page, rng, "signup-password")
+    if rng.random() < 0.15:  # too short first: the form shows an error
+        el(page, "signup-password").fill(password[:5])
+        click(page, rng, "signup-submit")
+        pause(page, rng, 250, 450)
+        click(page, rng, "signup-password")
+    el(page, "signup-password").fill(password)
+    if rng.random() < 0.3:
+        click(page, rng, "signup-updates")
+    click(page, rng, "signup-submit")
+    page.get_by_role("heading", name="Thanks for signing up!").wait_for()
+    pause(page, rng, 100, 250)
+
+
+def journey(page: Page, rng: random.Random) -> None:
+    if not el(page, "cta").count():
+        navigate(page, rng, "nav-home", "**/index.html*")
+    home(page, rng)
+    pause(page, rng, 100, 300)
+    product(page, rng)
+    pricing(page, rng)
+    signup(page, rng)

@@ -1,0 +1,21 @@
+// Init script wrapper for Playwright recording. Python fills in the three placeholders below:
+// the vendored rrweb UMD bundle (wrapped to land on `holder`), record.js and the config JSON.
+// It runs in every frame on every navigation, before the page's own scripts.
+(function () {
+  // Top frame only: rrweb follows same-origin iframes itself. http(s) only: rrweb.record on an
+  // about:blank document crashes Chromium's renderer.
+  if (window.top !== window || !/^https?:$/.test(location.protocol)) return;
+  if (window.__sessionheatRecorder) return;
+  var config = /*@CONFIG@*/;
+  var holder = {};
+  /*@RRWEB@*/
+  var recorder = (/*@RECORD@*/)(holder.rrweb, config, function (batch) {
+    return window[config.binding](batch);
+  });
+  window.__sessionheatRecorder = recorder;
+  // The page API a site calls to tag its session (the snippet defines the same one).
+  var api = (window.sessionheat = window.sessionheat || {});
+  api.set = recorder.set;
+  api.identify = recorder.identify;
+  api.event = recorder.event;
+})();

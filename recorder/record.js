@@ -1,0 +1,105 @@
+// sessionheat in-page recorder core, shared by the Playwright recorder and the snippet.
+// Evaluated as an expression: (function (rrweb, config, send) {...}).
+//   rrweb  - the vendored rrweb build (never the page's own)
+//   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents}
+//   send   - function(batchJson: string, final: boolean) -> Promise|undefined; owns the transport
+// It buffers events in the page and hands them over in batches: one transport call per event made
+// a mutation-heavy page 2.7x slower than no recording, against 1.7x for buffering alone.
+(function sessionheatRecord(rrweb, config, send) {
+  "use strict";
+  var buffer = [];
+  var pending = Promise.resolve();
+
+  function flush(final) {
+    if (!buffer.length) return pending;
+    var batch = buffer;
+    buffer = [];
+    try {
+      pending = Promise.resolve(send(JSON.stringify(batch), !!final)).catch(function () {});
+    } catch (e) {
+      pending = Promise.resolve();
+    }
+    return pending;
+  }
+
+  // Custom events made before rrweb's first snapshot (a page tagging its variant from an inline
+  // script) are held back: rrweb refuses them until it records, and replay needs them after the
+  // snapshot anyway.
+  var early = [];
+  var started = false;
+
+  var stop = rrweb.record({
+    emit: function (event) {
+      buffer.push(event);
+      if (!started && event.type === 2) {
+        started = true;
+        setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
+      }
+      if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
+    },
+    recordAfter: "DOMContentLoaded", // do not wait for every image: early clicks count too
+    maskAllInputs: !!config.maskInputs,
+    maskInputOptions: { password: true }, // password fields are masked even when inputs are not
+    blockSelector: "[data-sessionheat-block]",
+    maskTextSelector: "[data-sessionheat-mask]",
+    inlineStylesheet: true,
+    collectFonts: true,
+    recordCanvas: false,
+  });
+
+  function custom(tag, payload) {
+    if (started) rrweb.record.addCustomEvent(tag, payload);
+    else early.push([tag, payload]);
+  }
+
+  // SPA route changes: rrweb sees the DOM change but not that the visitor is on a new page.
+  ["pushState", "replaceState"].forEach(function (name) {
+    var original = history[name];
+    history[name] = function () {
+      var result = original.apply(this, arguments);
+      custom("sessionheat.route", { href: location.href, kind: name === "pushState" ? "push" : "replace" });
+      return result;
+    };
+  });
+  addEventListener("popstate", function () {
+    custom("sessionheat.route", { href: location.href, kind: "pop" });
+  });
+
+  if (config.evidence) {
+    // What a click actually hit, with its box as this live page had it: ground truth for tests and
+    // benchmarks, since overlays can make a scripted click land elsewhere than it aimed.
+    document.addEventListener("click", function (ev) {
+      var target = ev.target;
+      if (!target || !target.getBoundingClientRect) return;
+      var r = target.getBoundingClientRect();
+      custom("sessionheat.click", {
+        id: rrweb.record.mirror.getId(target),
+        x: ev.clientX, y: ev.clientY,
+        scroll: [scrollX, scrollY],
+        box: [r.left + scrollX, r.top + scrollY, r.width, r.height],
+      });
+    }, true);
+  }
+
+  var timer = setInterval(flush, config.flushMs);
+  // The last batch of a page. Playwright's transport needs `beforeunload` (binding calls made in
+  // `pagehide` never arrive); the snippet uses `pagehide`, which keeps the back/forward cache.
+  (config.leaveEvents || ["pagehide"]).forEach(function (name) {
+    addEventListener(name, function () { flush(true); });
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flush(true);
+  });
+
+  return {
+    flush: flush,
+    stop: function () { clearInterval(timer); if (stop) stop(); return flush(true); },
+    set: function (props) { custom("sessionheat.set", props || {}); },
+    identify: function (userId, props) {
+      custom("sessionheat.identify", { user_id: String(userId), properties: props || {} });
+    },
+    event: function (name, data) {
+      custom("sessionheat.annotation", { name: String(name), data: data || {} });
+    },
+  };
+})

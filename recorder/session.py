@@ -1,0 +1,142 @@
+"""Record a Playwright-driven browser session into the store.
+
+The page buffers rrweb events and hands them to Python in batches through one binding, and each
+batch is written as a chunk the moment it arrives: a browser killed mid-session leaves everything it
+had flushed (at most `flush_ms` behind) readable in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sessionheat.assets import amd_safe, package_text, vendor_text
+from sessionheat.browser import chromium
+from sessionheat.events import TAG_ANNOTATION, EventType
+from sessionheat.store import SessionStore, new_session_id
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+BINDING = "__sessionheatSend"
+DEFAULT_VIEWPORT = (1280, 800)
+
+
+def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_batch: int = 2000,
+                         evidence: bool = False) -> str:
+    """The init script that records a page: vendored rrweb + record.js + the binding transport."""
+    config = {"binding": BINDING, "maskInputs": mask_inputs, "flushMs": flush_ms,
+              "maxBatch": max_batch, "evidence": evidence,
+              "leaveEvents": ["beforeunload", "pagehide"]}
+    boot = package_text("recorder", "playwright_boot.js")
+    # rrweb goes in last, so its own text is never searched for placeholders.
+    return (
+        boot.replace("/*@CONFIG@*/", json.dumps(config))
+        .replace("/*@RECORD@*/", package_text("recorder", "record.js").rstrip().rstrip(";"))
+        .replace("/*@RRWEB@*/", amd_safe(vendor_text("rrweb.js"), "holder"))
+    )
+
+
+@dataclass
+class RecordedSession:
+    """A session being recorded: drive `.page` as any Playwright page."""
+
+    id: str
+    page: "Page"
+    store: SessionStore
+    n_chunks: int = 0
+    n_events: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def _receive(self, payload: str) -> None:
+        try:
+            events = json.loads(payload)
+            if self.store.append_chunk(self.id, self.n_chunks, events):
+                self.n_chunks += 1
+                self.n_events += len(events)
+        except Exception as exc:  # a bad batch is reported, never allowed to kill the page
+            self.errors.append(f"batch {self.n_chunks}: {exc}")
+
+    def flush(self) -> None:
+        """Hand everything the page has buffered to the store now."""
+        self.page.evaluate("() => window.__sessionheatRecorder && window.__sessionheatRecorder.flush()")
+
+    def annotate(self, name: str, data: dict[str, Any] | None = None) -> None:
+        """Mark this moment on the session's timeline (a deploy, a step of the journey...)."""
+        try:
+            self.flush()  # keep chunk order = time order
+        except Exception:
+            pass
+        event = {"type": int(EventType.CUSTOM), "timestamp": int(time.time() * 1000),
+                 "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
+        self._receive(json.dumps([event]))
+
+
+@contextmanager
+def record(
+    url: str,
+    *,
+    store: SessionStore,
+    viewport: tuple[int, int] = DEFAULT_VIEWPORT,
+    properties: dict[str, Any] | None = None,
+    mask_inputs: bool = True,
+    session_id: str | None = None,
+    browser: "Browser | None" = None,
+    headless: bool = True,
+    evidence: bool = False,
+    flush_ms: int = 500,
+    user_agent: str | None = None,
+) -> Iterator[RecordedSession]:
+    """Open `url` in a recorded browser page; the session spans every navigation of that page.
+
+    Pass `browser` to reuse one Chromium across many sessions (each gets a fresh context, so no
+    cookies or storage leak between visitors). `evidence=True` also records what each click hit and
+    its live box, for accuracy tests and benchmarks.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        raise ValueError(f"can only record http(s) pages, not {url!r}")
+    with ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(chromium(headless=headless))
+        context: BrowserContext = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            **({"user_agent": user_agent} if user_agent else {}),
+        )
+        stack.callback(_close_quietly, context)
+        page = context.new_page()
+        session = RecordedSession(id=session_id or new_session_id(), page=page, store=store)
+        ua = page.evaluate("() => navigator.userAgent")
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        store.create_session(session.id, site=origin, user_agent=ua, viewport=viewport,
+                             properties=properties)
+        # A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document
+        # is already unloading, and the batch flushed on `pagehide` is exactly such a call.
+        cdp = context.new_cdp_session(page)
+        cdp.on("Runtime.bindingCalled", lambda event: session._receive(event["payload"])
+               if event.get("name") == BINDING else None)
+        cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
+        cdp.send("Runtime.addBinding", {"name": BINDING})
+        page.add_init_script(script=recorder_init_script(
+            mask_inputs=mask_inputs, flush_ms=flush_ms, evidence=evidence))
+        page.goto(url)
+        try:
+            yield session
+        finally:
+            try:  # the last batch; the page may be gone (crashed, killed, closed by a person)
+                if not page.is_closed():
+                    page.evaluate("() => window.__sessionheatRecorder && window.__sessionheatRecorder.stop()")
+            except Exception:
+                pass
+
+
+def _close_quietly(context: "BrowserContext") -> None:
+    try:
+        context.close()
+    except Exception:
+        pass

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what sessionheat needs on a fresh machine: a Chromium to drive, and the package itself
+# with its test extras. Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_browser() {
+  [ -n "${SESSIONHEAT_CHROMIUM:-}" ] && return 0
+  [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] && return 0
+  # Playwright's own browser, where someone ran `playwright install chromium`
+  ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1
+}
+
+if ! have_browser; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: no Chromium found; run 'python -m playwright install chromium' (needs internet)" >&2
+  fi
+fi
+
+PY="${PYTHON:-python3}"
+"$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
+echo "setup: ready ($("$PY" -c 'import sessionheat.browser as b; print(b.chromium_executable() or "playwright chromium")'))" >&2

@@ -1,0 +1,3 @@
+from sessionheat.cli import main
+
+main()

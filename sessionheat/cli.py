@@ -1,0 +1,245 @@
+"""The `sessionheat` command: a thin skin over the library.
+
+Each command parses its flags, calls one library function and prints. Stage packages are imported
+inside the commands, so `sessionheat --help` loads neither Playwright nor OpenCV.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sessionheat import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_DB = "sessionheat.db"
+
+
+# -- options shared by many commands, defined once ------------------------------------------------
+
+def db_option(fn: F) -> F:
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+        show_default=True, envvar="SESSIONHEAT_DB", help="SQLite file holding the sessions.",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+class ViewportParam(click.ParamType):
+    """WIDTHxHEIGHT, e.g. 1280x800."""
+
+    name = "WxH"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            w, h = (int(v) for v in str(value).lower().split("x"))
+            if 100 <= w <= 10000 and 100 <= h <= 10000:
+                return w, h
+        except ValueError:
+            pass
+        self.fail(f"{value!r} is not WIDTHxHEIGHT, e.g. 1280x800", param, ctx)
+
+
+def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
+    props = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--property")
+        props[key] = value
+    return props
+
+
+def open_store(db_path: Path) -> Any:
+    from sessionheat.store import SessionStore
+
+    return SessionStore(db_path)
+
+
+def refusals(fn: F) -> F:
+    """Turn the store's refusals (bad input) into a clean error message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sessionheat.store import StoreError
+
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, KeyError, FileNotFoundError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise click.ClickException(str(message)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sessionheat")
+def main() -> None:
+    """Record, replay and map sessions on your staging site, element by element."""
+
+
+@main.command()
+@db_option
+@click.option("--sessions", "n_sessions", default=12, show_default=True, help="Visitors to record.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the visitors' randomness.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("sessionheat-demo"), show_default=True, help="Folder for the outputs.")
+def demo(db_path: Path, n_sessions: int, seed: int, out_dir: Path) -> None:
+    """Serve the bundled demo site, record varied visitors on it, and say where it all is."""
+    from rich.console import Console
+
+    from demo.job import run_demo_job
+
+    console = Console(stderr=True)
+    store = open_store(db_path)
+    with _progress(console) as bar:
+        task = bar.add_task("recording demo visitors", total=n_sessions)
+        result = run_demo_job(store, out_dir=out_dir, n_sessions=n_sessions, seed=seed,
+                              progress=lambda run: bar.advance(task))
+    for line in result.summary_lines():
+        click.echo(line)
+
+
+@main.command("record")
+@db_option
+@click.argument("url")
+@click.option("--journey", "journey_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Python file defining journey(page, rng); without it, --headed lets a person drive.")
+@click.option("--sessions", "n_sessions", default=1, show_default=True, help="Sessions to record.")
+@click.option("--viewport", "viewports", type=ViewportParam(), multiple=True,
+              help="WIDTHxHEIGHT; repeat to cycle visitors through several.  [default: 1280x800]")
+@click.option("--property", "properties", multiple=True, metavar="KEY=VALUE",
+              help="Tag the sessions (repeatable), e.g. --property variant=B.")
+@click.option("--seed", default=0, show_default=True, help="Seed for the journeys' randomness.")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option("--unmask-inputs", is_flag=True,
+              help="Record what is typed into inputs (password fields stay masked).")
+@click.option("--evidence", is_flag=True, help="Also record each click's live element box.")
+@refusals
+def record_command(db_path: Path, url: str, journey_file: Path | None, n_sessions: int,
+                   viewports: tuple[tuple[int, int], ...], properties: tuple[str, ...], seed: int,
+                   headed: bool, unmask_inputs: bool, evidence: bool) -> None:
+    """Record browser sessions on URL, scripted by a journey file or driven by hand (--headed)."""
+    from rich.console import Console
+
+    from recorder import JourneyPlan, load_journey, record_journeys
+
+    props = parse_properties(properties)
+    if journey_file is None:
+        if not headed:
+            raise click.UsageError("give --journey FILE, or --headed to drive the browser yourself")
+        journey = _wait_for_person
+        n_sessions = 1
+    else:
+        journey = load_journey(journey_file)
+    sizes = list(viewports) or [(1280, 800)]
+    plans = [JourneyPlan(url, sizes[i % len(sizes)], props) for i in range(n_sessions)]
+    console = Console(stderr=True)
+    store = open_store(db_path)
+    with _progress(console) as bar:
+        task = bar.add_task("recording", total=len(plans))
+        runs = record_journeys(plans, journey, store=store, seed=seed, headless=not headed,
+                               mask_inputs=not unmask_inputs, evidence=evidence,
+                               progress=lambda run: bar.advance(task))
+    for run in runs:
+        status = f"  error: {run.error}" if run.error else ""
+        click.echo(f"{run.session_id}  {run.viewport[0]}x{run.viewport[1]}{status}")
+    if any(run.error for run in runs):
+        sys.exit(1)
+
+
+def _wait_for_person(page: Any, rng: Any) -> None:
+    click.echo("Recording: browse in the window, close it when you are done.", err=True)
+    page.wait_for_event("close", timeout=0)
+
+
+@main.command("sessions")
+@db_option
+@json_option
+@click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
+def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
+    """List recorded sessions."""
+    rows = open_store(db_path).list_sessions(limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("started", "duration", "pages", "device", "viewport", "events", "properties")
+    table.add_column("id", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            (r["started_at"] or "")[:19].replace("T", " "),
+            f"{r['duration_ms'] / 1000:.1f}s", str(r["n_pageviews"]), r["device"],
+            f"{r['viewport_w']}x{r['viewport_h']}" if r["viewport_w"] else "",
+            str(r["n_events"]), " ".join(f"{k}={v}" for k, v in sorted(r["properties"].items())),
+            r["id"],
+        )
+    console = Console()
+    if not console.is_terminal:  # piped: never wrap ids onto two lines
+        console.width = 200
+    console.print(table)
+
+
+@main.command("export")
+@db_option
+@click.argument("session_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+@refusals
+def export_command(db_path: Path, session_id: str, output: Path | None) -> None:
+    """Write a session's rrweb events as a JSON array (what rrweb-player loads)."""
+    store = open_store(db_path)
+    read = store.read_events(session_id)
+    for problem in read.problems:
+        click.echo(f"warning: {problem.reason}; exporting the events before it", err=True)
+    text = json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(read.events)} events to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command("import")
+@db_option
+@click.argument("file", type=click.File("rb"))
+@click.option("--id", "session_id", help="Session id to use (default: derived from the events).")
+@click.option("--property", "properties", multiple=True, metavar="KEY=VALUE", help="Tag the session.")
+@refusals
+def import_command(db_path: Path, file: Any, session_id: str | None, properties: tuple[str, ...]) -> None:
+    """Import rrweb events: a JSON array, or an object with an "events" array. '-' reads stdin."""
+    raw = file.read()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise click.ClickException(f"{file.name} is not JSON: {exc}") from None
+    store = open_store(db_path)
+    sid, created = store.import_events(data, session_id=session_id,
+                                       properties=parse_properties(properties))
+    click.echo(sid if created else f"{sid} (already imported, nothing written)")
+
+
+def _progress(console: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,495 @@
+"""The session store: the only module that knows the SQLite schema.
+
+Events are stored as compressed, append-only chunks and never rewritten; everything else (session
+summary columns, pageviews, hits) is derived from them and can be rebuilt. Writing the same
+`(session_id, seq)` twice is a no-op, so a client that retries never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from sessionheat.events import (
+    ROUTE_KINDS_STARTING_PAGEVIEW,
+    TAG_IDENTIFY,
+    TAG_ROUTE,
+    TAG_SET_PROPERTIES,
+    EventType,
+    events_problem,
+)
+
+SCHEMA_VERSION = 1
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CODEC = "json+zlib"  # the codec new chunks are written with
+IMPORT_CHUNK_EVENTS = 500
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    site TEXT NOT NULL DEFAULT '',
+    started_at TEXT,            -- ISO 8601 UTC of the first event
+    ended_at TEXT,              -- ISO 8601 UTC of the last event seen so far
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    first_ts INTEGER,           -- epoch ms of the first event
+    last_ts INTEGER,            -- epoch ms of the last event
+    user_agent TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',          -- desktop / tablet / mobile
+    viewport_w INTEGER,
+    viewport_h INTEGER,
+    entry_url TEXT,
+    properties TEXT NOT NULL DEFAULT '{}',    -- JSON object
+    n_events INTEGER NOT NULL DEFAULT 0,
+    n_chunks INTEGER NOT NULL DEFAULT 0,
+    n_bytes INTEGER NOT NULL DEFAULT 0,       -- compressed bytes stored
+    n_raw_bytes INTEGER NOT NULL DEFAULT 0,   -- JSON bytes received
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions (first_ts);
+CREATE TABLE IF NOT EXISTS chunks (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    t_first INTEGER NOT NULL,   -- epoch ms
+    t_last INTEGER NOT NULL,
+    n_events INTEGER NOT NULL,
+    codec TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE IF NOT EXISTS pageviews (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    "index" INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    ts_start INTEGER NOT NULL,  -- epoch ms
+    t_start INTEGER NOT NULL,   -- ms since the session's first event
+    t_end INTEGER NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    PRIMARY KEY (session_id, "index")
+);
+CREATE TABLE IF NOT EXISTS hits (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    pageview INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    element_key TEXT,
+    selector TEXT,
+    label TEXT,
+    x REAL, y REAL,
+    rel_x REAL, rel_y REAL,
+    box_x REAL, box_y REAL, box_w REAL, box_h REAL,
+    doc_w REAL, doc_h REAL,
+    viewport_w INTEGER, viewport_h INTEGER,
+    scroll_y REAL
+);
+CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id);
+CREATE TABLE IF NOT EXISTS sites (
+    name TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    origins TEXT NOT NULL DEFAULT '[]',       -- JSON array of allowed origins
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class StoreError(ValueError):
+    """Input the store refuses; the message says why, and nothing was written."""
+
+
+@dataclass(frozen=True)
+class ChunkProblem:
+    seq: int
+    reason: str
+
+
+@dataclass
+class SessionEvents:
+    """A session's events as far as they can be read, and what stopped the reading."""
+
+    session_id: str
+    events: list[dict[str, Any]]
+    problems: list[ChunkProblem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def classify_device(width: int | None, user_agent: str = "") -> str:
+    """desktop / tablet / mobile from the viewport width, as responsive sites themselves decide."""
+    if width is None:
+        return "mobile" if "Mobile" in user_agent else "desktop"
+    if width < 768:
+        return "mobile"
+    if width < 1024:
+        return "tablet"
+    return "desktop"
+
+
+def _iso(ts_ms: float | None) -> str | None:
+    if ts_ms is None:
+        return None
+    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _now_iso() -> str:
+    return datetime.now(tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
+    """(compressed blob, raw JSON size) for a list of events."""
+    raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return zlib.compress(raw, 6), len(raw)
+
+
+def decode_chunk(codec: str, data: bytes) -> list[dict[str, Any]]:
+    if codec != CODEC:
+        raise ValueError(f"unknown codec {codec!r}")
+    events = json.loads(zlib.decompress(data))
+    if not isinstance(events, list):
+        raise ValueError("chunk does not hold a list of events")
+    return events
+
+
+class SessionStore:
+    """A SQLite file of recorded sessions. Safe to share between threads of one process."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
+                               isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(_TABLES)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+        conn = self.db.conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    def __enter__(self) -> "SessionStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        session_id: str | None = None,
+        *,
+        site: str = "",
+        user_agent: str = "",
+        viewport: tuple[int, int] | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> str:
+        """Register a session before its first chunk, with what the recorder knows up front."""
+        session_id = session_id or new_session_id()
+        if not SESSION_ID_RE.match(session_id):
+            raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+        width, height = viewport or (None, None)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO sessions (id, site, user_agent, device, viewport_w, viewport_h,"
+                " properties, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, site, user_agent, classify_device(width, user_agent), width, height,
+                 json.dumps(properties or {}, sort_keys=True), _now_iso()),
+            )
+        return session_id
+
+    def append_chunk(self, session_id: str, seq: int, events: list[dict[str, Any]]) -> bool:
+        """Store one chunk durably. False if `(session_id, seq)` was already stored (a retry).
+
+        The session row, its pageviews and properties are updated in the same transaction.
+        """
+        if not SESSION_ID_RE.match(session_id):
+            raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**31:
+            raise StoreError("a chunk number is an integer from 0 to 2^31-1")
+        problem = events_problem(events)
+        if problem:
+            raise StoreError(problem)
+        if not events:
+            raise StoreError("a chunk holds at least one event")
+        blob, raw_size = encode_events(events)
+        stamps = [e["timestamp"] for e in events]
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
+            )
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), CODEC, blob),
+            )
+            if cur.rowcount == 0:
+                return False
+            self._fold_into_session(conn, session_id, events, len(blob), raw_size)
+        return True
+
+    def _fold_into_session(
+        self, conn: sqlite3.Connection, session_id: str, events: list[dict[str, Any]],
+        stored: int, raw: int,
+    ) -> None:
+        row = conn.execute(
+            "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent FROM sessions"
+            " WHERE id = ?", (session_id,),
+        ).fetchone()
+        first_ts, last_ts, props_json, viewport_w, entry_url, user_agent = row
+        stamps = [e["timestamp"] for e in events]
+        first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
+        last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
+        try:
+            properties = json.loads(props_json)
+            assert isinstance(properties, dict)
+        except Exception:  # a damaged row must not stop new data
+            properties = {}
+
+        marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
+        for event in events:
+            etype, data = event["type"], event.get("data") or {}
+            if etype == EventType.META:
+                marks.append((int(event["timestamp"]), data["href"], int(data["width"]), int(data["height"])))
+            elif etype == EventType.CUSTOM:
+                payload = data.get("payload")
+                if data["tag"] == TAG_SET_PROPERTIES and isinstance(payload, dict):
+                    properties.update(payload)
+                elif data["tag"] == TAG_IDENTIFY and isinstance(payload, dict):
+                    properties["user_id"] = payload.get("user_id")
+                    if isinstance(payload.get("properties"), dict):
+                        properties.update(payload["properties"])
+                elif (data["tag"] == TAG_ROUTE and isinstance(payload, dict)
+                      and payload.get("kind") in ROUTE_KINDS_STARTING_PAGEVIEW
+                      and isinstance(payload.get("href"), str)):
+                    marks.append((int(event["timestamp"]), payload["href"], None, None))
+        if marks and viewport_w is None:
+            metas = [m for m in marks if m[2] is not None]
+            if metas:
+                viewport_w = metas[0][2]
+                conn.execute(
+                    "UPDATE sessions SET viewport_w = ?, viewport_h = ?, device = ? WHERE id = ?",
+                    (metas[0][2], metas[0][3], classify_device(metas[0][2], user_agent), session_id),
+                )
+        conn.execute(
+            "UPDATE sessions SET first_ts = ?, last_ts = ?, started_at = ?, ended_at = ?,"
+            " duration_ms = ?, properties = ?, n_events = n_events + ?, n_chunks = n_chunks + 1,"
+            " n_bytes = n_bytes + ?, n_raw_bytes = n_raw_bytes + ? WHERE id = ?",
+            (first_ts, last_ts, _iso(first_ts), _iso(last_ts), last_ts - first_ts,
+             json.dumps(properties, sort_keys=True), len(events), stored, raw, session_id),
+        )
+        self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
+
+    def _rebuild_pageviews(
+        self, conn: sqlite3.Connection, session_id: str,
+        marks: list[tuple[int, str, int | None, int | None]], first_ts: int, last_ts: int,
+    ) -> None:
+        """Renumber pageviews by start time: chunks may arrive out of order from the collector."""
+        old = conn.execute(
+            "SELECT ts_start, url, width, height FROM pageviews WHERE session_id = ?", (session_id,)
+        ).fetchall()
+        if not marks and not old:
+            return
+        views = sorted({*map(tuple, old), *marks}, key=lambda m: m[0])
+        conn.execute("DELETE FROM pageviews WHERE session_id = ?", (session_id,))
+        width = height = None
+        rows = []
+        for index, (ts, url, w, h) in enumerate(views):
+            width, height = (w, h) if w is not None else (width, height)  # a route keeps its size
+            end = views[index + 1][0] if index + 1 < len(views) else last_ts
+            rows.append((session_id, index, url, ts, ts - first_ts, end - first_ts, width, height))
+        if rows:
+            entry = rows[0][2]
+            conn.execute("UPDATE sessions SET entry_url = ? WHERE id = ?", (entry, session_id))
+        conn.executemany(
+            'INSERT INTO pageviews (session_id, "index", url, ts_start, t_start, t_end, width, height)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows,
+        )
+
+    def import_events(
+        self, events: Any, *, session_id: str | None = None, site: str = "import",
+        properties: dict[str, Any] | None = None,
+    ) -> tuple[str, bool]:
+        """Store a whole rrweb event list as a new session: (session id, False if already there).
+
+        The id defaults to a hash of the events, so importing the same file twice is a no-op.
+        Everything is checked first and written in one transaction: a refusal leaves no trace.
+        """
+        if isinstance(events, dict) and "events" in events:
+            events = events["events"]
+        problem = events_problem(events)
+        if problem:
+            raise StoreError(problem)
+        if not events:
+            raise StoreError("no events to import")
+        if session_id is None:
+            raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode()
+            session_id = "imp-" + hashlib.sha256(raw).hexdigest()[:20]
+        if self.get_session(session_id) is not None:
+            return session_id, False
+        self.create_session(session_id, site=site, properties=properties)
+        with self._write() as conn:
+            for seq, start in enumerate(range(0, len(events), IMPORT_CHUNK_EVENTS)):
+                batch = events[start:start + IMPORT_CHUNK_EVENTS]
+                blob, raw_size = encode_events(batch)
+                stamps = [e["timestamp"] for e in batch]
+                conn.execute(
+                    "INSERT INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, seq, int(min(stamps)), int(max(stamps)), len(batch), CODEC, blob),
+                )
+                self._fold_into_session(conn, session_id, batch, len(blob), raw_size)
+        return session_id, True
+
+    def set_properties(self, session_id: str, properties: dict[str, Any]) -> None:
+        with self._write() as conn:
+            row = conn.execute("SELECT properties FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                raise KeyError(session_id)
+            merged = {**json.loads(row[0] or "{}"), **properties}
+            conn.execute("UPDATE sessions SET properties = ? WHERE id = ?",
+                         (json.dumps(merged, sort_keys=True), session_id))
+
+    def next_seq(self, session_id: str) -> int:
+        row = self.db.conn.execute(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM chunks WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        rows = list(self._session_rows("WHERE s.id = ?", (session_id,)))
+        return rows[0] if rows else None
+
+    def list_sessions(self, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Sessions, newest first, each with its pageview count and parsed properties."""
+        clause = "ORDER BY s.first_ts IS NULL, s.first_ts DESC, s.id"
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            clause += " LIMIT ? OFFSET ?"
+            params = (limit, offset)
+        return list(self._session_rows(clause, params))
+
+    def _session_rows(self, clause: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+        sql = (
+            "SELECT s.*, (SELECT COUNT(*) FROM pageviews p WHERE p.session_id = s.id) AS n_pageviews"
+            f" FROM sessions s {clause}"
+        )
+        with self._lock:
+            cur = self.db.conn.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        for row in rows:
+            record = dict(zip(names, row))
+            try:
+                record["properties"] = json.loads(record["properties"] or "{}")
+            except ValueError:
+                record["properties"] = {}
+            yield record
+
+    def pageviews(self, session_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            'SELECT * FROM pageviews WHERE session_id = ? ORDER BY "index"', [session_id]
+        ))
+
+    def read_events(self, session_id: str) -> SessionEvents:
+        """The session's events in order, up to the first missing or unreadable chunk.
+
+        Reading stops at damage rather than skipping it: events after a gap would replay against a
+        DOM that never received the missing mutations. The problems say where and why.
+        """
+        if self.get_session(session_id) is None:
+            raise KeyError(f"no session {session_id!r}")
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT seq, codec, data FROM chunks WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        events: list[dict[str, Any]] = []
+        problems: list[ChunkProblem] = []
+        expected = 0
+        for seq, codec, data in rows:
+            if seq != expected:
+                problems.append(ChunkProblem(expected, f"chunk {expected} is missing"
+                                             + (f" (next stored is {seq})" if seq > expected else "")))
+                break
+            try:
+                chunk = decode_chunk(codec, data)
+                bad = events_problem(chunk)
+                if bad:
+                    raise ValueError(bad)
+            except Exception as exc:
+                problems.append(ChunkProblem(seq, f"chunk {seq} is unreadable: {exc}"))
+                break
+            events.extend(chunk)
+            expected += 1
+        events.sort(key=lambda e: e["timestamp"])  # stable: equal stamps keep recorded order
+        return SessionEvents(session_id, events, problems)
+
+    def export_events(self, session_id: str) -> str:
+        """The session's events as a JSON array, as rrweb-player and other rrweb tools load it."""
+        read = self.read_events(session_id)
+        return json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+
+    def chunk_rows(self, session_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT seq, t_first, t_last, n_events, codec, length(data) AS n_bytes FROM chunks"
+            " WHERE session_id = ? ORDER BY seq", [session_id]
+        ))
+
+    # -- sites (collector keys) -----------------------------------------------------------------
+
+    def add_site(self, name: str, origins: Iterable[str]) -> str:
+        """Register a site allowed to send events; returns its new key."""
+        key = "shk_" + secrets.token_urlsafe(18)
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
+                raise StoreError(f"a site named {name!r} already exists")
+            conn.execute(
+                "INSERT INTO sites (name, key, origins, created_at) VALUES (?, ?, ?, ?)",
+                (name, key, json.dumps(sorted(set(origins))), _now_iso()),
+            )
+        return key
+
+    def site_by_key(self, key: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM sites WHERE key = ?", [key]))
+        if not rows:
+            return None
+        site = rows[0]
+        site["origins"] = json.loads(site["origins"])
+        return site

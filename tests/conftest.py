@@ -1,0 +1,120 @@
+"""Shared fixtures: one real Chromium, one loopback test server for tests/assets, real SQLite files."""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+class _AssetHandler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class AssetServer:
+    """Serves tests/assets on 127.0.0.1 at an ephemeral port; `url(path)` builds page URLs."""
+
+    def __init__(self) -> None:
+        handler = functools.partial(_AssetHandler, directory=str(ASSETS))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.origin = f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def url(self, path: str = "") -> str:
+        return f"{self.origin}/{path.lstrip('/')}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def asset_server() -> Iterator[AssetServer]:
+    server = AssetServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[Any]:
+    from demo import serve_demo
+
+    with serve_demo() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """One real Chromium for the whole run, launched through the product's own launcher."""
+    from sessionheat.browser import launch_chromium
+
+    b = launch_chromium(playwright)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    from sessionheat.store import SessionStore
+
+    s = SessionStore(tmp_path / "sessions.db")
+    yield s
+    s.close()
+
+
+def chromium_pids() -> set[int]:
+    """Pids of every Chromium process started (through Playwright's driver) by this test process."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        names[int(entry.name)] = name
+    stack, found = [os.getpid()], set()
+    while stack:
+        pid = stack.pop()
+        for child in children.get(pid, []):
+            if "chrom" in names.get(child, ""):
+                found.add(child)
+            stack.append(child)
+    return found
+
+
+def kill_processes(pids: set[int]) -> None:
+    """SIGKILL, as a crash or the OOM killer would."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,116 @@
+"""The CLI: every command documented, stage packages loaded lazily, and the data commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+from conftest import ASSETS
+
+from sessionheat.cli import main
+
+T0 = 1_790_000_000_000
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands(main)], ids=" ".join)
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    command = dict(all_commands(main))[path]
+    assert command.help and len(command.help) > 20, f"{' '.join(path)} needs a real help text"
+
+
+def test_help_loads_neither_playwright_nor_opencv():
+    code = ("import sys; from sessionheat.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('playwright', 'cv2', 'numpy', 'recorder', 'replay', 'heatmap')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def events_file(tmp_path, events, name="events.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(events))
+    return path
+
+
+GOOD = [{"type": 4, "data": {"href": "http://127.0.0.1:9/", "width": 800, "height": 600}, "timestamp": T0},
+        {"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": []}}, "timestamp": T0 + 5}]
+
+
+def test_import_sessions_export_round_trip(tmp_path):
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", str(events_file(tmp_path, {"events": GOOD})), "--db", db,
+                                  "--property", "variant=B"])
+    assert result.exit_code == 0, result.output
+    sid = result.output.strip()
+    listed = json.loads(runner.invoke(main, ["sessions", "--json", "--db", db]).output)
+    assert [s["id"] for s in listed] == [sid] and listed[0]["properties"] == {"variant": "B"}
+    assert listed[0]["viewport_w"] == 800 and listed[0]["n_pageviews"] == 1
+    exported = runner.invoke(main, ["export", sid, "--db", db]).output
+    assert json.loads(exported) == GOOD
+    table = runner.invoke(main, ["sessions", "--db", db])
+    assert sid in table.output and "variant=B" in table.output
+
+
+@pytest.mark.parametrize("content, message", [
+    ("this is not json", "is not JSON"),
+    ('{"foo": []}', "JSON array"),
+    ('[{"type": 4, "data": {"href": "x", "width": 1, "height": 1}}]', "timestamp"),
+])
+def test_import_refuses_bad_input_and_writes_nothing(tmp_path, content, message):
+    db = tmp_path / "s.db"
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    runner = CliRunner()
+    runner.invoke(main, ["import", str(events_file(tmp_path, GOOD, "good.json")), "--db", str(db)])
+    before = db.read_bytes() if db.exists() else b""
+    result = runner.invoke(main, ["import", str(path), "--db", str(db)])
+    assert result.exit_code == 1 and message in result.output
+    listed = json.loads(runner.invoke(main, ["sessions", "--json", "--db", str(db)]).output)
+    assert len(listed) == 1 and before
+
+
+def test_export_of_unknown_session_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["export", "nope-nope-nope", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 1 and "no session" in result.output
+
+
+def test_record_runs_journeys_with_seeds_viewports_and_properties(asset_server, tmp_path):
+    db = str(tmp_path / "s.db")
+    journey = str(ASSETS / "journey_click.py")
+    args = ["record", asset_server.url("form.html"), "--journey", journey, "--sessions", "3",
+            "--viewport", "1280x800", "--viewport", "390x844", "--property", "variant=B",
+            "--seed", "7", "--db", db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", db]).output)
+    assert len(listed) == 3
+    assert sorted((s["viewport_w"], s["device"]) for s in listed) == [
+        (390, "mobile"), (1280, "desktop"), (1280, "desktop")]
+    assert all(s["properties"] == {"variant": "B"} and s["n_pageviews"] == 2 for s in listed)
+
+
+def test_record_without_journey_needs_headed(tmp_path):
+    result = CliRunner().invoke(main, ["record", "http://127.0.0.1:1/", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 2 and "--journey" in result.output
+
+
+@pytest.mark.parametrize("bad", ["12x", "axb", "50x50"])
+def test_bad_viewport_is_refused(bad, tmp_path):
+    result = CliRunner().invoke(main, ["record", "http://127.0.0.1:1/", "--viewport", bad,
+                                       "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 2 and "WIDTHxHEIGHT" in result.output

@@ -1,0 +1,142 @@
+"""Recording with a real Chromium into a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import chromium_pids, kill_processes
+from rrweb_tree import clicks, node_id_by_attr, types
+
+from recorder import record
+from sessionheat.events import TAG_LIVE_CLICK, EventType, IncrementalSource
+
+EMAIL = "alice.secret@example.com"
+PASSWORD = "hunter2-Very-Secret"
+
+
+def test_journey_has_meta_snapshot_per_pageview_and_click_ids(browser, asset_server, store):
+    with record(asset_server.url("form.html"), store=store, browser=browser) as session:
+        session.page.click("#submit")
+        session.page.click("#next")
+        session.page.wait_for_url("**/second.html")
+        session.page.click("#hello")
+    events = store.read_events(session.id).events
+    pageviews = store.pageviews(session.id)
+    assert [p["url"].rsplit("/", 1)[1] for p in pageviews] == ["form.html", "second.html"]
+    kinds = types(events)
+    assert kinds.count(EventType.META) == 2 and kinds.count(EventType.FULL_SNAPSHOT) == 2
+    for meta in (e for e in events if e["type"] == EventType.META):
+        assert meta["data"]["width"] == 1280 and meta["data"]["height"] == 800
+    # Each click's node id is the id the full snapshot gave the clicked element.
+    clicked = [c["id"] for c in clicks(events)]
+    assert clicked == [*node_id_by_attr(events, "id", "submit"), *node_id_by_attr(events, "id", "next"),
+                       *node_id_by_attr(events, "id", "hello")]
+    row = store.get_session(session.id)
+    assert row["n_events"] == len(events) and row["n_pageviews"] == 2
+    assert row["device"] == "desktop" and row["viewport_w"] == 1280
+    assert row["entry_url"] == asset_server.url("form.html")
+
+
+def test_typed_secrets_never_reach_the_database(browser, asset_server, store):
+    with record(asset_server.url("form.html"), store=store, browser=browser) as session:
+        session.page.fill("#email", EMAIL)
+        session.page.type("#password", PASSWORD)
+        session.page.click("#submit")
+    exported = store.export_events(session.id)
+    inputs = [e for e in json.loads(exported) if e["type"] == EventType.INCREMENTAL_SNAPSHOT
+              and e["data"]["source"] == IncrementalSource.INPUT]
+    assert inputs, "typing must still be recorded, masked"
+    store.close()
+    raw = b"".join(p.read_bytes() for p in store.path.parent.glob("sessions.db*"))
+    for secret in (EMAIL, PASSWORD):
+        assert secret not in exported
+        assert secret.encode() not in raw
+
+
+def test_unmasked_inputs_still_mask_passwords(browser, asset_server, store):
+    with record(asset_server.url("form.html"), store=store, browser=browser, mask_inputs=False) as s:
+        s.page.fill("#email", EMAIL)
+        s.page.fill("#password", PASSWORD)
+        s.page.click("#submit")
+    exported = store.export_events(s.id)
+    assert EMAIL in exported and PASSWORD not in exported
+
+
+def test_chunks_arrive_while_the_session_runs(browser, asset_server, store):
+    with record(asset_server.url("second.html"), store=store, browser=browser) as session:
+        session.page.wait_for_timeout(1300)
+        during = store.chunk_rows(session.id)
+    assert len(during) >= 2, "events must be flushed at least once a second, not only at the end"
+
+
+def test_spa_route_changes_are_pageviews_and_page_tags_properties(browser, asset_server, store):
+    with record(asset_server.url("spa.html"), store=store, browser=browser,
+                properties={"variant": "B"}) as session:
+        session.page.click("#tab-a")
+        session.page.click("#tab-b")
+        session.page.go_back()
+        session.page.wait_for_timeout(100)
+    urls = [p["url"].rsplit("/", 1)[1] for p in store.pageviews(session.id)]
+    assert urls == ["spa.html", "spa.html?tab=a", "spa.html?tab=b", "spa.html?tab=a"]
+    assert store.get_session(session.id)["properties"] == {"plan": "pro", "variant": "B"}
+
+
+def test_amd_pages_and_blank_iframes_record(browser, asset_server, store):
+    with record(asset_server.url("amd.html"), store=store, browser=browser) as session:
+        session.page.click("#go")
+        captured = session.page.evaluate("() => window.amdCaptured === true")
+    assert not captured, "our rrweb must not register with the page's AMD loader"
+    events = store.read_events(session.id).events
+    assert EventType.FULL_SNAPSHOT in types(events) and clicks(events)
+
+
+def test_annotations_and_click_evidence(browser, asset_server, store):
+    with record(asset_server.url("second.html"), store=store, browser=browser, evidence=True) as s:
+        s.annotate("deploy", {"version": "1.2.3"})
+        box = s.page.locator("#hello").bounding_box()
+        s.page.click("#hello")
+    events = store.read_events(s.id).events
+    custom = {e["data"]["tag"]: e["data"]["payload"] for e in events if e["type"] == EventType.CUSTOM}
+    assert custom["sessionheat.annotation"] == {"name": "deploy", "data": {"version": "1.2.3"}}
+    live = custom[TAG_LIVE_CLICK]
+    assert live["id"] == node_id_by_attr(events, "id", "hello")[0]
+    assert live["box"] == pytest.approx([box["x"], box["y"], box["width"], box["height"]], abs=0.01)
+
+
+def test_killed_browser_leaves_a_readable_session_up_to_the_kill(playwright, asset_server, store):
+    from sessionheat.browser import launch_chromium
+
+    before = chromium_pids()
+    own_browser = launch_chromium(playwright)  # not the shared one: this test kills it
+    own_pids = chromium_pids() - before
+    assert own_pids
+    try:
+        with record(asset_server.url("second.html"), store=store, browser=own_browser,
+                    flush_ms=200) as session:
+            session.page.click("#hello")
+            session.page.wait_for_timeout(1200)
+            killed_at = time.time() * 1000
+            kill_processes(own_pids)
+            with pytest.raises(Exception):
+                session.page.click("#hello", timeout=2000)
+    finally:
+        try:
+            own_browser.close()
+        except Exception:
+            pass
+    read = store.read_events(session.id)
+    assert read.complete, read.problems
+    events = read.events
+    assert EventType.META in types(events) and EventType.FULL_SNAPSHOT in types(events)
+    assert len(clicks(events)) == 1
+    assert events[-1]["timestamp"] <= killed_at
+    assert events[-1]["timestamp"] >= killed_at - 1000, "at most a flush interval or so is lost"
+    assert store.get_session(session.id)["n_events"] == len(events)
+
+
+def test_record_refuses_non_http_urls(store):
+    with pytest.raises(ValueError, match="http"):
+        with record("about:blank", store=store):
+            pass

@@ -1,0 +1,132 @@
+"""The session store on a real SQLite file: idempotent chunks, import/export, damage."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from sessionheat.store import SessionStore, StoreError
+
+T0 = 1_790_000_000_000
+
+
+def meta(t: int, href: str = "http://127.0.0.1:1/", w: int = 1280, h: int = 800) -> dict:
+    return {"type": 4, "data": {"href": href, "width": w, "height": h}, "timestamp": t}
+
+
+def snapshot(t: int) -> dict:
+    return {"type": 2, "data": {"node": {"type": 0, "childNodes": [], "id": 1}, "initialOffset":
+                                {"left": 0, "top": 0}}, "timestamp": t}
+
+
+def move(t: int, x: float = 1.5) -> dict:
+    return {"type": 3, "data": {"source": 1, "positions": [{"x": x, "y": 2, "id": 1, "timeOffset": 0}]},
+            "timestamp": t}
+
+
+def route(t: int, href: str, kind: str = "push") -> dict:
+    return {"type": 5, "data": {"tag": "sessionheat.route", "payload": {"href": href, "kind": kind}},
+            "timestamp": t}
+
+
+def table_counts(store: SessionStore) -> dict[str, int]:
+    return {t: store.db[t].count for t in ("sessions", "chunks", "pageviews")}
+
+
+def test_duplicate_chunk_write_changes_nothing(store):
+    sid = store.create_session("session-0001", site="http://x", viewport=(390, 844))
+    assert store.append_chunk(sid, 0, [meta(T0, w=390, h=844), snapshot(T0 + 1), move(T0 + 5)])
+    before = (store.get_session(sid), store.pageviews(sid), store.chunk_rows(sid))
+    assert not store.append_chunk(sid, 0, [meta(T0 + 9), move(T0 + 10)])  # a retry, other content
+    assert (store.get_session(sid), store.pageviews(sid), store.chunk_rows(sid)) == before
+    assert before[0]["device"] == "mobile" and before[0]["n_events"] == 3
+
+
+def test_out_of_order_chunks_give_ordered_pageviews(store):
+    sid = "session-ooo-1"
+    store.append_chunk(sid, 1, [meta(T0 + 1000, "http://h/b"), snapshot(T0 + 1001), move(T0 + 1500)])
+    store.append_chunk(sid, 0, [meta(T0, "http://h/a"), snapshot(T0 + 1), route(T0 + 500, "http://h/a?t=2")])
+    views = store.pageviews(sid)
+    assert [(v["index"], v["url"], v["t_start"], v["t_end"]) for v in views] == [
+        (0, "http://h/a", 0, 500), (1, "http://h/a?t=2", 500, 1000), (2, "http://h/b", 1000, 1500)]
+    assert views[1]["width"] == 1280  # a route change keeps the page's size
+    session = store.get_session(sid)
+    assert session["duration_ms"] == 1500 and session["entry_url"] == "http://h/a"
+
+
+def test_export_import_export_is_byte_identical(store, tmp_path):
+    sid = store.create_session("session-rt-01")
+    store.append_chunk(sid, 0, [meta(T0), snapshot(T0 + 1)])
+    store.append_chunk(sid, 1, [move(T0 + 2, 0.1 + 0.2), {"type": 5, "timestamp": T0 + 3,
+                                "data": {"tag": "x", "payload": {"ü": "✓", "n": 1.0}}}])
+    first = store.export_events(sid)
+    other = SessionStore(tmp_path / "other.db")
+    new_id, created = other.import_events(json.loads(first))
+    assert created and new_id != sid
+    assert other.export_events(new_id) == first
+    assert other.import_events({"events": json.loads(first)}) == (new_id, False)  # same file again
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"nope": 1}, "JSON array"),
+    ([1, 2], "event 0"),
+    ([{"type": 4, "data": {"href": "x", "width": 1, "height": 1}}], "timestamp"),
+    ([{"type": 99, "data": {}, "timestamp": T0}], "unknown event type"),
+    ([meta(T0), {"type": 3, "data": {}, "timestamp": T0}], "event 1"),
+    ([meta(T0), {"type": 2, "data": {"node": {}}, "timestamp": 12}], "plausible"),
+    ([], "no events"),
+])
+def test_bad_imports_are_refused_and_leave_the_store_untouched(store, payload, message):
+    store.import_events([meta(T0), snapshot(T0 + 1)])
+    before = table_counts(store)
+    with pytest.raises(StoreError, match=message):
+        store.import_events(payload)
+    assert table_counts(store) == before
+
+
+def test_a_corrupt_chunk_stops_reading_there_and_says_so(store):
+    sid = "session-bad-1"
+    for seq in range(3):
+        store.append_chunk(sid, seq, [meta(T0 + seq * 10) if seq == 0 else move(T0 + seq * 10)])
+    store.db.conn.execute("UPDATE chunks SET data = x'00ff00' WHERE session_id = ? AND seq = 1", (sid,))
+    read = store.read_events(sid)
+    assert len(read.events) == 1 and not read.complete
+    assert read.problems[0].seq == 1 and "unreadable" in read.problems[0].reason
+    # the rest of the store is unharmed
+    assert store.list_sessions()[0]["id"] == sid
+
+
+def test_a_missing_chunk_stops_reading_there(store):
+    sid = "session-gap-1"
+    store.append_chunk(sid, 0, [meta(T0), snapshot(T0 + 1)])
+    store.append_chunk(sid, 2, [move(T0 + 20)])
+    read = store.read_events(sid)
+    assert len(read.events) == 2 and read.problems[0].reason.startswith("chunk 1 is missing")
+
+
+def test_damaged_properties_do_not_take_the_store_down(store):
+    sid = store.create_session("session-prop-1", properties={"a": 1})
+    store.db.conn.execute("UPDATE sessions SET properties = '{not json' WHERE id = ?", (sid,))
+    assert store.get_session(sid)["properties"] == {}
+    store.append_chunk(sid, 0, [meta(T0)])
+    assert store.get_session(sid)["n_events"] == 1
+
+
+@pytest.mark.parametrize("bad_id", ["short", "has space in it", "../../etc/passwd", "x" * 65])
+def test_session_ids_have_a_safe_form(store, bad_id):
+    with pytest.raises(StoreError):
+        store.append_chunk(bad_id, 0, [meta(T0)])
+
+
+def test_store_uses_wal_and_compresses(store):
+    sid = "session-wal-1"
+    events = [meta(T0), snapshot(T0 + 1)] + [move(T0 + i, i) for i in range(2, 400)]
+    store.append_chunk(sid, 0, events)
+    assert store.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    row = store.get_session(sid)
+    assert row["n_bytes"] < row["n_raw_bytes"] * 0.25
+    conn = sqlite3.connect(store.path)  # a second reader sees committed data
+    assert conn.execute("SELECT n_events FROM sessions WHERE id = ?", (sid,)).fetchone()[0] == 400
+    conn.close()
