@@ -1,0 +1,19 @@
+"""Benchmarks: `python3 -m bench` runs every `bench/bench_*.py` and prints one table.
+
+Each module defines `run(quick: bool) -> list[Figure]`. Figures are measured, never asserted:
+tests check behaviour, benchmarks report speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Figure:
+    area: str  # e.g. "recording"
+    name: str  # what was measured
+    value: float
+    unit: str
+    target: str = ""  # the issue's target, as text, e.g. "<= 1.10"
+    note: str = ""
