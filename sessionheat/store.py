@@ -34,7 +34,12 @@ from sessionheat.events import (
 
 SCHEMA_VERSION = 1
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CODEC = "json+zlib"  # the codec new chunks are written with
+CODEC = "json+zlib"  # a chunk's events as compressed JSON
+CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
+BLOB_MIN_CHARS = 1024  # strings this long (inlined stylesheets, images) are stored once, by hash
+BLOB_REF = "$sh_blob"  # {"$sh_blob": sha256} stands for a string in the blobs table
+BLOB_LITERAL = "$sh_lit"  # escapes a recorded object that happens to look like a reference
+_LONG_STRING = re.compile(r'"(?:[^"\\]|\\.){%d,}"' % BLOB_MIN_CHARS)
 IMPORT_CHUNK_EVENTS = 500
 
 _TABLES = """
@@ -96,6 +101,10 @@ CREATE TABLE IF NOT EXISTS hits (
     scroll_y REAL
 );
 CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id);
+CREATE TABLE IF NOT EXISTS blobs (
+    hash TEXT PRIMARY KEY,      -- sha256 of the UTF-8 string
+    data BLOB NOT NULL          -- zlib-compressed UTF-8
+);
 CREATE TABLE IF NOT EXISTS sites (
     name TEXT PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -153,16 +162,67 @@ def _now_iso() -> str:
     return datetime.now(tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
-    """(compressed blob, raw JSON size) for a list of events."""
-    raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return zlib.compress(raw, 6), len(raw)
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def decode_chunk(codec: str, data: bytes) -> list[dict[str, Any]]:
-    if codec != CODEC:
+@dataclass
+class EncodedChunk:
+    codec: str
+    data: bytes
+    raw_size: int  # bytes of the events as JSON, before anything was taken out
+    blobs: dict[str, str]  # hash -> long string, to store once in the blobs table
+
+
+def _extract_blobs(value: Any, blobs: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        if len(value) < BLOB_MIN_CHARS:
+            return value
+        digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        blobs[digest] = value
+        return {BLOB_REF: digest}
+    if isinstance(value, list):
+        return [_extract_blobs(v, blobs) for v in value]
+    if isinstance(value, dict):
+        out = {k: _extract_blobs(v, blobs) for k, v in value.items()}
+        return {BLOB_LITERAL: out} if len(value) == 1 and (BLOB_REF in value or BLOB_LITERAL in value) else out
+    return value
+
+
+def _restore_blobs(value: Any, lookup: Any) -> Any:
+    if isinstance(value, list):
+        return [_restore_blobs(v, lookup) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if BLOB_REF in value:
+                return lookup(value[BLOB_REF])
+            if BLOB_LITERAL in value:
+                return {k: _restore_blobs(v, lookup) for k, v in value[BLOB_LITERAL].items()}
+        return {k: _restore_blobs(v, lookup) for k, v in value.items()}
+    return value
+
+
+def encode_events(events: list[dict[str, Any]]) -> EncodedChunk:
+    """Compress a chunk. Long strings (the site's inlined CSS, repeated in every page's snapshot
+    and every visitor's session) go to the blobs table once; that is most of what a session weighs.
+    """
+    raw = _json(events)
+    if not _LONG_STRING.search(raw) and BLOB_REF not in raw and BLOB_LITERAL not in raw:
+        return EncodedChunk(CODEC, zlib.compress(raw.encode("utf-8"), 6), len(raw.encode("utf-8")), {})
+    blobs: dict[str, str] = {}
+    body = _json(_extract_blobs(events, blobs))
+    return EncodedChunk(CODEC_BLOBS, zlib.compress(body.encode("utf-8"), 6), len(raw.encode("utf-8")), blobs)
+
+
+def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, Any]]:
+    """Events of a stored chunk; `blob(hash) -> str` resolves strings moved to the blobs table."""
+    if codec not in (CODEC, CODEC_BLOBS):
         raise ValueError(f"unknown codec {codec!r}")
     events = json.loads(zlib.decompress(data))
+    if codec == CODEC_BLOBS:
+        if blob is None:
+            raise ValueError("this chunk needs the blobs table to decode")
+        events = _restore_blobs(events, blob)
     if not isinstance(events, list):
         raise ValueError("chunk does not hold a list of events")
     return events
@@ -247,25 +307,35 @@ class SessionStore:
             raise StoreError(problem)
         if not events:
             raise StoreError("a chunk holds at least one event")
-        blob, raw_size = encode_events(events)
-        stamps = [e["timestamp"] for e in events]
+        encoded = encode_events(events)
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
             )
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), CODEC, blob),
-            )
-            if cur.rowcount == 0:
+            if not self._insert_chunk(conn, session_id, seq, events, encoded):
                 return False
-            self._fold_into_session(conn, session_id, events, len(blob), raw_size)
+            self._fold_into_session(conn, session_id, events, encoded)
+        return True
+
+    def _insert_chunk(self, conn: sqlite3.Connection, session_id: str, seq: int,
+                      events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
+        stamps = [e["timestamp"] for e in events]
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), encoded.codec,
+             encoded.data),
+        )
+        if cur.rowcount == 0:
+            return False
+        for digest, text in encoded.blobs.items():
+            conn.execute("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
+                         (digest, zlib.compress(text.encode("utf-8"), 6)))
         return True
 
     def _fold_into_session(
         self, conn: sqlite3.Connection, session_id: str, events: list[dict[str, Any]],
-        stored: int, raw: int,
+        encoded: EncodedChunk,
     ) -> None:
         row = conn.execute(
             "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent FROM sessions"
@@ -311,7 +381,8 @@ class SessionStore:
             " duration_ms = ?, properties = ?, n_events = n_events + ?, n_chunks = n_chunks + 1,"
             " n_bytes = n_bytes + ?, n_raw_bytes = n_raw_bytes + ? WHERE id = ?",
             (first_ts, last_ts, _iso(first_ts), _iso(last_ts), last_ts - first_ts,
-             json.dumps(properties, sort_keys=True), len(events), stored, raw, session_id),
+             json.dumps(properties, sort_keys=True), len(events), len(encoded.data), encoded.raw_size,
+             session_id),
         )
         self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
 
@@ -366,14 +437,9 @@ class SessionStore:
         with self._write() as conn:
             for seq, start in enumerate(range(0, len(events), IMPORT_CHUNK_EVENTS)):
                 batch = events[start:start + IMPORT_CHUNK_EVENTS]
-                blob, raw_size = encode_events(batch)
-                stamps = [e["timestamp"] for e in batch]
-                conn.execute(
-                    "INSERT INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (session_id, seq, int(min(stamps)), int(max(stamps)), len(batch), CODEC, blob),
-                )
-                self._fold_into_session(conn, session_id, batch, len(blob), raw_size)
+                encoded = encode_events(batch)
+                self._insert_chunk(conn, session_id, seq, batch, encoded)
+                self._fold_into_session(conn, session_id, batch, encoded)
         return session_id, True
 
     def set_properties(self, session_id: str, properties: dict[str, Any]) -> None:
@@ -449,7 +515,7 @@ class SessionStore:
                                              + (f" (next stored is {seq})" if seq > expected else "")))
                 break
             try:
-                chunk = decode_chunk(codec, data)
+                chunk = decode_chunk(codec, data, self._blob)
                 bad = events_problem(chunk)
                 if bad:
                     raise ValueError(bad)
@@ -461,10 +527,26 @@ class SessionStore:
         events.sort(key=lambda e: e["timestamp"])  # stable: equal stamps keep recorded order
         return SessionEvents(session_id, events, problems)
 
+    def _blob(self, digest: str) -> str:
+        row = self.db.conn.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise ValueError(f"blob {digest[:12]}… is missing")
+        return zlib.decompress(row[0]).decode("utf-8")
+
     def export_events(self, session_id: str) -> str:
         """The session's events as a JSON array, as rrweb-player and other rrweb tools load it."""
         read = self.read_events(session_id)
         return json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+
+    def storage_stats(self) -> dict[str, int]:
+        """What the store holds against what it was sent: events, raw JSON bytes, stored bytes."""
+        conn = self.db.conn
+        events, raw = conn.execute(
+            "SELECT COALESCE(SUM(n_events), 0), COALESCE(SUM(n_raw_bytes), 0) FROM sessions").fetchone()
+        chunk_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM chunks").fetchone()[0]
+        blob_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM blobs").fetchone()[0]
+        return {"events": events, "raw_bytes": raw, "chunk_bytes": chunk_bytes,
+                "blob_bytes": blob_bytes, "stored_bytes": chunk_bytes + blob_bytes}
 
     def chunk_rows(self, session_id: str) -> list[dict[str, Any]]:
         return list(self.db.query(
