@@ -65,6 +65,20 @@
     custom("sessionheat.route", { href: location.href, kind: "pop" });
   });
 
+  // Chromium dispatches `scroll` at the next frame, so a click right after a jump (a scripted click
+  // that scrolls its target into view, a keyboard jump) would be recorded before the scroll that
+  // preceded it. Say where the page really is before any click that would otherwise be misplaced.
+  var lastScroll = [scrollX, scrollY];
+  addEventListener("scroll", function () { lastScroll = [scrollX, scrollY]; }, { capture: true, passive: true });
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function () {
+      if (scrollX !== lastScroll[0] || scrollY !== lastScroll[1]) {
+        lastScroll = [scrollX, scrollY];
+        custom("sessionheat.scroll", { x: scrollX, y: scrollY });
+      }
+    }, true);
+  });
+
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and
     // benchmarks, since overlays can make a scripted click land elsewhere than it aimed.
