@@ -11,6 +11,11 @@ Colour map: Turbo. Its hot end is a dark red that stays visible on a white page 
 use, where Inferno's and Viridis's pale-yellow hot ends vanish into white; it is the perceptually
 smoothed successor of Jet (no false bands), and reads blue = few / red = many, as product teams
 expect from heatmaps. Its lightness is not monotonic, so the legend always prints the numbers.
+
+Point maps are in honest units: a lone point peaks at 1, so the colour bar reads "clicks within
+~radius px". The scale tops out robustly (see render_density.robust_scale), the legend says where
+full colour starts and what the hottest spot really holds. Legend text is drawn with OpenCV's
+Hershey fonts, so it is transliterated to ASCII ("Café — x" prints as "Cafe - x").
 """
 
 from __future__ import annotations

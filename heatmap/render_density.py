@@ -127,8 +127,8 @@ def turbo_lut(low: float = 0.0, high: float = 1.0) -> np.ndarray:
     ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
     full = cv2.applyColorMap(ramp, cv2.COLORMAP_TURBO).reshape(256, 3).astype(np.float32)
     pos = np.linspace(low * 255.0, high * 255.0, 256)
-    return np.stack([np.interp(pos, np.arange(256), full[:, c]) for c in range(3)], axis=1).round(
-    ).astype(np.uint8)
+    channels = [np.interp(pos, np.arange(256), full[:, c]) for c in range(3)]
+    return np.stack(channels, axis=1).round().astype(np.uint8)
 
 
 def diverging_lut() -> np.ndarray:
