@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS hits (
     session_id TEXT NOT NULL REFERENCES sessions (id),
     pageview INTEGER NOT NULL,
     t INTEGER NOT NULL,         -- ms since the session's first event
-    kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom
+    kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom view_max
     node_id INTEGER,            -- rrweb id in that pageview
     element_key TEXT,           -- CSS selector naming the element across layouts
     selector TEXT,
