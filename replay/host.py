@@ -52,9 +52,13 @@ def host_page(nonce: str) -> str:
     )
 
 
-def content_security_policy(nonce: str, origins: list[str]) -> str:
-    """Scripts: ours only. Assets: the recorded origins. Nothing may connect, post or navigate."""
-    sources = " ".join(origins)
+def content_security_policy(nonce: str, origins: list[str] | None) -> str:
+    """Scripts: ours only. Assets: the recorded origins. Nothing may connect, post or navigate.
+
+    `origins=None` leaves assets to the router (`NetworkGuard`), which blocks *and counts*; a CSP
+    block is silent, so only the offline player, which has no router, lists the origins here.
+    """
+    sources = "*" if origins is None else " ".join(origins)
     return "; ".join([
         "default-src 'none'",
         f"script-src 'nonce-{nonce}'",
@@ -97,8 +101,7 @@ class NetworkGuard:
         if url == HOST_URL:
             route.fulfill(status=200, body=host_page(self.nonce), headers={
                 "content-type": "text/html; charset=utf-8",
-                "content-security-policy": content_security_policy(
-                    self.nonce, sorted(self.allowed_origins)),
+                "content-security-policy": content_security_policy(self.nonce, None),
             })
             return
         origin = origin_of(url)
