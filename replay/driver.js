@@ -148,8 +148,12 @@
           }));
         }
       });
-      if (d.body) void d.body.offsetHeight; // starts font loads that layout asks for
-      if (d.fonts && d.fonts.status === "loading") waits.push(d.fonts.ready);
+      // Web fonts: a rebuilt stylesheet makes new font faces, which load only once layout asks
+      // for them, and even from memory the swap comes a task later. Load every face now.
+      if (d.fonts) d.fonts.forEach(function (face) {
+        if (face.status === "unloaded") waits.push(face.load().catch(function () {}));
+        else if (face.status === "loading") waits.push(face.loaded.catch(function () {}));
+      });
     });
     return waits;
   }
@@ -204,13 +208,18 @@
     return p;
   }
 
-  function settle(t, overrides, timeoutMs) {
-    restoreScrolls(overrides);
-    return waitResources(timeoutMs).then(function (complete) {
-      restoreScrolls(overrides);
-      var p = applyHover(t);
-      finishAnimations();
-      restoreScrolls(overrides);
+  // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
+  // "animations", "resources".
+  function settle(t, overrides, timeoutMs, skip) {
+    skip = skip || [];
+    var on = function (name) { return skip.indexOf(name) < 0; };
+    if (on("scroll")) restoreScrolls(overrides);
+    var loaded = on("resources") ? waitResources(timeoutMs) : Promise.resolve(true);
+    return loaded.then(function (complete) {
+      if (on("scroll")) restoreScrolls(overrides);
+      var p = on("hover") ? applyHover(t) : null;
+      if (on("animations")) finishAnimations();
+      if (on("scroll")) restoreScrolls(overrides);
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });
   }
@@ -302,7 +311,7 @@
     opts = opts || {};
     return ready.then(function () {
       advance(cut, !!opts.fresh);
-      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000);
+      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000, opts.skip);
     }).then(function (s) {
       var l = layout();
       l.complete = s.complete;
@@ -320,7 +329,7 @@
     var chain = ready;
     queries.forEach(function (q) {
       chain = chain.then(function () {
-        return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs });
+        return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip });
       }).then(function (l) {
         var b = boxOf(q.id);
         out.push({ box: b.box, problem: b.problem, tag: b.tag || null, doc: l.doc, viewport: l.viewport,

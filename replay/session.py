@@ -142,12 +142,15 @@ class Replay:
 
     # -- many moments at once ---------------------------------------------------------------------
 
-    def resolve(self, queries: Iterable[tuple[float, int]], *, naive: bool = False) -> list[Resolved]:
+    def resolve(self, queries: Iterable[tuple[float, int]], *, naive: bool = False,
+                skip_fixes: Sequence[str] = ()) -> list[Resolved]:
         """Boxes for many (t, node_id) pairs in one pass through the events.
 
         Queries are answered in time order (forward seeks only apply what lies between them) and
         returned in the order given. `naive=True` rebuilds from the page's full snapshot for every
-        query instead: the approach this exists to beat, kept for benchmarks.
+        query instead: the approach this exists to beat, kept for benchmarks. `skip_fixes` leaves
+        out fidelity fixes ("scroll", "hover", "animations", "resources", "scroll_hints") to
+        measure what each is worth.
         """
         asked = [(float(t), int(node)) for t, node in queries]
         plan = sorted(range(len(asked)), key=lambda k: (self.timeline.cut_for(*asked[k]), k))
@@ -155,9 +158,10 @@ class Replay:
         for k in plan:
             t, node = asked[k]
             cut = self.timeline.cut_for(t, node)
-            payload.append({"cut": cut, "id": node, "scroll": self.timeline.scroll_hints(cut)})
-        raw = self._run("(d, a) => d.resolve(a.queries, {naive: a.naive})",
-                        {"queries": payload, "naive": naive}) if payload else []
+            hints = {} if "scroll_hints" in skip_fixes else self.timeline.scroll_hints(cut)
+            payload.append({"cut": cut, "id": node, "scroll": hints})
+        raw = self._run("(d, a) => d.resolve(a.queries, {naive: a.naive, skip: a.skip})",
+                        {"queries": payload, "naive": naive, "skip": list(skip_fixes)}) if payload else []
         out: list[Resolved | None] = [None] * len(asked)
         for k, r, q in zip(plan, raw, payload):
             t, node = asked[k]
