@@ -79,7 +79,7 @@
   }
 
   // --- applying events -------------------------------------------------------------------------
-  var state = { seg: -1, applied: -1, errors: 0 };
+  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, ms: { apply: 0, settle: 0, measure: 0 } };
 
   function cast(index) {
     try {
@@ -101,6 +101,7 @@
     if (snap.initialOffset) scrolls.set(snap.node.id, { x: snap.initialOffset.left || 0, y: snap.initialOffset.top || 0 });
     state.seg = seg;
     state.applied = seg;
+    state.rebuilds++;
   }
 
   function advance(cut, fresh) {
@@ -309,10 +310,16 @@
 
   function seek(cut, opts) {
     opts = opts || {};
+    var t0;
     return ready.then(function () {
+      t0 = performance.now();
       advance(cut, !!opts.fresh);
+      var t1 = performance.now();
+      state.ms.apply += t1 - t0;
+      t0 = t1;
       return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000, opts.skip);
     }).then(function (s) {
+      state.ms.settle += performance.now() - t0;
       var l = layout();
       l.complete = s.complete;
       l.pointer = s.pointer;
@@ -331,7 +338,9 @@
       chain = chain.then(function () {
         return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip });
       }).then(function (l) {
+        var t0 = performance.now();
         var b = boxOf(q.id);
+        state.ms.measure += performance.now() - t0;
         out.push({ box: b.box, problem: b.problem, tag: b.tag || null, doc: l.doc, viewport: l.viewport,
                    scroll: l.scroll, segment: l.segment, complete: l.complete });
       });

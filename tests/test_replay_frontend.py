@@ -8,9 +8,8 @@ element must replay within 1 px of where the live page had it, on a phone, a tab
 from __future__ import annotations
 
 import pytest
-from conftest import AssetServer
-from docsite import FONT_FAMILY, build_docs, docs_journey
 
+from bench.docsite import FONT_FAMILY, build_docs, docs_journey, serve_folder
 from recorder import JourneyPlan, SessionStore, record_journeys
 from replay import open_session
 
@@ -20,10 +19,10 @@ VIEWPORTS = [(1280, 800), (820, 1180), (390, 844)]
 @pytest.fixture(scope="module")
 def docs_sessions(tmp_path_factory, browser):
     root = tmp_path_factory.mktemp("docs")
-    server = AssetServer(build_docs(root))
+    server = serve_folder(build_docs(root))
     store = SessionStore(root / "docs.db")
     try:
-        plans = [JourneyPlan(server.url(), viewport) for viewport in VIEWPORTS]
+        plans = [JourneyPlan(server.url, viewport) for viewport in VIEWPORTS]
         runs = record_journeys(plans, docs_journey, store=store, evidence=True, browser=browser)
         assert not [r.error for r in runs if r.error]
         yield store, runs

@@ -1,4 +1,4 @@
-"""A real third-party front end for replay fidelity tests: an MkDocs Material documentation site.
+"""A real third-party front end for replay fidelity tests and benchmarks: an MkDocs Material documentation site.
 
 Material is what many teams run for their docs, and it leans on exactly what rrweb replays badly:
 a navigation drawer and search opened by hidden checkboxes (`:checked`), content tabs that are
@@ -163,3 +163,29 @@ def docs_journey(page: Any, rng: random.Random) -> None:
     page.keyboard.press("Escape")
     page.wait_for_timeout(400)
     click(page.locator(".md-header__title"))
+
+
+class FolderServer:
+    """A quiet static server for one folder on 127.0.0.1 at an ephemeral port."""
+
+    def __init__(self, folder: Path):
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def serve_folder(folder: Path) -> FolderServer:
+    return FolderServer(folder)
