@@ -1,9 +1,12 @@
 // Names "the same element" across sessions whose DOMs differ. Evaluated as an expression:
-// (function (el) {...}) -> {key, label, tag, interactive} for the element a visitor meant to hit.
+// (function (el, opts) {...}) -> {key, label, tag, interactive, box} for the element a visitor
+// meant to hit: the control around `el` (a click on a button's icon is a click on the button), or
+// with opts.landmark the nearest block at least half the page wide (anchors for scroll depth).
+// `box` is [x, y, w, h] in document px of the element's own document.
 // The key is a CSS selector that is unique in the element's document, built from what survives
 // between visitors: a stable id, a test/heatmap/name/aria attribute, a link's href; otherwise a
 // path of tag + stable classes from the nearest ancestor that has such a key.
-(function elementKey(el) {
+(function elementKey(el, opts) {
   "use strict";
   var doc = el.ownerDocument;
   var INTERACTIVE = "a[href],button,input,select,textarea,label,summary,[role=button],[role=link]," +
@@ -97,8 +100,23 @@
     return text.length > 80 ? text.slice(0, 79) + "\u2026" : text;
   }
 
+  function landmark(node) {
+    var wide = (doc.documentElement.clientWidth || 0) / 2;
+    while (node.parentElement && tag(node) !== "body" &&
+           (node.getBoundingClientRect().width < wide || node.getBoundingClientRect().height < 24)) {
+      node = node.parentElement;
+    }
+    return node;
+  }
+
   if (!el || el.nodeType !== 1) el = el && el.parentElement;
   if (!el) return null;
-  var target = el.closest(INTERACTIVE) || el;
-  return { key: keyOf(target), label: labelOf(target), tag: tag(target), interactive: target !== el || target.matches(INTERACTIVE) };
+  var control = el.closest(INTERACTIVE);
+  var target = opts && opts.landmark ? landmark(el) : control || el;
+  var r = target.getBoundingClientRect();
+  var view = doc.defaultView;
+  return {
+    key: keyOf(target), label: labelOf(target), tag: tag(target), interactive: !!control,
+    box: [r.left + view.scrollX, r.top + view.scrollY, r.width, r.height],
+  };
 })

@@ -12,23 +12,28 @@ from typing import Any
 from sessionheat.assets import package_text
 
 
+Box = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True)
 class ElementKey:
     key: str  # a CSS selector, unique in the element's own document
     label: str  # visible text, trimmed
     tag: str
     interactive: bool  # a link, button, field... (or inside one: clicks on a button's icon count for it)
+    box: Box  # where it was, document px
 
 
 def element_key_js() -> str:
-    """`(function (el) {...})` returning {key, label, tag, interactive} for an element."""
+    """`(function (el, opts) {...})` returning {key, label, tag, interactive, box} for an element."""
     return package_text("heatmap", "element_key.js").strip().rstrip(";")
 
 
 def key_from_js(value: dict[str, Any] | None) -> ElementKey | None:
     if not value:
         return None
-    return ElementKey(value["key"], value["label"], value["tag"], bool(value["interactive"]))
+    return ElementKey(value["key"], value["label"], value["tag"], bool(value["interactive"]),
+                      tuple(value["box"]))  # type: ignore[arg-type]
 
 
 def element_key_of(page_or_frame: Any, selector: str) -> ElementKey | None:

@@ -95,7 +95,17 @@
     }, true);
   }
 
-  var timer = setInterval(flush, config.flushMs);
+  // Batches leave in idle time, so serialising and sending them does not compete with the page's
+  // own work; the idle callback's timeout still gets every event out within ~2 x flushMs.
+  var scheduled = false;
+  function flushWhenIdle() {
+    if (scheduled || !buffer.length) return;
+    scheduled = true;
+    var run = function () { scheduled = false; flush(); };
+    if (window.requestIdleCallback) requestIdleCallback(run, { timeout: config.flushMs });
+    else setTimeout(run, 0);
+  }
+  var timer = setInterval(flushWhenIdle, config.flushMs);
   // The last batch of a page. Playwright's transport needs `beforeunload` (binding calls made in
   // `pagehide` never arrive); the snippet uses `pagehide`, which keeps the back/forward cache.
   (config.leaveEvents || ["pagehide"]).forEach(function (name) {

@@ -85,22 +85,36 @@ CREATE TABLE IF NOT EXISTS pageviews (
     height INTEGER,
     PRIMARY KEY (session_id, "index")
 );
+-- Derived from chunks by `sessionheat index`; thrown away and rebuilt at will.
 CREATE TABLE IF NOT EXISTS hits (
     session_id TEXT NOT NULL REFERENCES sessions (id),
     pageview INTEGER NOT NULL,
-    t INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    element_key TEXT,
+    t INTEGER NOT NULL,         -- ms since the session's first event
+    kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom
+    node_id INTEGER,            -- rrweb id in that pageview
+    element_key TEXT,           -- CSS selector naming the element across layouts
     selector TEXT,
     label TEXT,
-    x REAL, y REAL,
-    rel_x REAL, rel_y REAL,
+    tag TEXT,
+    interactive INTEGER NOT NULL DEFAULT 0,
+    rage INTEGER NOT NULL DEFAULT 0,
+    dead INTEGER NOT NULL DEFAULT 0,
+    x REAL, y REAL,             -- document px in that session
+    rel_x REAL, rel_y REAL,     -- 0..1 inside the element's box
     box_x REAL, box_y REAL, box_w REAL, box_h REAL,
     doc_w REAL, doc_h REAL,
     viewport_w INTEGER, viewport_h INTEGER,
-    scroll_y REAL
+    scroll_y REAL,
+    dwell_ms INTEGER            -- view_* rows: how long the viewport stayed there
 );
-CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id);
+CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
+CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
+CREATE TABLE IF NOT EXISTS indexed (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+    n_events INTEGER NOT NULL,  -- events the hits were computed from
+    indexed_at TEXT NOT NULL,
+    problem TEXT                -- why indexing stopped early, if it did
+);
 CREATE TABLE IF NOT EXISTS blobs (
     hash TEXT PRIMARY KEY,      -- sha256 of the UTF-8 string
     data BLOB NOT NULL          -- zlib-compressed UTF-8
@@ -553,6 +567,104 @@ class SessionStore:
             "SELECT seq, t_first, t_last, n_events, codec, length(data) AS n_bytes FROM chunks"
             " WHERE session_id = ? ORDER BY seq", [session_id]
         ))
+
+    # -- hits (derived) -------------------------------------------------------------------------
+
+    HIT_COLUMNS = (
+        "session_id", "pageview", "t", "kind", "node_id", "element_key", "selector", "label", "tag",
+        "interactive", "rage", "dead", "x", "y", "rel_x", "rel_y", "box_x", "box_y", "box_w",
+        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms",
+    )
+
+    def replace_hits(self, session_id: str, hits: Iterable[dict[str, Any]], *, n_events: int,
+                     problem: str | None = None) -> int:
+        """Swap a session's hits for freshly resolved ones, in one transaction."""
+        cols = self.HIT_COLUMNS
+        flags = ("interactive", "rage", "dead")
+        rows = [tuple(session_id if c == "session_id" else int(bool(h.get(c))) if c in flags else h.get(c)
+                      for c in cols) for h in hits]
+        with self._write() as conn:
+            conn.execute("DELETE FROM hits WHERE session_id = ?", (session_id,))
+            conn.executemany(
+                f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+            conn.execute(
+                "INSERT OR REPLACE INTO indexed (session_id, n_events, indexed_at, problem)"
+                " VALUES (?, ?, ?, ?)", (session_id, n_events, _now_iso(), problem))
+        return len(rows)
+
+    def sessions_to_index(self, *, rebuild: bool = False) -> list[str]:
+        """Sessions never indexed, or that received events since (oldest first)."""
+        if rebuild:
+            sql = "SELECT id FROM sessions WHERE n_events > 0 ORDER BY first_ts"
+        else:
+            sql = ("SELECT s.id FROM sessions s LEFT JOIN indexed i ON i.session_id = s.id"
+                   " WHERE s.n_events > 0 AND (i.n_events IS NULL OR i.n_events < s.n_events)"
+                   " ORDER BY s.first_ts")
+        with self._lock:
+            return [r[0] for r in self.db.conn.execute(sql)]
+
+    def hits(self, pageviews: Iterable[tuple[str, int]], kinds: Iterable[str] | None = None
+             ) -> list[dict[str, Any]]:
+        """Hits of the given (session_id, pageview index) pairs, in time order."""
+        pairs = list(pageviews)
+        if not pairs:
+            return []
+        kind_list = list(kinds) if kinds is not None else None
+        out: list[dict[str, Any]] = []
+        with self._lock:
+            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            self.db.conn.execute("DELETE FROM wanted")
+            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+            sql = ("SELECT h.* FROM hits h JOIN wanted w ON w.session_id = h.session_id"
+                   " AND w.pageview = h.pageview")
+            params: list[Any] = []
+            if kind_list is not None:
+                sql += f" WHERE h.kind IN ({', '.join('?' * len(kind_list))})"
+                params = kind_list
+            cur = self.db.conn.execute(sql + " ORDER BY h.session_id, h.t", params)
+            names = [d[0] for d in cur.description]
+            out = [dict(zip(names, row)) for row in cur]
+        return out
+
+    def find_pageviews(
+        self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,
+        since_ms: int | None = None, until_ms: int | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Pageviews joined with their session's segment columns; URL matching is the caller's.
+
+        `viewport_w` is an inclusive (min, max) width range; `since_ms`/`until_ms` bound the
+        session start (epoch ms); `properties` must all match (as strings).
+        """
+        sql = ["SELECT p.*, s.device, s.viewport_w AS session_viewport_w, s.viewport_h AS"
+               " session_viewport_h, s.first_ts, s.started_at, s.properties FROM pageviews p"
+               " JOIN sessions s ON s.id = p.session_id WHERE 1"]
+        params: list[Any] = []
+        if device:
+            sql.append("AND s.device = ?")
+            params.append(device)
+        if viewport_w:
+            sql.append("AND p.width BETWEEN ? AND ?")
+            params += list(viewport_w)
+        if since_ms is not None:
+            sql.append("AND s.first_ts >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            sql.append("AND s.first_ts < ?")
+            params.append(until_ms)
+        for key, value in (properties or {}).items():
+            sql.append("AND CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
+            params += [key, str(value)]
+        with self._lock:
+            cur = self.db.conn.execute(" ".join(sql) + ' ORDER BY s.first_ts, p."index"', params)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur]
+        for row in rows:
+            try:
+                row["properties"] = json.loads(row["properties"] or "{}")
+            except ValueError:
+                row["properties"] = {}
+        return rows
 
     # -- sites (collector keys) -----------------------------------------------------------------
 

@@ -82,8 +82,10 @@ def test_generated_ids_and_state_classes_are_ignored(browser, asset_server):
     second = page.evaluate(KEY_OF, [js, "#ember5678 .note"])
     assert second["key"] == "#app > :nth-child(2 of div.card) > p.note"
     icon = page.evaluate(KEY_OF, [js, "svg path"])  # a click on the icon counts for its button
-    assert icon == {"key": 'button[aria-label="Close dialog"]', "label": "Close dialog", "tag": "button",
-                    "interactive": True}
+    assert icon["key"] == 'button[aria-label="Close dialog"]' and icon["label"] == "Close dialog"
+    assert icon["tag"] == "button" and icon["interactive"]
+    assert icon["box"] == page.evaluate("() => { const r = document.querySelector('button')"
+                                        ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
     link = page.evaluate(KEY_OF, [js, "a"])
     assert link["key"] == 'a[href$="pricing.html?x=1"]' and link["label"] == "Pricing"
     page.close()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 
 from heatmap.interactions import extract_interactions
-from recorder import load_journey, record
+from demo import load_journey
+from recorder import record
 from sessionheat.events import TAG_LIVE_CLICK, EventType
-
-from demo import JOURNEYS_DIR
 
 
 def test_rage_clicks_on_a_heading_are_rage_and_unanswered(browser, demo_server, store):
-    rage = load_journey(JOURNEYS_DIR / "rage.py")
+    rage = load_journey("rage")
     url = demo_server.url + "index.html?variant=A&banner=tall&promo=1&imgdelay=0"
     with record(url, store=store, browser=browser, viewport=(390, 844), evidence=True) as session:
         rage(session.page, random.Random(3))
