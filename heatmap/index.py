@@ -137,7 +137,8 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
     rows: list[dict[str, Any]] = []
     try:
         with open_session(store, session_id, browser=browser) as rp:
-            found = rp.probe_nodes([(i.t, i.node_id) for i in node_items], element_key_js())
+            found = rp.probe([(i.t, i.node_id, None) for i in node_items],
+                             f"(node) => node ? ({element_key_js()})(node) : null")
             for inter, (probe, doc) in zip(node_items, found):
                 if probe is None:
                     result.n_unresolved += 1
@@ -145,9 +146,10 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
                 rows.append(_node_row(inter, probe, doc))
             points = []
             for stop in stops:
-                points += [(stop.t, stop.viewport_w / 2, stop.scroll_y + 2),
-                           (stop.t, stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2)]
-            anchors = rp.probe_points(points, view_anchor_js(), element_key_js())
+                points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
+                           (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
+            anchors = rp.probe(points, f"(node, q, doc) => ({view_anchor_js()})"
+                                       f"(doc, q.point[0], q.point[1], {element_key_js()})")
             for k, stop in enumerate(stops):
                 (top, doc), (bottom, _) = anchors[2 * k], anchors[2 * k + 1]
                 rows += _view_rows(stop, top, bottom, doc)
