@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,16 +163,20 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
 
 
 def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int | None = None,
-                   progress: Callable[[IndexResult], None] | None = None) -> list[IndexResult]:
+                   browser: Any = None, progress: Callable[[IndexResult], None] | None = None
+                   ) -> list[IndexResult]:
     """Index every session not yet indexed (or all, with `rebuild`), `workers` at a time, each
-    worker a process with its own Chromium (one per core by default)."""
+    worker a process with its own Chromium (one per core by default; `browser` means one worker,
+    in this process, on that browser)."""
     todo = store.sessions_to_index(rebuild=rebuild)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
     results: list[IndexResult] = []
     if workers == 1:
         from sessionheat.browser import chromium
 
-        with chromium() as browser:
+        with ExitStack() as stack:
+            if browser is None:
+                browser = stack.enter_context(chromium())
             for session_id in todo:
                 results.append(index_session(store, session_id, browser=browser))
                 if progress:

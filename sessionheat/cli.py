@@ -98,17 +98,15 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("sessionheat-demo"), show_default=True, help="Folder for the outputs.")
 def demo(db_path: Path, n_sessions: int, seed: int, out_dir: Path) -> None:
-    """Serve the bundled demo site, record varied visitors on it, and say where it all is."""
+    """Serve the bundled demo site, record varied visitors, index them, draw heatmaps and a report."""
     from rich.console import Console
 
     from demo.job import run_demo_job
 
-    console = Console(stderr=True)
     store = open_store(db_path)
-    with _progress(console) as bar:
-        task = bar.add_task("recording demo visitors", total=n_sessions)
+    with _progress(Console(stderr=True)) as bar:
         result = run_demo_job(store, out_dir=out_dir, n_sessions=n_sessions, seed=seed,
-                              progress=lambda run: bar.advance(task))
+                              steps=_ProgressSteps(bar))
     for line in result.summary_lines():
         click.echo(line)
 
@@ -362,6 +360,19 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     click.echo(summary)
     if result.caution:
         click.echo(f"caution: {result.caution}", err=True)
+
+
+class _ProgressSteps:
+    """A job's stages as rich progress bars, one per stage."""
+
+    def __init__(self, bar: Any):
+        self.bar, self.task = bar, None
+
+    def stage(self, name: str, total: int) -> None:
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self) -> None:
+        self.bar.advance(self.task)
 
 
 def _progress(console: Any) -> Any:
