@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,27 @@ class SessionEvents:
         return not self.problems
 
 
+class ChunkOutcome(str, Enum):
+    """What `append_chunks` did with one chunk."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # that (session, seq) already holds these very events: a retry
+    CONFLICT = "conflict"  # that (session, seq) already holds other events
+    FOREIGN = "foreign"  # the session was started by another site
+
+
+@dataclass(frozen=True)
+class ChunkWrite:
+    """One chunk for `append_chunks`, with what the sender says about its session."""
+
+    session_id: str
+    seq: int
+    events: list[dict[str, Any]]
+    site: str = ""
+    user_agent: str = ""
+    viewport: tuple[int, int] | None = None
+
+
 def new_session_id() -> str:
     return secrets.token_urlsafe(12)
 
@@ -155,8 +177,8 @@ def _now_iso() -> str:
 
 def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
     """(compressed blob, raw JSON size) for a list of events."""
-    raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return zlib.compress(raw, 6), len(raw)
+    blob, raw = _encode_raw(events)
+    return blob, len(raw)
 
 
 def decode_chunk(codec: str, data: bytes) -> list[dict[str, Any]]:
@@ -166,6 +188,46 @@ def decode_chunk(codec: str, data: bytes) -> list[dict[str, Any]]:
     if not isinstance(events, list):
         raise ValueError("chunk does not hold a list of events")
     return events
+
+
+def _check_chunk(session_id: str, seq: Any, events: Any) -> None:
+    """Refuse, with the reason, a chunk the store must not hold."""
+    if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
+        raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**31:
+        raise StoreError("a chunk number is an integer from 0 to 2^31-1")
+    problem = events_problem(events)
+    if problem:
+        raise StoreError(problem)
+    if not events:
+        raise StoreError("a chunk holds at least one event")
+
+
+def _encode_raw(events: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+    """(compressed blob, raw JSON bytes) for a list of events.
+
+    Text with a lone surrogate (a page can hold broken text) cannot be UTF-8: such a chunk is written
+    with \\u escapes instead, which reads back to the very same events.
+    """
+    try:
+        raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raw = json.dumps(events, separators=(",", ":")).encode("ascii")
+    return zlib.compress(raw, 6), raw
+
+
+def _insert_session(
+    conn: sqlite3.Connection, session_id: str, site: str, user_agent: str,
+    viewport: tuple[int, int] | None, properties: dict[str, Any] | None = None,
+) -> None:
+    """Create the session row unless it exists (what is known up front never overwrites)."""
+    width, height = viewport or (None, None)
+    conn.execute(
+        "INSERT OR IGNORE INTO sessions (id, site, user_agent, device, viewport_w, viewport_h,"
+        " properties, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (session_id, site, user_agent, classify_device(width, user_agent), width, height,
+         json.dumps(properties or {}, sort_keys=True), _now_iso()),
+    )
 
 
 class SessionStore:
@@ -223,14 +285,8 @@ class SessionStore:
         session_id = session_id or new_session_id()
         if not SESSION_ID_RE.match(session_id):
             raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
-        width, height = viewport or (None, None)
         with self._write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO sessions (id, site, user_agent, device, viewport_w, viewport_h,"
-                " properties, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, site, user_agent, classify_device(width, user_agent), width, height,
-                 json.dumps(properties or {}, sort_keys=True), _now_iso()),
-            )
+            _insert_session(conn, session_id, site, user_agent, viewport, properties)
         return session_id
 
     def append_chunk(self, session_id: str, seq: int, events: list[dict[str, Any]]) -> bool:
@@ -238,29 +294,60 @@ class SessionStore:
 
         The session row, its pageviews and properties are updated in the same transaction.
         """
-        if not SESSION_ID_RE.match(session_id):
-            raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**31:
-            raise StoreError("a chunk number is an integer from 0 to 2^31-1")
-        problem = events_problem(events)
-        if problem:
-            raise StoreError(problem)
-        if not events:
-            raise StoreError("a chunk holds at least one event")
-        blob, raw_size = encode_events(events)
-        stamps = [e["timestamp"] for e in events]
+        _check_chunk(session_id, seq, events)
+        blob, raw = _encode_raw(events)
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
             )
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), CODEC, blob),
-            )
-            if cur.rowcount == 0:
-                return False
-            self._fold_into_session(conn, session_id, events, len(blob), raw_size)
+            return self._insert_chunk(conn, session_id, seq, events, blob, raw)
+
+    def append_chunks(self, writes: list["ChunkWrite"]) -> list["ChunkOutcome"]:
+        """Store several chunks in one durable transaction (group commit), one outcome each.
+
+        One fsync for many chunks is what lets the collector keep up with many senders. Every write
+        is checked before anything is written; a refusal raises StoreError and writes nothing.
+        A chunk whose `(session_id, seq)` is stored already is a DUPLICATE if it holds the same
+        events (a client retry after a lost acknowledgement) and a CONFLICT otherwise; a chunk for
+        a session that another site started is FOREIGN. Neither of those writes anything.
+        """
+        for write in writes:
+            _check_chunk(write.session_id, write.seq, write.events)
+        encoded = [_encode_raw(write.events) for write in writes]
+        outcomes: list[ChunkOutcome] = []
+        with self._write() as conn:
+            for write, (blob, raw) in zip(writes, encoded):
+                _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
+                owner = conn.execute("SELECT site FROM sessions WHERE id = ?",
+                                     (write.session_id,)).fetchone()[0]
+                if owner != write.site:
+                    outcomes.append(ChunkOutcome.FOREIGN)
+                    continue
+                if self._insert_chunk(conn, write.session_id, write.seq, write.events, blob, raw):
+                    outcomes.append(ChunkOutcome.STORED)
+                    continue
+                codec, data = conn.execute(
+                    "SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                    (write.session_id, write.seq),
+                ).fetchone()
+                same = codec == CODEC and zlib.decompress(data) == raw
+                outcomes.append(ChunkOutcome.DUPLICATE if same else ChunkOutcome.CONFLICT)
+        return outcomes
+
+    def _insert_chunk(
+        self, conn: sqlite3.Connection, session_id: str, seq: int, events: list[dict[str, Any]],
+        blob: bytes, raw: bytes,
+    ) -> bool:
+        """Insert one chunk and fold it into its session; False if that seq was already there."""
+        stamps = [e["timestamp"] for e in events]
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), CODEC, blob),
+        )
+        if cur.rowcount == 0:
+            return False
+        self._fold_into_session(conn, session_id, events, len(blob), len(raw))
         return True
 
     def _fold_into_session(
@@ -493,3 +580,11 @@ class SessionStore:
         site = rows[0]
         site["origins"] = json.loads(site["origins"])
         return site
+
+    def list_sites(self) -> list[dict[str, Any]]:
+        """Every site with its key and allowed origins (the collector caches this)."""
+        with self._lock:
+            cur = self.db.conn.execute("SELECT name, key, origins, created_at FROM sites ORDER BY name")
+            rows = cur.fetchall()
+        return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
+                for name, key, origins, created in rows]
