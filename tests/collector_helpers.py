@@ -90,6 +90,7 @@ class ServeProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
+        self.log.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -98,8 +99,7 @@ class ServeProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if hasattr(self, "log"):
-            self.log.close()
+        self.log.close()
 
 
 def meta(t: int = T_NOW, href: str = "http://127.0.0.1:1/a", w: int = 1280, h: int = 800) -> dict:
