@@ -248,7 +248,7 @@ def serve_command(db_path: Path, host: str, port: int) -> None:
 
     click.echo(f"sessionheat: snippet at http://{host}:{port}/snippet.js, sessions into {db_path}",
                err=True)
-    uvicorn.run(create_app(db_path), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(db_path, own_process=True), host=host, port=port, log_level="info", access_log=False)
 
 
 @main.group("sites")

@@ -148,6 +148,7 @@ class ChunkWrite:
     site: str = ""
     user_agent: str = ""
     viewport: tuple[int, int] | None = None
+    raw: bytes | None = None  # the events' JSON text as received, if the caller has it: spares a dump
 
 
 def new_session_id() -> str:
@@ -177,7 +178,7 @@ def _now_iso() -> str:
 
 def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
     """(compressed blob, raw JSON size) for a list of events."""
-    blob, raw = _encode_raw(events)
+    blob, raw = encode_chunk(events)
     return blob, len(raw)
 
 
@@ -203,16 +204,17 @@ def _check_chunk(session_id: str, seq: Any, events: Any) -> None:
         raise StoreError("a chunk holds at least one event")
 
 
-def _encode_raw(events: list[dict[str, Any]]) -> tuple[bytes, bytes]:
-    """(compressed blob, raw JSON bytes) for a list of events.
+def encode_chunk(events: list[dict[str, Any]], raw: bytes | None = None) -> tuple[bytes, bytes]:
+    """(compressed blob, raw JSON bytes) for a list of events, as the chunks table holds them.
 
     Text with a lone surrogate (a page can hold broken text) cannot be UTF-8: such a chunk is written
     with \\u escapes instead, which reads back to the very same events.
     """
-    try:
-        raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raw = json.dumps(events, separators=(",", ":")).encode("ascii")
+    if raw is None:
+        try:
+            raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raw = json.dumps(events, separators=(",", ":")).encode("ascii")
     return zlib.compress(raw, 6), raw
 
 
@@ -295,14 +297,14 @@ class SessionStore:
         The session row, its pageviews and properties are updated in the same transaction.
         """
         _check_chunk(session_id, seq, events)
-        blob, raw = _encode_raw(events)
+        blob, raw = encode_chunk(events)
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
             )
             return self._insert_chunk(conn, session_id, seq, events, blob, raw)
 
-    def append_chunks(self, writes: list["ChunkWrite"]) -> list["ChunkOutcome"]:
+    def append_chunks(self, writes: list["ChunkWrite"], *, checked: bool = False) -> list["ChunkOutcome"]:
         """Store several chunks in one durable transaction (group commit), one outcome each.
 
         One fsync for many chunks is what lets the collector keep up with many senders. Every write
@@ -310,10 +312,13 @@ class SessionStore:
         A chunk whose `(session_id, seq)` is stored already is a DUPLICATE if it holds the same
         events (a client retry after a lost acknowledgement) and a CONFLICT otherwise; a chunk for
         a session that another site started is FOREIGN. Neither of those writes anything.
+        `checked=True` says the caller has already run these very checks (the collector does, before
+        queueing), so the writer's transaction does not pay for them twice.
         """
-        for write in writes:
-            _check_chunk(write.session_id, write.seq, write.events)
-        encoded = [_encode_raw(write.events) for write in writes]
+        if not checked:
+            for write in writes:
+                _check_chunk(write.session_id, write.seq, write.events)
+        encoded = [encode_chunk(write.events, write.raw) for write in writes]
         outcomes: list[ChunkOutcome] = []
         with self._write() as conn:
             for write, (blob, raw) in zip(writes, encoded):
@@ -330,7 +335,8 @@ class SessionStore:
                     "SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
                     (write.session_id, write.seq),
                 ).fetchone()
-                same = codec == CODEC and zlib.decompress(data) == raw
+                stored = decode_chunk(codec, data) if codec == CODEC else None
+                same = stored == write.events  # equal events, however the JSON was spaced
                 outcomes.append(ChunkOutcome.DUPLICATE if same else ChunkOutcome.CONFLICT)
         return outcomes
 
@@ -580,6 +586,13 @@ class SessionStore:
         site = rows[0]
         site["origins"] = json.loads(site["origins"])
         return site
+
+    def set_wal_autocheckpoint(self, pages: int) -> None:
+        """How many WAL pages a commit may leave before it checkpoints itself (0: never; SQLite's
+        default is 1000). The collector sets 0 and checkpoints from another connection, so no
+        acknowledgement waits for a checkpoint's fsyncs."""
+        with self._lock:
+            self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
     def list_sites(self) -> list[dict[str, Any]]:
         """Every site with its key and allowed origins (the collector caches this)."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sessionheat.events import events_problem
 from sessionheat.store import SessionStore, decode_chunk
 from sessionheat.web import Limits, add_site, create_app
+from sessionheat.web.payload import Refusal, parse_body
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
@@ -70,3 +71,34 @@ def test_arbitrary_json_never_errors_and_never_stores_an_invalid_event(tmp_path)
     for codec, data in rows:
         assert events_problem(decode_chunk(codec, data)) is None
     store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, events=json_values, indent=st.sampled_from([None, 0, 2]),
+       separators=st.sampled_from([(",", ":"), (", ", ": "), (" ,\n", " :\t")]))
+def test_the_member_parser_agrees_with_json_loads(value, events, indent, separators):
+    body = {"meta": value, "events": events} if isinstance(value, dict) else value
+    text = json.dumps(body, indent=indent, separators=separators, ensure_ascii=False)
+    parsed, events_text = parse_body(text.encode())
+    assert parsed == json.loads(text)
+    if isinstance(body, dict):
+        assert json.loads(events_text) == events
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='{}[]":,0123456789.eE+- \\nabtrufls\\\\', max_size=40))
+def test_the_member_parser_refuses_what_json_loads_refuses(text):
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = Refusal
+    except RecursionError:
+        return
+    try:
+        got = parse_body(text.encode())[0]
+    except Refusal as refusal:
+        got = Refusal
+        if expected is not Refusal:  # stricter only about numbers JSON cannot hold (1e999)
+            assert "out of range" in refusal.reason
+            return
+    assert got == expected

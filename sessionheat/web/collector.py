@@ -30,7 +30,7 @@ from sessionheat.web.payload import (
     check_session_id,
     chunk_body,
     gunzip_limited,
-    parse_json,
+    parse_body,
     parse_seq,
 )
 from sessionheat.web.writer import ChunkWriter
@@ -190,16 +190,17 @@ class Collector:
         if len(raw) > self.limits.max_json:
             raise Refusal(413, f"the body is larger than {self.limits.max_json} bytes")
         if len(raw) > OFF_LOOP_BYTES:
-            chunk = await asyncio.to_thread(self._parse, raw)
+            chunk, events_text = await asyncio.to_thread(self._parse, raw)
         else:
-            chunk = self._parse(raw)
+            chunk, events_text = self._parse(raw)
         assert self.writer is not None, "Collector.start() was not called"
         write = ChunkWrite(session_id, seq, chunk.events, site=site["name"],
-                           user_agent=chunk.user_agent, viewport=chunk.viewport)
+                           user_agent=chunk.user_agent, viewport=chunk.viewport, raw=events_text)
         return await self.writer.write(write), seq
 
-    def _parse(self, raw: bytes) -> ChunkBody:
-        return chunk_body(parse_json(raw), self.limits, time.time() * 1000)
+    def _parse(self, raw: bytes) -> tuple[ChunkBody, bytes | None]:
+        payload, events_text = parse_body(raw)
+        return chunk_body(payload, self.limits, time.time() * 1000), events_text
 
     async def _read_body(self, request: Request) -> bytes:
         """The body, refused as soon as it is known to exceed the limit (before reading, if declared)."""

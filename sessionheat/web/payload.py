@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -88,11 +89,60 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, no numbers that overflow, nesting Python can hold."""
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _object_members(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+    """A top-level JSON object parsed member by member, with where each value's text lies.
+
+    None if the text is not an object. Same grammar and decoder as `json.loads`; it exists so the
+    events array can be stored as the very text received instead of being dumped again.
+    """
+    i = _WS.match(text).end()
+    if text[i:i + 1] != "{":
+        return None
+    members: dict[str, Any] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    i = _WS.match(text, i + 1).end()
+    if text[i:i + 1] == "}":
+        i += 1
+    else:
+        while True:
+            key, i = _DECODER.raw_decode(text, i)
+            if type(key) is not str:
+                raise ValueError(f"an object key must be a string (char {i})")
+            i = _WS.match(text, i).end()
+            if text[i:i + 1] != ":":
+                raise ValueError(f"expected ':' (char {i})")
+            start = _WS.match(text, i + 1).end()
+            members[key], i = _DECODER.raw_decode(text, start)
+            spans[key] = (start, i)
+            i = _WS.match(text, i).end()
+            separator, i = text[i:i + 1], i + 1
+            if separator == "}":
+                break
+            if separator != ",":
+                raise ValueError(f"expected ',' or '}}' (char {i - 1})")
+            i = _WS.match(text, i).end()
+    if _WS.match(text, i).end() != len(text):
+        raise ValueError(f"extra data after the object (char {i})")
+    return members, spans
+
+
+def parse_body(raw: bytes) -> tuple[Any, bytes | None]:
+    """Strict JSON (UTF-8, no NaN/Infinity, no overflowing numbers, nesting Python can hold), and
+    the exact text of the top-level "events" member when there is one."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant,
-                          parse_float=_finite_float)
+        text = raw.decode("utf-8")
+        parsed = _object_members(text)
+        if parsed is None:
+            return _DECODER.decode(text), None
+        members, spans = parsed
+        if "events" not in spans:
+            return members, None
+        start, end = spans["events"]
+        return members, raw[start:end] if text.isascii() else text[start:end].encode("utf-8")
     except UnicodeDecodeError:
         raise Refusal(400, "the body is not UTF-8") from None
     except RecursionError:
