@@ -176,3 +176,17 @@ def test_sampling_out_records_nothing_and_keeps_the_api(rig, page):
     page.wait_for_timeout(1200)
     assert page.evaluate("() => window.sessionheat.pending()") == 0
     assert not sent and not page.errors and rig.store.list_sessions() == []
+
+
+def test_a_refused_page_stops_retrying_and_stores_nothing(rig, page):
+    with SessionStore(rig.store.path) as other:
+        stranger = add_site(other, "elsewhere", ["https://elsewhere.test"])
+    rig.site.tag = snippet_tag(rig.server.url, stranger, flush_ms="300")
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/chunks/" in r.url else None)
+    page.goto(rig.site.url("second.html"))
+    page.wait_for_timeout(2500)  # the key cache learns the new site within a second
+    assert 403 in statuses
+    assert page.evaluate("() => window.sessionheat.pending()") == 0, "a refusal is final: no retries"
+    assert len(statuses) <= 12 and not page.errors
+    assert rig.store.list_sessions() == []
