@@ -7,7 +7,6 @@ visits live in ``JOURNEYS_DIR``; each file defines ``journey(page, rng)``.
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Callable
 
@@ -26,19 +25,10 @@ def journey_names() -> list[str]:
 
 
 def load_journey(name_or_path: str | Path) -> Callable[..., None]:
-    """Return ``journey(page, rng)`` from a bundled name or a file path.
+    """``journey(page, rng)`` from a bundled journey name (``"visitor"``) or a file path."""
+    from recorder import load_journey as load_journey_file
 
-    Loaded by path so user-supplied journey files work the same way as ours.
-    """
     path = Path(name_or_path)
     if path.suffix != ".py":
         path = JOURNEYS_DIR / f"{name_or_path}.py"
-    spec = importlib.util.spec_from_file_location(f"journey_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    fn = getattr(module, "journey", None)
-    if not callable(fn):
-        raise AttributeError(f"{path} defines no journey(page, rng)")
-    return fn
+    return load_journey_file(path)

@@ -18,6 +18,10 @@ from typing import Any, Callable
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+if not __package__:  # run as a script: make the repo root importable
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from demo import DemoServer, journey_names, load_journey, serve_demo
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +29,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORTS = [(1280, 800), (820, 1180), (390, 844)]
 RECORDER_STUB = "window.sessionheat = {set(t) { (window.__tags = window.__tags || []).push(t); }};"
+# Ground truth of what each real click hit, kept across page loads of the tab.
+CLICK_LOG = """addEventListener('click', e => {
+  const t = e.target.closest('[data-demo-id]');
+  sessionStorage.__clicks = (sessionStorage.__clicks || '') + (t ? t.dataset.demoId : '-') + ' ';
+}, true);"""
 
 failures: list[str] = []
 passed = 0
@@ -44,6 +53,7 @@ def open_page(browser: Browser, size: tuple[int, int], errors: list[str], stub: 
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
     if stub:
         ctx.add_init_script(RECORDER_STUB)
+    ctx.add_init_script(CLICK_LOG)
     page = ctx.new_page()
     page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
@@ -136,8 +146,13 @@ def run_journeys(browser: Browser, server: DemoServer) -> None:
                     errors.append(f"exception: {type(e).__name__}: {str(e).splitlines()[0]}")
                 took = time.perf_counter() - t0
                 label = f"{name} {size[0]}x{size[1]} {variant} seed={seed}"
-                print(f"  {label}: {took:.1f}s -> {page.url.split('/')[-1]}")
+                clicks = page.evaluate("sessionStorage.__clicks || ''").split()
+                print(f"  {label}: {took:.1f}s, clicks: {' '.join(clicks)}")
                 check(not errors, f"{label}: {errors}")
+                if name == "visitor":
+                    check("cta" in clicks and clicks[-1] == "signup-submit", f"{label}: clicks {clicks}")
+                if name == "rage":
+                    check(len([c for c in clicks if c.startswith("hero-")]) >= 3, f"{label}: clicks {clicks}")
                 page.context.close()
 
 
@@ -164,14 +179,11 @@ def main() -> int:
     with serve_demo() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         print(f"demo at {server.url}")
-        for step in (check_server, check_layout, check_profile_and_tabs, run_journeys, run_mutations):
-            print(step.__name__)
-            if step is check_layout:
-                step(browser, server, args.shots)
-            elif step is check_server:
-                step(server)
-            else:
-                step(browser, server)
+        check_server(server)
+        check_layout(browser, server, args.shots)
+        check_profile_and_tabs(browser, server)
+        run_journeys(browser, server)
+        run_mutations(browser, server)
         browser.close()
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0

@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from recorder import JourneyPlan, JourneyRun, SessionStore, load_journey, record_journeys
+from recorder import JourneyPlan, JourneyRun, SessionStore, record_journeys
 
-from demo.server import serve_demo
-
-JOURNEYS_DIR = Path(__file__).resolve().parent / "journeys"
+from demo import load_journey, serve_demo
 VIEWPORTS: dict[str, tuple[int, int]] = {
     "desktop": (1280, 800),
     "tablet": (820, 1180),
@@ -47,8 +45,7 @@ def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0) -> list[Jo
     Every sixth visitor is an impatient one (rage clicks on something that is not a control).
     """
     rng = random.Random(f"demo-plan:{seed}")
-    visitor = load_journey(JOURNEYS_DIR / "visitor.py")
-    rage = load_journey(JOURNEYS_DIR / "rage.py")
+    visitor, rage = load_journey("visitor"), load_journey("rage")
     names = list(VIEWPORTS)
     plans = []
     for i in range(n_sessions):

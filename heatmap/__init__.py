@@ -1,0 +1,36 @@
+"""Element-accurate heatmaps: every interaction resolved to the element it hit, in that visitor's
+own layout, then re-projected onto one reference layout and rendered with numpy + OpenCV."""
+
+from heatmap.interactions import Interaction, extract_interactions
+from heatmap.keys import ElementKey, element_key_js
+from heatmap.placement import ElementStat, Placement, PlacedPoint, depth_on_reference, place_hits
+from heatmap.render import (
+    LEGEND_HEIGHT,
+    ElementOutline,
+    render_band_map,
+    render_difference_map,
+    render_point_map,
+    write_png,
+)
+from heatmap.segments import Segment, SegmentError, url_matches
+
+__all__ = [
+    "LEGEND_HEIGHT",
+    "ElementKey",
+    "ElementOutline",
+    "ElementStat",
+    "Interaction",
+    "PlacedPoint",
+    "Placement",
+    "Segment",
+    "SegmentError",
+    "depth_on_reference",
+    "element_key_js",
+    "extract_interactions",
+    "place_hits",
+    "render_band_map",
+    "render_difference_map",
+    "render_point_map",
+    "url_matches",
+    "write_png",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import traceback
+from contextlib import ExitStack
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,11 +65,14 @@ def record_journeys(
     mask_inputs: bool = True,
     evidence: bool = False,
     progress: Callable[[JourneyRun], None] | None = None,
+    browser: Any = None,
 ) -> list[JourneyRun]:
-    """Record one session per plan with one shared Chromium; a failing journey is reported, and
-    what it recorded up to the failure stays in the store."""
+    """Record one session per plan with one shared Chromium (`browser`, or one started here); a
+    failing journey is reported, and what it recorded up to the failure stays in the store."""
     runs: list[JourneyRun] = []
-    with chromium(headless=headless) as browser:
+    with ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(chromium(headless=headless))
         for i, plan in enumerate(plans):
             rng = random.Random(f"{seed}:{i}")
             error = None

@@ -65,6 +65,20 @@
     custom("sessionheat.route", { href: location.href, kind: "pop" });
   });
 
+  // Chromium dispatches `scroll` at the next frame, so a click right after a jump (a scripted click
+  // that scrolls its target into view, a keyboard jump) would be recorded before the scroll that
+  // preceded it. Say where the page really is before any click that would otherwise be misplaced.
+  var lastScroll = [scrollX, scrollY];
+  addEventListener("scroll", function () { lastScroll = [scrollX, scrollY]; }, { capture: true, passive: true });
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function () {
+      if (scrollX !== lastScroll[0] || scrollY !== lastScroll[1]) {
+        lastScroll = [scrollX, scrollY];
+        custom("sessionheat.scroll", { x: scrollX, y: scrollY });
+      }
+    }, true);
+  });
+
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and
     // benchmarks, since overlays can make a scripted click land elsewhere than it aimed.
@@ -81,7 +95,17 @@
     }, true);
   }
 
-  var timer = setInterval(flush, config.flushMs);
+  // Batches leave in idle time, so serialising and sending them does not compete with the page's
+  // own work; the idle callback's timeout still gets every event out within ~2 x flushMs.
+  var scheduled = false;
+  function flushWhenIdle() {
+    if (scheduled || !buffer.length) return;
+    scheduled = true;
+    var run = function () { scheduled = false; flush(); };
+    if (window.requestIdleCallback) requestIdleCallback(run, { timeout: config.flushMs });
+    else setTimeout(run, 0);
+  }
+  var timer = setInterval(flushWhenIdle, config.flushMs);
   // The last batch of a page. Playwright's transport needs `beforeunload` (binding calls made in
   // `pagehide` never arrive); the snippet uses `pagehide`, which keeps the back/forward cache.
   (config.leaveEvents || ["pagehide"]).forEach(function (name) {

@@ -234,6 +234,57 @@ def import_command(db_path: Path, file: Any, session_id: str | None, properties:
     click.echo(sid if created else f"{sid} (already imported, nothing written)")
 
 
+@main.command("replay")
+@db_option
+@click.argument("session_id")
+@click.option("--at", "at_ms", type=float, metavar="MS", help="Moment to show, in ms since the session's start.")
+@click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a PNG of the page at --at (default: the end).")
+@click.option("--full-page", is_flag=True, help="Screenshot the whole document, not just the viewport.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 of the session.")
+@click.option("--fps", default=10.0, show_default=True, help="Video frames per second.")
+@click.option("--speed", default=1.0, show_default=True, help="Video speed: 2 plays twice as fast.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a standalone player page that opens offline from file://.")
+@refusals
+def replay_command(db_path: Path, session_id: str, at_ms: float | None, screenshot: Path | None,
+                   full_page: bool, video: Path | None, fps: float, speed: float,
+                   html_out: Path | None) -> None:
+    """Replay a session headlessly: a screenshot at a moment, a video, or an offline player page."""
+    if not (screenshot or video or html_out):
+        raise click.UsageError("give --screenshot PNG, --video MP4 or --html FILE")
+    from rich.console import Console
+
+    import replay
+
+    store = open_store(db_path)
+    console = Console(stderr=True)
+    if html_out:
+        replay.write_player_html(store, session_id, html_out)
+        click.echo(f"wrote player {html_out}")
+    if not (screenshot or video):
+        return
+    with replay.open_session(store, session_id) as rp:
+        for problem in rp.problems:
+            click.echo(f"warning: {problem}; replaying up to it", err=True)
+        if screenshot:
+            at = rp.duration if at_ms is None else at_ms
+            rp.seek(at)
+            rp.screenshot(screenshot, full_page=full_page)
+            w, h = rp.viewport()
+            click.echo(f"wrote {screenshot} (t={at:.0f} ms, viewport {w}x{h})")
+            for item in rp.unfaithful():
+                click.echo(f"  not faithful: {item['kind']}: {item['detail']}", err=True)
+        if video:
+            with _progress(console) as bar:
+                task = bar.add_task("rendering video", total=None)
+                result = replay.render_video(
+                    rp, video, fps=fps, speed=speed,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+            click.echo(f"wrote {result.path}: {result.frames} frames, {result.size[0]}x{result.size[1]},"
+                       f" {result.fps:g} fps, {result.skipped_ms / 1000:.1f} s idle skipped")
+
+
 @main.command("serve")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,

@@ -35,7 +35,12 @@ from sessionheat.events import (
 
 SCHEMA_VERSION = 1
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CODEC = "json+zlib"  # the codec new chunks are written with
+CODEC = "json+zlib"  # a chunk's events as compressed JSON
+CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
+BLOB_MIN_CHARS = 1024  # strings this long (inlined stylesheets, images) are stored once, by hash
+BLOB_REF = "$sh_blob"  # {"$sh_blob": sha256} stands for a string in the blobs table
+BLOB_LITERAL = "$sh_lit"  # escapes a recorded object that happens to look like a reference
+_LONG_STRING = re.compile(r'"(?:[^"\\]|\\.){%d,}"' % BLOB_MIN_CHARS)
 IMPORT_CHUNK_EVENTS = 500
 
 _TABLES = """
@@ -81,22 +86,40 @@ CREATE TABLE IF NOT EXISTS pageviews (
     height INTEGER,
     PRIMARY KEY (session_id, "index")
 );
+-- Derived from chunks by `sessionheat index`; thrown away and rebuilt at will.
 CREATE TABLE IF NOT EXISTS hits (
     session_id TEXT NOT NULL REFERENCES sessions (id),
     pageview INTEGER NOT NULL,
-    t INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    element_key TEXT,
+    t INTEGER NOT NULL,         -- ms since the session's first event
+    kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom view_max
+    node_id INTEGER,            -- rrweb id in that pageview
+    element_key TEXT,           -- CSS selector naming the element across layouts
     selector TEXT,
     label TEXT,
-    x REAL, y REAL,
-    rel_x REAL, rel_y REAL,
+    tag TEXT,
+    interactive INTEGER NOT NULL DEFAULT 0,
+    rage INTEGER NOT NULL DEFAULT 0,
+    dead INTEGER NOT NULL DEFAULT 0,
+    x REAL, y REAL,             -- document px in that session
+    rel_x REAL, rel_y REAL,     -- 0..1 inside the element's box
     box_x REAL, box_y REAL, box_w REAL, box_h REAL,
     doc_w REAL, doc_h REAL,
     viewport_w INTEGER, viewport_h INTEGER,
-    scroll_y REAL
+    scroll_y REAL,
+    dwell_ms INTEGER            -- view_* rows: how long the viewport stayed there
 );
-CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id);
+CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
+CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
+CREATE TABLE IF NOT EXISTS indexed (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+    n_events INTEGER NOT NULL,  -- events the hits were computed from
+    indexed_at TEXT NOT NULL,
+    problem TEXT                -- why indexing stopped early, if it did
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    hash TEXT PRIMARY KEY,      -- sha256 of the UTF-8 string
+    data BLOB NOT NULL          -- zlib-compressed UTF-8
+);
 CREATE TABLE IF NOT EXISTS sites (
     name TEXT PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -148,7 +171,7 @@ class ChunkWrite:
     site: str = ""
     user_agent: str = ""
     viewport: tuple[int, int] | None = None
-    raw: bytes | None = None  # the events' JSON text as received, if the caller has it: spares a dump
+    raw_json: str | None = None  # the events' JSON text as received, if the caller has it
 
 
 def new_session_id() -> str:
@@ -176,22 +199,89 @@ def _now_iso() -> str:
     return datetime.now(tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
-    """(compressed blob, raw JSON size) for a list of events."""
-    blob, raw = encode_chunk(events)
-    return blob, len(raw)
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def decode_chunk(codec: str, data: bytes) -> list[dict[str, Any]]:
-    if codec != CODEC:
+@dataclass
+class EncodedChunk:
+    codec: str
+    data: bytes
+    raw_size: int  # bytes of the events as JSON, before anything was taken out
+    blobs: dict[str, str]  # hash -> long string, to store once in the blobs table
+
+
+def _extract_blobs(value: Any, blobs: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        if len(value) < BLOB_MIN_CHARS:
+            return value
+        try:
+            digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 blob can hold it, so it stays inline
+            return value
+        blobs[digest] = value
+        return {BLOB_REF: digest}
+    if isinstance(value, list):
+        return [_extract_blobs(v, blobs) for v in value]
+    if isinstance(value, dict):
+        out = {k: _extract_blobs(v, blobs) for k, v in value.items()}
+        return {BLOB_LITERAL: out} if len(value) == 1 and (BLOB_REF in value or BLOB_LITERAL in value) else out
+    return value
+
+
+def _restore_blobs(value: Any, lookup: Any) -> Any:
+    if isinstance(value, list):
+        return [_restore_blobs(v, lookup) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if BLOB_REF in value:
+                return lookup(value[BLOB_REF])
+            if BLOB_LITERAL in value:
+                return {k: _restore_blobs(v, lookup) for k, v in value[BLOB_LITERAL].items()}
+        return {k: _restore_blobs(v, lookup) for k, v in value.items()}
+    return value
+
+
+def _utf8(text: str, value: Any) -> bytes:
+    """`text` (the JSON of `value`) as UTF-8. A lone surrogate (a page can hold broken text) cannot
+    be UTF-8: then the JSON is written with \\u escapes instead, which read back the same."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def encode_events(events: list[dict[str, Any]], raw_json: str | None = None) -> EncodedChunk:
+    """Compress a chunk. Long strings (the site's inlined CSS, repeated in every page's snapshot
+    and every visitor's session) go to the blobs table once; that is most of what a session weighs.
+
+    `raw_json` is the events' JSON text when the caller has it (the collector keeps what it
+    received), which spares dumping the events again.
+    """
+    raw = _json(events) if raw_json is None else raw_json
+    raw_bytes = _utf8(raw, events)
+    if not _LONG_STRING.search(raw) and BLOB_REF not in raw and BLOB_LITERAL not in raw:
+        return EncodedChunk(CODEC, zlib.compress(raw_bytes, 6), len(raw_bytes), {})
+    blobs: dict[str, str] = {}
+    body = _extract_blobs(events, blobs)
+    return EncodedChunk(CODEC_BLOBS, zlib.compress(_utf8(_json(body), body), 6), len(raw_bytes), blobs)
+
+
+def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, Any]]:
+    """Events of a stored chunk; `blob(hash) -> str` resolves strings moved to the blobs table."""
+    if codec not in (CODEC, CODEC_BLOBS):
         raise ValueError(f"unknown codec {codec!r}")
     events = json.loads(zlib.decompress(data))
+    if codec == CODEC_BLOBS:
+        if blob is None:
+            raise ValueError("this chunk needs the blobs table to decode")
+        events = _restore_blobs(events, blob)
     if not isinstance(events, list):
         raise ValueError("chunk does not hold a list of events")
     return events
 
 
-def _check_chunk(session_id: str, seq: Any, events: Any) -> None:
+def _check_chunk(session_id: Any, seq: Any, events: Any) -> None:
     """Refuse, with the reason, a chunk the store must not hold."""
     if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
         raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
@@ -202,20 +292,6 @@ def _check_chunk(session_id: str, seq: Any, events: Any) -> None:
         raise StoreError(problem)
     if not events:
         raise StoreError("a chunk holds at least one event")
-
-
-def encode_chunk(events: list[dict[str, Any]], raw: bytes | None = None) -> tuple[bytes, bytes]:
-    """(compressed blob, raw JSON bytes) for a list of events, as the chunks table holds them.
-
-    Text with a lone surrogate (a page can hold broken text) cannot be UTF-8: such a chunk is written
-    with \\u escapes instead, which reads back to the very same events.
-    """
-    if raw is None:
-        try:
-            raw = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raw = json.dumps(events, separators=(",", ":")).encode("ascii")
-    return zlib.compress(raw, 6), raw
 
 
 def _insert_session(
@@ -297,14 +373,17 @@ class SessionStore:
         The session row, its pageviews and properties are updated in the same transaction.
         """
         _check_chunk(session_id, seq, events)
-        blob, raw = encode_chunk(events)
+        encoded = encode_events(events)
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
             )
-            return self._insert_chunk(conn, session_id, seq, events, blob, raw)
+            if not self._insert_chunk(conn, session_id, seq, events, encoded):
+                return False
+            self._fold_into_session(conn, session_id, events, encoded)
+        return True
 
-    def append_chunks(self, writes: list["ChunkWrite"], *, checked: bool = False) -> list["ChunkOutcome"]:
+    def append_chunks(self, writes: list[ChunkWrite], *, checked: bool = False) -> list[ChunkOutcome]:
         """Store several chunks in one durable transaction (group commit), one outcome each.
 
         One fsync for many chunks is what lets the collector keep up with many senders. Every write
@@ -318,47 +397,48 @@ class SessionStore:
         if not checked:
             for write in writes:
                 _check_chunk(write.session_id, write.seq, write.events)
-        encoded = [encode_chunk(write.events, write.raw) for write in writes]
+        encoded = [encode_events(write.events, write.raw_json) for write in writes]
         outcomes: list[ChunkOutcome] = []
         with self._write() as conn:
-            for write, (blob, raw) in zip(writes, encoded):
+            for write, chunk in zip(writes, encoded):
                 _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
                 owner = conn.execute("SELECT site FROM sessions WHERE id = ?",
                                      (write.session_id,)).fetchone()[0]
                 if owner != write.site:
                     outcomes.append(ChunkOutcome.FOREIGN)
-                    continue
-                if self._insert_chunk(conn, write.session_id, write.seq, write.events, blob, raw):
+                elif self._insert_chunk(conn, write.session_id, write.seq, write.events, chunk):
+                    self._fold_into_session(conn, write.session_id, write.events, chunk)
                     outcomes.append(ChunkOutcome.STORED)
-                    continue
-                codec, data = conn.execute(
-                    "SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
-                    (write.session_id, write.seq),
-                ).fetchone()
-                stored = decode_chunk(codec, data) if codec == CODEC else None
-                same = stored == write.events  # equal events, however the JSON was spaced
-                outcomes.append(ChunkOutcome.DUPLICATE if same else ChunkOutcome.CONFLICT)
+                else:
+                    codec, data = conn.execute(
+                        "SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                        (write.session_id, write.seq)).fetchone()
+                    try:
+                        same = decode_chunk(codec, data, self._blob) == write.events
+                    except ValueError:  # a damaged stored chunk: never overwritten, so a conflict
+                        same = False
+                    outcomes.append(ChunkOutcome.DUPLICATE if same else ChunkOutcome.CONFLICT)
         return outcomes
 
-    def _insert_chunk(
-        self, conn: sqlite3.Connection, session_id: str, seq: int, events: list[dict[str, Any]],
-        blob: bytes, raw: bytes,
-    ) -> bool:
-        """Insert one chunk and fold it into its session; False if that seq was already there."""
+    def _insert_chunk(self, conn: sqlite3.Connection, session_id: str, seq: int,
+                      events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
         stamps = [e["timestamp"] for e in events]
         cur = conn.execute(
             "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), CODEC, blob),
+            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), encoded.codec,
+             encoded.data),
         )
         if cur.rowcount == 0:
             return False
-        self._fold_into_session(conn, session_id, events, len(blob), len(raw))
+        for digest, text in encoded.blobs.items():
+            conn.execute("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
+                         (digest, zlib.compress(text.encode("utf-8"), 6)))
         return True
 
     def _fold_into_session(
         self, conn: sqlite3.Connection, session_id: str, events: list[dict[str, Any]],
-        stored: int, raw: int,
+        encoded: EncodedChunk,
     ) -> None:
         row = conn.execute(
             "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent FROM sessions"
@@ -404,7 +484,8 @@ class SessionStore:
             " duration_ms = ?, properties = ?, n_events = n_events + ?, n_chunks = n_chunks + 1,"
             " n_bytes = n_bytes + ?, n_raw_bytes = n_raw_bytes + ? WHERE id = ?",
             (first_ts, last_ts, _iso(first_ts), _iso(last_ts), last_ts - first_ts,
-             json.dumps(properties, sort_keys=True), len(events), stored, raw, session_id),
+             json.dumps(properties, sort_keys=True), len(events), len(encoded.data), encoded.raw_size,
+             session_id),
         )
         self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
 
@@ -459,14 +540,9 @@ class SessionStore:
         with self._write() as conn:
             for seq, start in enumerate(range(0, len(events), IMPORT_CHUNK_EVENTS)):
                 batch = events[start:start + IMPORT_CHUNK_EVENTS]
-                blob, raw_size = encode_events(batch)
-                stamps = [e["timestamp"] for e in batch]
-                conn.execute(
-                    "INSERT INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (session_id, seq, int(min(stamps)), int(max(stamps)), len(batch), CODEC, blob),
-                )
-                self._fold_into_session(conn, session_id, batch, len(blob), raw_size)
+                encoded = encode_events(batch)
+                self._insert_chunk(conn, session_id, seq, batch, encoded)
+                self._fold_into_session(conn, session_id, batch, encoded)
         return session_id, True
 
     def set_properties(self, session_id: str, properties: dict[str, Any]) -> None:
@@ -542,7 +618,7 @@ class SessionStore:
                                              + (f" (next stored is {seq})" if seq > expected else "")))
                 break
             try:
-                chunk = decode_chunk(codec, data)
+                chunk = decode_chunk(codec, data, self._blob)
                 bad = events_problem(chunk)
                 if bad:
                     raise ValueError(bad)
@@ -554,10 +630,26 @@ class SessionStore:
         events.sort(key=lambda e: e["timestamp"])  # stable: equal stamps keep recorded order
         return SessionEvents(session_id, events, problems)
 
+    def _blob(self, digest: str) -> str:
+        row = self.db.conn.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise ValueError(f"blob {digest[:12]}… is missing")
+        return zlib.decompress(row[0]).decode("utf-8")
+
     def export_events(self, session_id: str) -> str:
         """The session's events as a JSON array, as rrweb-player and other rrweb tools load it."""
         read = self.read_events(session_id)
         return json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+
+    def storage_stats(self) -> dict[str, int]:
+        """What the store holds against what it was sent: events, raw JSON bytes, stored bytes."""
+        conn = self.db.conn
+        events, raw = conn.execute(
+            "SELECT COALESCE(SUM(n_events), 0), COALESCE(SUM(n_raw_bytes), 0) FROM sessions").fetchone()
+        chunk_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM chunks").fetchone()[0]
+        blob_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM blobs").fetchone()[0]
+        return {"events": events, "raw_bytes": raw, "chunk_bytes": chunk_bytes,
+                "blob_bytes": blob_bytes, "stored_bytes": chunk_bytes + blob_bytes}
 
     def chunk_rows(self, session_id: str) -> list[dict[str, Any]]:
         return list(self.db.query(
@@ -565,7 +657,120 @@ class SessionStore:
             " WHERE session_id = ? ORDER BY seq", [session_id]
         ))
 
+    # -- hits (derived) -------------------------------------------------------------------------
+
+    HIT_COLUMNS = (
+        "session_id", "pageview", "t", "kind", "node_id", "element_key", "selector", "label", "tag",
+        "interactive", "rage", "dead", "x", "y", "rel_x", "rel_y", "box_x", "box_y", "box_w",
+        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms",
+    )
+
+    def replace_hits(self, session_id: str, hits: Iterable[dict[str, Any]], *, n_events: int,
+                     problem: str | None = None) -> int:
+        """Swap a session's hits for freshly resolved ones, in one transaction."""
+        cols = self.HIT_COLUMNS
+        flags = ("interactive", "rage", "dead")
+        rows = [tuple(session_id if c == "session_id" else int(bool(h.get(c))) if c in flags else h.get(c)
+                      for c in cols) for h in hits]
+        with self._write() as conn:
+            conn.execute("DELETE FROM hits WHERE session_id = ?", (session_id,))
+            conn.executemany(
+                f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+            conn.execute(
+                "INSERT OR REPLACE INTO indexed (session_id, n_events, indexed_at, problem)"
+                " VALUES (?, ?, ?, ?)", (session_id, n_events, _now_iso(), problem))
+        return len(rows)
+
+    def sessions_to_index(self, *, rebuild: bool = False) -> list[str]:
+        """Sessions never indexed, or that received events since (oldest first)."""
+        if rebuild:
+            sql = "SELECT id FROM sessions WHERE n_events > 0 ORDER BY first_ts"
+        else:
+            sql = ("SELECT s.id FROM sessions s LEFT JOIN indexed i ON i.session_id = s.id"
+                   " WHERE s.n_events > 0 AND (i.n_events IS NULL OR i.n_events < s.n_events)"
+                   " ORDER BY s.first_ts")
+        with self._lock:
+            return [r[0] for r in self.db.conn.execute(sql)]
+
+    def hits(self, pageviews: Iterable[tuple[str, int]], kinds: Iterable[str] | None = None
+             ) -> list[dict[str, Any]]:
+        """Hits of the given (session_id, pageview index) pairs, in time order."""
+        pairs = list(pageviews)
+        if not pairs:
+            return []
+        kind_list = list(kinds) if kinds is not None else None
+        out: list[dict[str, Any]] = []
+        with self._lock:
+            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            self.db.conn.execute("DELETE FROM wanted")
+            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+            sql = ("SELECT h.* FROM hits h JOIN wanted w ON w.session_id = h.session_id"
+                   " AND w.pageview = h.pageview")
+            params: list[Any] = []
+            if kind_list is not None:
+                sql += f" WHERE h.kind IN ({', '.join('?' * len(kind_list))})"
+                params = kind_list
+            cur = self.db.conn.execute(sql + " ORDER BY h.session_id, h.t", params)
+            names = [d[0] for d in cur.description]
+            out = [dict(zip(names, row)) for row in cur]
+        return out
+
+    def find_pageviews(
+        self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,
+        since_ms: int | None = None, until_ms: int | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Pageviews joined with their session's segment columns; URL matching is the caller's.
+
+        `viewport_w` is an inclusive (min, max) width range; `since_ms`/`until_ms` bound the
+        session start (epoch ms); `properties` must all match (as strings).
+        """
+        sql = ["SELECT p.*, s.device, s.viewport_w AS session_viewport_w, s.viewport_h AS"
+               " session_viewport_h, s.first_ts, s.started_at, s.properties FROM pageviews p"
+               " JOIN sessions s ON s.id = p.session_id WHERE 1"]
+        params: list[Any] = []
+        if device:
+            sql.append("AND s.device = ?")
+            params.append(device)
+        if viewport_w:
+            sql.append("AND p.width BETWEEN ? AND ?")
+            params += list(viewport_w)
+        if since_ms is not None:
+            sql.append("AND s.first_ts >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            sql.append("AND s.first_ts < ?")
+            params.append(until_ms)
+        for key, value in (properties or {}).items():
+            sql.append("AND CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
+            params += [key, str(value)]
+        with self._lock:
+            cur = self.db.conn.execute(" ".join(sql) + ' ORDER BY s.first_ts, p."index"', params)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur]
+        for row in rows:
+            try:
+                row["properties"] = json.loads(row["properties"] or "{}")
+            except ValueError:
+                row["properties"] = {}
+        return rows
+
     # -- sites (collector keys) -----------------------------------------------------------------
+
+    def set_wal_autocheckpoint(self, pages: int) -> None:
+        """How many WAL pages a commit may leave before it checkpoints itself (0: never; SQLite's
+        default is 1000). The collector sets 0 and checkpoints from another connection, so no
+        acknowledgement waits for a checkpoint's fsyncs."""
+        with self._lock:
+            self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+    def list_sites(self) -> list[dict[str, Any]]:
+        """Every site with its key and allowed origins (the collector caches this)."""
+        with self._lock:
+            cur = self.db.conn.execute("SELECT name, key, origins, created_at FROM sites ORDER BY name")
+            rows = cur.fetchall()
+        return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
+                for name, key, origins, created in rows]
 
     def add_site(self, name: str, origins: Iterable[str]) -> str:
         """Register a site allowed to send events; returns its new key."""
@@ -586,18 +791,3 @@ class SessionStore:
         site = rows[0]
         site["origins"] = json.loads(site["origins"])
         return site
-
-    def set_wal_autocheckpoint(self, pages: int) -> None:
-        """How many WAL pages a commit may leave before it checkpoints itself (0: never; SQLite's
-        default is 1000). The collector sets 0 and checkpoints from another connection, so no
-        acknowledgement waits for a checkpoint's fsyncs."""
-        with self._lock:
-            self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
-
-    def list_sites(self) -> list[dict[str, Any]]:
-        """Every site with its key and allowed origins (the collector caches this)."""
-        with self._lock:
-            cur = self.db.conn.execute("SELECT name, key, origins, created_at FROM sites ORDER BY name")
-            rows = cur.fetchall()
-        return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
-                for name, key, origins, created in rows]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from collector_helpers import ThreadServer
 from conftest import ASSETS
-from rrweb_tree import clicks, types
+from rrweb_tree import clicks, node_id_by_attr, types
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
 from sessionheat.events import EventType, IncrementalSource, events_problem
@@ -109,12 +109,14 @@ def test_a_visitor_on_the_demo_site_is_recorded_end_to_end(demo_rig, page):
     raw = b"".join(p.read_bytes() for p in demo_rig.store.path.parent.glob("snippet.db*"))
     for secret in (EMAIL, PASSWORD):
         assert secret.encode() not in raw
-    try:
-        from replay import open_session  # the replay issue; until it lands the checks above stand
-    except ImportError:
-        return
-    with SessionStore(demo_rig.store.path) as store, open_session(store, sid) as replayer:
+    from replay import open_session
+
+    email_box = node_id_by_attr(events, "id", "su-email")[-1]
+    with SessionStore(demo_rig.store.path) as store, \
+            open_session(store, sid, browser=page.context.browser) as replayer:
         replayer.seek(events[-1]["timestamp"] - events[0]["timestamp"])
+        box = replayer.element_box(email_box)
+        assert box is not None and box.w > 50 and box.h > 10, "it replays: the form is there"
 
 
 def test_page_api_and_block_and_mask_attributes(rig, page):

@@ -130,3 +130,25 @@ def test_store_uses_wal_and_compresses(store):
     conn = sqlite3.connect(store.path)  # a second reader sees committed data
     assert conn.execute("SELECT n_events FROM sessions WHERE id = ?", (sid,)).fetchone()[0] == 400
     conn.close()
+
+
+def test_long_strings_are_stored_once_and_round_trip_exactly(store, tmp_path):
+    css = "body { color: red; }\n" * 300  # like an inlined stylesheet in every page's snapshot
+    tricky = {"$sh_blob": "not a reference"}  # recorded data that looks like our own marker
+    events = [meta(T0), {"type": 5, "timestamp": T0 + 1, "data": {"tag": "css", "payload": {
+        "css": css, "again": [css], "tricky": tricky, "lit": {"$sh_lit": 1}}}}]
+    for sid in ("session-blob-1", "session-blob-2"):
+        store.append_chunk(sid, 0, events)
+        assert store.read_events(sid).events == events
+    assert store.db["blobs"].count == 1
+    assert store.get_session("session-blob-1")["n_bytes"] < len(css) / 10
+    exported = store.export_events("session-blob-1")
+    other = SessionStore(tmp_path / "o.db")
+    assert other.export_events(other.import_events(json.loads(exported))[0]) == exported
+
+
+def test_a_missing_blob_is_damage_not_a_crash(store):
+    store.append_chunk("session-blob-3", 0, [meta(T0, href="http://h/" + "x" * 2000)])
+    store.db.conn.execute("DELETE FROM blobs")
+    read = store.read_events("session-blob-3")
+    assert not read.events and "missing" in read.problems[0].reason

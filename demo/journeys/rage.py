@@ -18,6 +18,8 @@ def el(page: Page, demo_id: str) -> Locator:
 
 def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
     """Bring ``target`` fully on screen with the mouse wheel."""
+    if target.evaluate("e => !!e.closest('header')"):
+        return  # the sticky header is always on screen
     height = (page.viewport_size or {"height": 800})["height"]
     for _ in range(12):
         box = target.bounding_box()
@@ -29,8 +31,11 @@ def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
             delta = box["y"] + box["height"] - height + rng.randint(40, 120)
         else:
             return
+        before = page.evaluate("scrollY")
         page.mouse.wheel(0, max(-500, min(500, delta)))
         page.wait_for_timeout(rng.randint(60, 110))
+        if page.evaluate("scrollY") == before:
+            break  # page edge: cannot scroll further
     target.scroll_into_view_if_needed()
 
 

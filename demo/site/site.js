@@ -116,6 +116,7 @@
     if (close) close.addEventListener('click', function () { setOpen(false); });
     if (backdrop) backdrop.addEventListener('click', function () { setOpen(false); });
     document.addEventListener('keydown', function (e) { if (e.key === 'Escape') setOpen(false); });
+    window.addEventListener('pageshow', function () { setOpen(false); }); // back/forward cache
   }
 
   function initModal() {

@@ -195,10 +195,10 @@ class Collector:
             chunk, events_text = self._parse(raw)
         assert self.writer is not None, "Collector.start() was not called"
         write = ChunkWrite(session_id, seq, chunk.events, site=site["name"],
-                           user_agent=chunk.user_agent, viewport=chunk.viewport, raw=events_text)
+                           user_agent=chunk.user_agent, viewport=chunk.viewport, raw_json=events_text)
         return await self.writer.write(write), seq
 
-    def _parse(self, raw: bytes) -> tuple[ChunkBody, bytes | None]:
+    def _parse(self, raw: bytes) -> tuple[ChunkBody, str | None]:
         payload, events_text = parse_body(raw)
         return chunk_body(payload, self.limits, time.time() * 1000), events_text
 

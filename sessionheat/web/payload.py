@@ -130,7 +130,7 @@ def _object_members(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int
     return members, spans
 
 
-def parse_body(raw: bytes) -> tuple[Any, bytes | None]:
+def parse_body(raw: bytes) -> tuple[Any, str | None]:
     """Strict JSON (UTF-8, no NaN/Infinity, no overflowing numbers, nesting Python can hold), and
     the exact text of the top-level "events" member when there is one."""
     try:
@@ -142,7 +142,7 @@ def parse_body(raw: bytes) -> tuple[Any, bytes | None]:
         if "events" not in spans:
             return members, None
         start, end = spans["events"]
-        return members, raw[start:end] if text.isascii() else text[start:end].encode("utf-8")
+        return members, text[start:end]
     except UnicodeDecodeError:
         raise Refusal(400, "the body is not UTF-8") from None
     except RecursionError:

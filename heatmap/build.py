@@ -1,0 +1,197 @@
+"""From a selection of pageviews to a finished heatmap: hits -> reference -> placed -> rendered.
+
+This is the library call behind `sessionheat heatmap`; the web UI calls the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sessionheat.store import SessionStore
+
+from heatmap.placement import Placement, depth_on_reference, place_hits, reproject
+from heatmap.reference import ReferenceLayout, choose_reference, load_reference
+from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
+from heatmap.segments import Segment
+
+KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
+HIT_KINDS: dict[str, tuple[str, ...]] = {
+    "click": ("click", "dblclick", "contextmenu"),
+    "rage": ("click",),
+    "dead": ("click",),
+    "move": ("move",),
+    "scroll": ("view_max",),
+    "attention": ("view_top", "view_bottom"),
+}
+TRUSTED_SESSIONS = 100  # peers refuse to draw below about this many; we draw, and say so
+OUTLINED_ELEMENTS = 8
+
+
+class HeatmapError(ValueError):
+    """Nothing to draw: the message says what was selected and why it came up empty."""
+
+
+@dataclass
+class Heatmap:
+    kind: str
+    segment: Segment
+    reference: ReferenceLayout
+    n_sessions: int
+    n_pageviews: int
+    image: np.ndarray
+    placement: Placement | None = None  # point kinds
+    marks: dict[str, int] = field(default_factory=dict)  # scroll: y where 75/50/25 % still were
+    caution: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        placement = self.placement
+        total = sum(e.hits for e in placement.elements) + placement.n_missing if placement else 0
+        return {
+            "kind": self.kind, "segment": self.segment.label(), "url": self.segment.url,
+            "n_sessions": self.n_sessions, "n_pageviews": self.n_pageviews, "caution": self.caution,
+            "reference": {"session_id": self.reference.session_id, "pageview": self.reference.pageview,
+                          "url": self.reference.url, "t": self.reference.t,
+                          "viewport": list(self.reference.viewport),
+                          "doc_size": list(self.reference.doc_size)},
+            "points": [{"x": round(p.x, 1), "y": round(p.y, 1), "element_key": p.element_key,
+                        "session_id": p.session_id, "t": p.t, "kind": p.kind}
+                       for p in placement.points] if placement else [],
+            "elements": [e.as_json(total) for e in placement.elements] if placement else [],
+            "not_on_layout": [e.as_json(total) for e in placement.not_on_layout] if placement else [],
+            "marks": self.marks,
+        }
+
+    def write(self, png: str | Path, json_path: str | Path | None = None) -> None:
+        import json
+
+        write_png(png, self.image)
+        if json_path:
+            Path(json_path).write_text(json.dumps(self.to_json(), indent=1))
+
+
+def _caution(n_sessions: int) -> str | None:
+    if n_sessions >= TRUSTED_SESSIONS:
+        return None
+    return (f"only {n_sessions} session{'s' * (n_sessions != 1)}: heatmaps need about "
+            f"{TRUSTED_SESSIONS} to trust")
+
+
+def _select(store: SessionStore, segment: Segment, kind: str) -> tuple[list[dict], list[dict]]:
+    if kind not in KINDS:
+        raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    pageviews = segment.select(store)
+    if not pageviews:
+        raise HeatmapError(f"no pageviews match {segment.label()}")
+    hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS[kind])
+    if kind == "rage":
+        hits = [h for h in hits if h["rage"]]
+    elif kind == "dead":
+        hits = [h for h in hits if h["dead"]]
+    return pageviews, hits
+
+
+def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict],
+               reference: str | None, browser: Any) -> ReferenceLayout:
+    if reference:
+        own = [p for p in pageviews if p["session_id"] == reference]
+        if not own:
+            raise HeatmapError(f"reference session {reference} has no pageview in this selection")
+        ref_id, ref_pv = reference, int(own[0]["index"])
+    else:
+        every_hit = store.hits([(p["session_id"], p["index"]) for p in pageviews])
+        ref_id, ref_pv = choose_reference(pageviews, every_hit)
+    return load_reference(store, ref_id, ref_pv, hits, browser=browser)
+
+
+def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
+                  reference: str | None = None, browser: Any = None) -> Heatmap:
+    """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
+    pageviews, hits = _select(store, segment, kind)
+    ref = _reference(store, pageviews, hits, reference, browser)
+    n_sessions = len({p["session_id"] for p in pageviews})
+    caution = _caution(n_sessions)
+    caption = f"{segment.label()} | {n_sessions} sessions, {len(pageviews)} pageviews | reference {ref.session_id}"
+    if kind in ("scroll", "attention"):
+        values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
+        image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,
+                                caption=caption, caution=caution)
+        return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, marks=marks, caution=caution)
+    placement = place_hits(hits, ref.boxes)
+    if placement.n_missing:
+        caption += f" | {placement.n_missing} not on this layout"
+    points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
+    outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
+                for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+    label = {"move": "mouse positions", "rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
+    image = render_point_map(ref.image, points, kind_label=label, outlines=outlines, caption=caption,
+                             caution=caution)
+    return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, placement, caution=caution)
+
+
+def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "click", *,
+                  reference: str | None = None, browser: Any = None) -> tuple[Heatmap, Heatmap, np.ndarray]:
+    """Two segments on one reference layout, and the difference of their shares (A - B)."""
+    if kind in ("scroll", "attention"):
+        raise HeatmapError("compare draws point kinds (click, move, rage, dead)")
+    pv_a, hits_a = _select(store, a, kind)
+    pv_b, hits_b = _select(store, b, kind)
+    ref = _reference(store, [*pv_a, *pv_b], [*hits_a, *hits_b], reference, browser)
+    maps = []
+    for seg, pvs, hits in ((a, pv_a, hits_a), (b, pv_b, hits_b)):
+        placement = place_hits(hits, ref.boxes)
+        n = len({p["session_id"] for p in pvs})
+        points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
+        image = render_point_map(ref.image, points, caption=f"{seg.label()} | {n} sessions",
+                                 caution=_caution(n))
+        maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n)))
+    pa = np.array([(p.x, p.y) for p in maps[0].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
+    pb = np.array([(p.x, p.y) for p in maps[1].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
+    diff = render_difference_map(ref.image, pa, pb, label_a=a.label(), label_b=b.label(),
+                                 caption=f"{kind}: share of each segment's own total, A - B")
+    return maps[0], maps[1], diff
+
+
+def _scroll_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]
+                   ) -> tuple[np.ndarray, dict[str, int]]:
+    """Share of pageviews whose viewport bottom reached each reference row, measured through
+    elements; a pageview without a recorded position saw the fold."""
+    height = ref.image.shape[0]
+    depth = depth_on_reference(hits, ref.boxes)
+    fold = float(ref.viewport[1])
+    depths = np.array([depth.get((p["session_id"], p["index"]), fold) for p in pageviews], dtype=np.float64)
+    rows = np.arange(height, dtype=np.float64)
+    reach = (depths[None, :] >= rows[:, None]).mean(axis=1) if len(depths) else np.zeros(height)
+    marks = {}
+    for share in (75, 50, 25):
+        below = np.nonzero(reach < share / 100)[0]
+        if len(below):
+            marks[f"{share}%"] = int(below[0])
+    return reach, marks
+
+
+def _attention_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]
+                      ) -> tuple[np.ndarray, dict[str, int]]:
+    """Seconds per pageview each reference row spent inside the viewport."""
+    height = ref.image.shape[0]
+    seconds = np.zeros(height + 1, dtype=np.float64)
+    pairs: dict[tuple[str, int, int], dict[str, dict]] = {}
+    for hit in hits:
+        pairs.setdefault((hit["session_id"], hit["pageview"], hit["t"]), {})[hit["kind"]] = hit
+    for pair in pairs.values():
+        top, bottom = pair.get("view_top"), pair.get("view_bottom")
+        if not top or not bottom:
+            continue
+        box_top, box_bottom = ref.boxes.get(top["element_key"]), ref.boxes.get(bottom["element_key"])
+        if box_top is None or box_bottom is None:
+            continue
+        y0 = int(max(0, reproject(box_top, 0, top["rel_y"])[1]))
+        y1 = int(min(height, reproject(box_bottom, 0, bottom["rel_y"])[1]))
+        if y1 > y0:
+            seconds[y0] += top["dwell_ms"] / 1000
+            seconds[y1] -= top["dwell_ms"] / 1000
+    return np.cumsum(seconds)[:height] / max(1, len(pageviews)), {}

@@ -1,0 +1,201 @@
+"""`sessionheat index`: resolve every interaction of a session to the element it hit.
+
+One replay per session, one forward pass through its events: clicks, inputs and sampled moves are
+resolved through their rrweb node ids; scroll stops through the landmark at the viewport's top and
+bottom edges. What comes out is the hits table, which is all a heatmap needs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sessionheat.assets import package_text
+from sessionheat.store import SessionStore
+
+from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
+from heatmap.keys import element_key_js
+
+MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
+NODE_KINDS = {*CLICK_KINDS.values(), "input", "move"}
+
+
+@dataclass
+class IndexResult:
+    session_id: str
+    n_hits: int = 0
+    n_unresolved: int = 0  # interactions whose element was not in the replayed page
+    problem: str | None = None
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def view_anchor_js() -> str:
+    return package_text("heatmap", "view_anchor.js").strip().rstrip(";")
+
+
+def _rel(value: float | None, start: float, size: float) -> float:
+    if value is None or size <= 0:
+        return 0.5
+    return (value - start) / size
+
+
+def _node_row(inter: Interaction, found: dict[str, Any], doc: tuple[float, float]) -> dict[str, Any]:
+    bx, by, bw, bh = found["box"]
+    x, y = inter.doc_x, inter.doc_y
+    return {
+        "pageview": inter.pageview, "t": inter.t, "kind": inter.kind, "node_id": inter.node_id,
+        "element_key": found["key"], "selector": found["key"], "label": found["label"],
+        "tag": found["tag"], "interactive": found["interactive"], "rage": inter.rage,
+        "dead": inter.no_reaction and not found["interactive"],
+        "x": x, "y": y, "rel_x": _rel(x, bx, bw), "rel_y": _rel(y, by, bh),
+        "box_x": bx, "box_y": by, "box_w": bw, "box_h": bh, "doc_w": doc[0], "doc_h": doc[1],
+        "viewport_w": inter.viewport_w, "viewport_h": inter.viewport_h, "scroll_y": inter.scroll_y,
+    }
+
+
+@dataclass
+class ViewStop:
+    """The viewport held still at one scroll position of a pageview."""
+
+    pageview: int
+    t: int
+    scroll_y: float
+    viewport_w: int
+    viewport_h: int
+    dwell_ms: int
+    deepest: bool = False  # the furthest this pageview's viewport bottom went
+
+
+def view_stops(interactions: Iterable[Interaction], pageview_ends: dict[int, int]) -> list[ViewStop]:
+    """Scroll positions held at least MIN_DWELL_MS (attention), plus each pageview's deepest one
+    (scroll depth: a quick fling to the footer still reached the footer)."""
+    by_page: dict[int, list[Interaction]] = {}
+    for inter in interactions:
+        if inter.pageview >= 0:
+            by_page.setdefault(inter.pageview, []).append(inter)
+    stops: list[ViewStop] = []
+    for pv, items in by_page.items():
+        positions: list[tuple[int, float, int, int]] = []  # (t, scroll_y, vw, vh), on every change
+        for inter in items:
+            if not positions or positions[-1][1] != inter.scroll_y or positions[-1][3] != inter.viewport_h:
+                positions.append((inter.t, inter.scroll_y, inter.viewport_w, inter.viewport_h))
+        end = pageview_ends.get(pv, items[-1].t)
+        deepest = max(range(len(positions)), key=lambda k: positions[k][1] + positions[k][3])
+        for k, (t, sy, vw, vh) in enumerate(positions):
+            dwell = (positions[k + 1][0] if k + 1 < len(positions) else max(end, t)) - t
+            if dwell >= MIN_DWELL_MS or k == deepest:
+                stops.append(ViewStop(pv, t, sy, vw, vh, dwell, k == deepest))
+    return stops
+
+
+def _view_rows(stop: ViewStop, top: dict[str, Any] | None, bottom: dict[str, Any] | None,
+               doc: tuple[float, float]) -> list[dict[str, Any]]:
+    """view_top/view_bottom pairs for attention (a held position), and view_max for scroll depth
+    (the deepest position of the pageview, held or not)."""
+    edges = []
+    if stop.dwell_ms >= MIN_DWELL_MS:
+        edges += [("view_top", top, stop.scroll_y), ("view_bottom", bottom, stop.scroll_y + stop.viewport_h)]
+    if stop.deepest:
+        edges.append(("view_max", bottom, stop.scroll_y + stop.viewport_h))
+    rows = []
+    for kind, found, y in edges:
+        if not found:
+            continue
+        bx, by, bw, bh = found["box"]
+        rows.append({
+            "pageview": stop.pageview, "t": stop.t, "kind": kind, "element_key": found["key"],
+            "selector": found["key"], "label": found["label"], "tag": found["tag"],
+            "x": stop.viewport_w / 2, "y": y, "rel_x": 0.5, "rel_y": found["rel_y"],
+            "box_x": bx, "box_y": by, "box_w": bw, "box_h": bh, "doc_w": doc[0], "doc_h": doc[1],
+            "viewport_w": stop.viewport_w, "viewport_h": stop.viewport_h, "scroll_y": stop.scroll_y,
+            "dwell_ms": stop.dwell_ms,
+        })
+    return rows
+
+
+def index_session(store: SessionStore, session_id: str, *, browser: Any = None) -> IndexResult:
+    """Resolve one session's interactions through its replay and replace its hits."""
+    from replay import ReplayError, open_session
+
+    result = IndexResult(session_id)
+    read = store.read_events(session_id)
+    n_events = store.get_session(session_id)["n_events"]
+    if read.problems:
+        result.problem = "; ".join(p.reason for p in read.problems)
+    interactions = extract_interactions(read.events)
+    node_items = [i for i in interactions if i.kind in NODE_KINDS and i.node_id is not None]
+    ends = {p["index"]: p["t_end"] for p in store.pageviews(session_id)}
+    stops = view_stops(interactions, ends)
+    rows: list[dict[str, Any]] = []
+    try:
+        with open_session(store, session_id, browser=browser) as rp:
+            found = rp.probe_nodes([(i.t, i.node_id) for i in node_items], element_key_js())
+            for inter, (probe, doc) in zip(node_items, found):
+                if probe is None:
+                    result.n_unresolved += 1
+                    continue
+                rows.append(_node_row(inter, probe, doc))
+            points = []
+            for stop in stops:
+                points += [(stop.t, stop.viewport_w / 2, stop.scroll_y + 2),
+                           (stop.t, stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2)]
+            anchors = rp.probe_points(points, view_anchor_js(), element_key_js())
+            for k, stop in enumerate(stops):
+                (top, doc), (bottom, _) = anchors[2 * k], anchors[2 * k + 1]
+                rows += _view_rows(stop, top, bottom, doc)
+    except ReplayError as exc:
+        result.problem = str(exc)
+    for row in rows:
+        result.kinds[row["kind"]] = result.kinds.get(row["kind"], 0) + 1
+    result.n_hits = store.replace_hits(session_id, rows, n_events=n_events, problem=result.problem)
+    return result
+
+
+def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int | None = None,
+                   progress: Callable[[IndexResult], None] | None = None) -> list[IndexResult]:
+    """Index every session not yet indexed (or all, with `rebuild`), `workers` at a time, each
+    worker a process with its own Chromium (one per core by default)."""
+    todo = store.sessions_to_index(rebuild=rebuild)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    results: list[IndexResult] = []
+    if workers == 1:
+        from sessionheat.browser import chromium
+
+        with chromium() as browser:
+            for session_id in todo:
+                results.append(index_session(store, session_id, browser=browser))
+                if progress:
+                    progress(results[-1])
+        return results
+    context = multiprocessing.get_context("spawn")  # Playwright's threads do not survive fork
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(str(store.path),)) as pool:
+        for result in pool.map(_index_in_worker, todo):
+            results.append(result)
+            if progress:
+                progress(result)
+    return results
+
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(db_path: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from sessionheat.browser import launch_chromium
+
+    playwright = sync_playwright().start()
+    _worker.update(store=SessionStore(db_path), browser=launch_chromium(playwright))
+
+
+def _index_in_worker(session_id: str) -> IndexResult:
+    return index_session(_worker["store"], session_id, browser=_worker["browser"])

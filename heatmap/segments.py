@@ -1,0 +1,109 @@
+"""Which pageviews a heatmap is drawn from: URL, device / viewport bucket, dates, properties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from sessionheat.store import SessionStore
+
+# Viewport buckets by width, as responsive sites break: (name, min width, max width)
+VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("mobile", 0, 767),
+    ("tablet", 768, 1023),
+    ("desktop", 1024, 100_000),
+)
+SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
+
+
+class SegmentError(ValueError):
+    """A segment that cannot be understood; the message says how to write it."""
+
+
+def viewport_bucket(width: int) -> tuple[str, int, int]:
+    for bucket in VIEWPORT_BUCKETS:
+        if bucket[1] <= width <= bucket[2]:
+            return bucket
+    return VIEWPORT_BUCKETS[-1]
+
+
+def _day_ms(value: str, *, end: bool) -> int:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise SegmentError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000
+    return int(start + (86_400_000 if end else 0))
+
+
+@dataclass
+class Segment:
+    """A selection of pageviews. Everything unset matches everything."""
+
+    url: str | None = None
+    device: str | None = None
+    viewport_w: int | None = None  # selects the whole bucket this width falls in
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None  # YYYY-MM-DD, inclusive
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, pairs: list[str] | tuple[str, ...], **fixed: Any) -> "Segment":
+        """From `key=value` strings: url, device, viewport (WxH or a width), since, until; any
+        other key is a session property (variant=B, plan=pro...)."""
+        segment = cls(**{k: v for k, v in fixed.items() if v is not None})
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise SegmentError(f"{pair!r} is not key=value")
+            if key == "viewport":
+                try:
+                    segment.viewport_w = int(value.lower().split("x")[0])
+                except ValueError:
+                    raise SegmentError(f"viewport={value!r}: give WIDTHxHEIGHT or a width") from None
+            elif key in SEGMENT_KEYS:
+                setattr(segment, key, value)
+            else:
+                segment.properties[key] = value
+        for value in (segment.since, segment.until):
+            if value:
+                _day_ms(value, end=False)
+        return segment
+
+    def label(self) -> str:
+        parts = []
+        if self.url:
+            parts.append(self.url)
+        if self.device:
+            parts.append(self.device)
+        if self.viewport_w:
+            parts.append(f"{viewport_bucket(self.viewport_w)[0]} viewport")
+        if self.since or self.until:
+            parts.append(f"{self.since or '…'} to {self.until or '…'}")
+        parts += [f"{k}={v}" for k, v in sorted(self.properties.items())]
+        return ", ".join(parts) or "all pageviews"
+
+    def select(self, store: SessionStore) -> list[dict[str, Any]]:
+        """The matching pageviews, each with its session's segment columns."""
+        bucket = viewport_bucket(self.viewport_w)[1:] if self.viewport_w else None
+        rows = store.find_pageviews(
+            device=self.device, viewport_w=bucket,
+            since_ms=_day_ms(self.since, end=False) if self.since else None,
+            until_ms=_day_ms(self.until, end=True) if self.until else None,
+            properties=self.properties,
+        )
+        return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
+
+
+def url_matches(wanted: str, url: str) -> bool:
+    """Same page: the path must match; scheme and host too when `wanted` names them. The query
+    and fragment are ignored (campaign tags, variant flags), as visitors of one page differ there."""
+    want, have = urlsplit(wanted), urlsplit(url)
+    if want.netloc and want.netloc != have.netloc:
+        return False
+    want_path = want.path or "/"
+    have_path = have.path or "/"
+    return want_path.rstrip("/") == have_path.rstrip("/") or (
+        want_path.endswith("/") and have_path.rstrip("/") + "/" == want_path)

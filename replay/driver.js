@@ -1,0 +1,392 @@
+// sessionheat replay driver: runs in the replay host page, beside the vendored rrweb Replayer.
+// Evaluated as an expression: (function (rrweb, root, events, options) {...}) -> driver.
+//
+// rrweb's own seeking is time based and leaves behind what a live browser would have had at that
+// moment, so the driver applies events by index (one pass, forward only, rebuilding only when a
+// cut lies in another full snapshot or behind the current one) and then "settles" the page:
+//   - scroll positions are re-applied after images and fonts load (rrweb applies them at once, and
+//     a document still missing its images clamps them);
+//   - the pointer's hover target is taken from the position the pointer really had at the cut,
+//     including positions rrweb batches into mouse-move events emitted later;
+//   - CSS transitions and finite animations are finished: a live page had long finished the drawer
+//     slide or the header hide by the time anyone clicked, while a seek starts them at the cut.
+(function sessionheatReplayDriver(rrweb, root, events, options) {
+  "use strict";
+  var FULL = 2, INCR = 3, META = 4;
+  var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
+
+  var replayer = new rrweb.Replayer(events, {
+    root: root,
+    showWarning: !!options.showWarning,
+    mouseTail: false,
+    skipInactive: false,
+    triggerFocus: true,
+    pauseAnimation: false,
+    useVirtualDom: false, // mutations go straight to the DOM, the same path as real-time playback
+    insertStyleRules: options.insertStyleRules || [],
+  });
+  var iframe = replayer.iframe;
+  iframe.style.border = "0";
+  iframe.style.display = "block";
+
+  // --- indices over the events -----------------------------------------------------------------
+  var fulls = [];
+  for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
+
+  function segmentOf(index) { // index of the full snapshot the DOM at `index` is built from
+    var found = -1;
+    for (var k = 0; k < fulls.length && fulls[k] <= index; k++) found = fulls[k];
+    return found;
+  }
+
+  // Every pointer position with the time it was really at (rrweb batches mouse moves and emits
+  // them up to half a second later, with negative offsets).
+  var pointer = [];
+  events.forEach(function (e, index) {
+    if (e.type !== INCR) return;
+    var d = e.data, seg = segmentOf(index);
+    if (d.source === MOVE || d.source === TOUCH_MOVE || d.source === DRAG) {
+      (d.positions || []).forEach(function (p) {
+        pointer.push({ t: e.timestamp + (p.timeOffset || 0), x: p.x, y: p.y, id: p.id, seg: seg, index: index });
+      });
+    } else if (d.source === INTERACTION && typeof d.x === "number") {
+      pointer.push({ t: e.timestamp, x: d.x, y: d.y, id: d.id, seg: seg, index: index });
+    }
+  });
+  pointer.sort(function (a, b) { return a.t - b.t || a.index - b.index; });
+
+  // --- scroll bookkeeping ------------------------------------------------------------------------
+  var scrolls = new Map(); // node id -> {x, y}: where each scroller should be at the cut
+  var applyScroll = replayer.applyScroll.bind(replayer);
+  replayer.applyScroll = function (d) {
+    scrolls.set(d.id, { x: d.x, y: d.y });
+    applyScroll(d, true);
+  };
+
+  function collectSnapshotScrolls(node) {
+    var a = node.attributes;
+    if (a && (a.rr_scrollLeft || a.rr_scrollTop)) {
+      scrolls.set(node.id, { x: a.rr_scrollLeft || 0, y: a.rr_scrollTop || 0 });
+    }
+    (node.childNodes || []).forEach(collectSnapshotScrolls);
+  }
+
+  function restoreScrolls(overrides) {
+    scrolls.forEach(function (pos, id) {
+      var o = overrides && overrides[id];
+      applyScroll({ id: id, x: o ? o.x : pos.x, y: o ? o.y : pos.y }, true);
+    });
+  }
+
+  // --- applying events -------------------------------------------------------------------------
+  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, ms: { apply: 0, settle: 0, measure: 0 } };
+
+  function cast(index) {
+    try {
+      replayer.getCastFn(events[index], true)();
+    } catch (err) {
+      state.errors++;
+    }
+  }
+
+  function rebuildFrom(seg) {
+    var meta = -1, resize = null;
+    for (var k = seg - 1; k >= 0; k--) if (events[k].type === META) { meta = k; break; }
+    if (meta >= 0) cast(meta);
+    scrolls = new Map();
+    replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
+    cast(seg);
+    var snap = events[seg].data;
+    collectSnapshotScrolls(snap.node);
+    if (snap.initialOffset) scrolls.set(snap.node.id, { x: snap.initialOffset.left || 0, y: snap.initialOffset.top || 0 });
+    state.seg = seg;
+    state.applied = seg;
+    state.rebuilds++;
+  }
+
+  function advance(cut, fresh) {
+    var seg = segmentOf(cut);
+    if (seg < 0) throw new Error("no full snapshot before event " + cut);
+    if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
+    for (var k = state.applied + 1; k <= cut; k++) cast(k);
+    state.applied = Math.max(state.applied, cut);
+    replayer.emitter.emit("flush");
+  }
+
+  // --- settling ----------------------------------------------------------------------------------
+  function doc() { return iframe.contentDocument; }
+  function win() { return iframe.contentWindow; }
+
+  function documents() { // the replayed document and every same-origin iframe document in it
+    var out = [], stack = [doc()];
+    while (stack.length) {
+      var d = stack.pop();
+      if (!d) continue;
+      out.push(d);
+      d.querySelectorAll("iframe").forEach(function (f) {
+        try { if (f.contentDocument) stack.push(f.contentDocument); } catch (e) { /* cross-origin */ }
+      });
+    }
+    return out;
+  }
+
+  function pending() { // promises for whatever still changes layout when it arrives
+    var waits = [];
+    documents().forEach(function (d) {
+      d.querySelectorAll("img").forEach(function (img) {
+        if (!img.complete && (img.currentSrc || img.getAttribute("src"))) {
+          waits.push(new Promise(function (resolve) {
+            img.addEventListener("load", resolve, { once: true });
+            img.addEventListener("error", resolve, { once: true });
+          }));
+        }
+      });
+      d.querySelectorAll("link[rel~=stylesheet]").forEach(function (link) {
+        if (!link.sheet) {
+          waits.push(new Promise(function (resolve) {
+            link.addEventListener("load", resolve, { once: true });
+            link.addEventListener("error", resolve, { once: true });
+          }));
+        }
+      });
+      // Web fonts: a rebuilt stylesheet makes new font faces, which load only once layout asks
+      // for them, and even from memory the swap comes a task later. Load every face now.
+      if (d.fonts) d.fonts.forEach(function (face) {
+        if (face.status === "unloaded") waits.push(face.load().catch(function () {}));
+        else if (face.status === "loading") waits.push(face.loaded.catch(function () {}));
+      });
+    });
+    return waits;
+  }
+
+  function waitResources(timeoutMs) {
+    var deadline = Date.now() + timeoutMs;
+    function round() {
+      var waits = pending();
+      if (!waits.length) return Promise.resolve(true);
+      var left = deadline - Date.now();
+      if (left <= 0) return Promise.resolve(false);
+      var timeout = new Promise(function (resolve) { setTimeout(resolve, left); });
+      return Promise.race([Promise.all(waits), timeout]).then(round);
+    }
+    return round();
+  }
+
+  function finishAnimations() {
+    documents().forEach(function (d) {
+      if (!d.getAnimations) return;
+      d.getAnimations().forEach(function (a) {
+        try {
+          var timing = a.effect && a.effect.getComputedTiming();
+          if (timing && isFinite(timing.endTime)) a.finish();
+        } catch (e) { /* infinite or detached */ }
+      });
+    });
+  }
+
+  function pointerAt(t) {
+    var found = null;
+    for (var k = 0; k < pointer.length && pointer[k].t <= t; k++) {
+      if (pointer[k].seg === state.seg) found = pointer[k];
+    }
+    return found;
+  }
+
+  function applyHover(t) {
+    var p = pointerAt(t);
+    var mirror = replayer.getMirror();
+    var d = doc();
+    if (!p) {
+      d.querySelectorAll(".\\:hover").forEach(function (el) { el.classList.remove(":hover"); });
+      return null;
+    }
+    var recorded = mirror.getNode(p.id);
+    var hit = null;
+    var owner = recorded && recorded.ownerDocument;
+    if (!owner || owner === d) hit = d.elementFromPoint(p.x, p.y); // what the layout now puts there
+    var target = hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement);
+    if (target) replayer.hoverElements(target);
+    return p;
+  }
+
+  // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
+  // "animations", "resources".
+  function settle(t, overrides, timeoutMs, skip) {
+    skip = skip || [];
+    var on = function (name) { return skip.indexOf(name) < 0; };
+    if (on("scroll")) restoreScrolls(overrides);
+    var loaded = on("resources") ? waitResources(timeoutMs) : Promise.resolve(true);
+    return loaded.then(function (complete) {
+      if (on("scroll")) restoreScrolls(overrides);
+      var p = on("hover") ? applyHover(t) : null;
+      if (on("animations")) finishAnimations();
+      if (on("scroll")) restoreScrolls(overrides);
+      return { complete: complete, pointer: p ? [p.x, p.y] : null };
+    });
+  }
+
+  // --- measuring ---------------------------------------------------------------------------------
+  function scrollOf(w) {
+    return [w.scrollX || 0, w.scrollY || 0];
+  }
+
+  function rectOf(node) {
+    if (!node) return null;
+    if (node.nodeType === 9) {
+      var se = node.scrollingElement || node.documentElement;
+      return { left: -scrollOf(node.defaultView)[0], top: -scrollOf(node.defaultView)[1],
+               width: se.scrollWidth, height: se.scrollHeight };
+    }
+    if (node.nodeType === 1) return node.getBoundingClientRect();
+    if (node.nodeType === 3 && node.ownerDocument) {
+      var range = node.ownerDocument.createRange();
+      range.selectNodeContents(node);
+      return range.getBoundingClientRect();
+    }
+    return null;
+  }
+
+  // Where the node is, in document px of the replayed page, and what makes that doubtful.
+  function boxOf(id) {
+    var node = replayer.getMirror().getNode(id);
+    if (!node) return { box: null, problem: "node " + id + " is not in the page at this moment" };
+    var rect = rectOf(node);
+    if (!rect) return { box: null, problem: "node " + id + " has no box" };
+    var x = rect.left, y = rect.top;
+    var w = node.ownerDocument ? node.ownerDocument.defaultView : null;
+    while (w && w !== win() && w.frameElement) { // same-origin iframes: into top-document px
+      var fe = w.frameElement, fr = fe.getBoundingClientRect();
+      x += fr.left + fe.clientLeft;
+      y += fr.top + fe.clientTop;
+      w = w.parent;
+    }
+    var s = scrollOf(win());
+    var box = [x + s[0], y + s[1], rect.width, rect.height];
+    var problem = null;
+    if (node.nodeType === 1) {
+      if (node.isConnected === false) problem = "node " + id + " is detached";
+      else if (node.closest && node.closest("canvas")) problem = "canvas content is not replayed";
+      else if (node.tagName === "IFRAME" && !node.contentDocument) problem = "cross-origin iframe content is not recorded";
+      else if (node.tagName === "IMG" && node.complete && !node.naturalWidth && node.getAttribute("src")) {
+        problem = "image did not load: " + node.getAttribute("src");
+      }
+    }
+    return { box: box, problem: problem, tag: node.nodeType === 1 ? node.tagName.toLowerCase() : "#" + node.nodeName };
+  }
+
+  function layout() {
+    var d = doc(), se = d.scrollingElement || d.documentElement;
+    return {
+      doc: [se ? se.scrollWidth : 0, se ? se.scrollHeight : 0],
+      viewport: [Number(iframe.getAttribute("width")) || iframe.clientWidth, Number(iframe.getAttribute("height")) || iframe.clientHeight],
+      scroll: scrollOf(win()),
+    };
+  }
+
+  function unfaithful() { // what this replay cannot show as the visitor saw it
+    var out = [], mirror = replayer.getMirror();
+    documents().forEach(function (d) {
+      d.querySelectorAll("canvas").forEach(function (c) {
+        out.push({ kind: "canvas", id: mirror.getId(c), detail: "canvas drawing is not recorded" });
+      });
+      d.querySelectorAll("iframe").forEach(function (f) {
+        var inner = null;
+        try { inner = f.contentDocument; } catch (e) { inner = null; }
+        if (!inner || !inner.documentElement || !inner.documentElement.childElementCount) {
+          out.push({ kind: "iframe", id: mirror.getId(f), detail: "iframe content was not recorded (cross-origin?)" });
+        }
+      });
+      d.querySelectorAll("img").forEach(function (img) {
+        if (img.complete && !img.naturalWidth && img.getAttribute("src")) {
+          out.push({ kind: "image", id: mirror.getId(img), detail: "did not load: " + img.getAttribute("src") });
+        }
+      });
+    });
+    return out;
+  }
+
+  // --- the driver's interface (called from Python) -----------------------------------------------
+  var ready = new Promise(function (resolve) { setTimeout(resolve, 20); }); // rrweb's own first build
+
+  function seek(cut, opts) {
+    opts = opts || {};
+    var t0;
+    return ready.then(function () {
+      t0 = performance.now();
+      advance(cut, !!opts.fresh);
+      var t1 = performance.now();
+      state.ms.apply += t1 - t0;
+      t0 = t1;
+      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000, opts.skip);
+    }).then(function (s) {
+      state.ms.settle += performance.now() - t0;
+      var l = layout();
+      l.complete = s.complete;
+      l.pointer = s.pointer;
+      l.segment = state.seg;
+      l.errors = state.errors;
+      return l;
+    });
+  }
+
+  // Many (cut, node id) queries in one pass; queries must come sorted by cut unless naive.
+  function resolve(queries, opts) {
+    opts = opts || {};
+    var out = [];
+    var chain = ready;
+    queries.forEach(function (q) {
+      chain = chain.then(function () {
+        return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip });
+      }).then(function (l) {
+        var t0 = performance.now();
+        var b = boxOf(q.id);
+        state.ms.measure += performance.now() - t0;
+        out.push({ box: b.box, problem: b.problem, tag: b.tag || null, doc: l.doc, viewport: l.viewport,
+                   scroll: l.scroll, segment: l.segment, complete: l.complete });
+      });
+    });
+    return chain.then(function () { return out; });
+  }
+
+  function elementAt(x, y) { // document px -> rrweb id of the deepest element there
+    var w = win(), d = doc();
+    var s = scrollOf(w), size = layout().viewport;
+    var cx = x - s[0], cy = y - s[1];
+    var moved = false;
+    if (cx < 0 || cy < 0 || cx >= size[0] || cy >= size[1]) {
+      w.scrollTo({ left: Math.max(0, x - size[0] / 2), top: Math.max(0, y - size[1] / 2), behavior: "instant" });
+      var s2 = scrollOf(w);
+      cx = x - s2[0]; cy = y - s2[1];
+      moved = true;
+    }
+    var el = d.elementFromPoint(cx, cy);
+    while (el && el.tagName === "IFRAME" && el.contentDocument) { // descend into same-origin frames
+      var r = el.getBoundingClientRect();
+      var inner = el.contentDocument.elementFromPoint(cx - r.left - el.clientLeft, cy - r.top - el.clientTop);
+      if (!inner) break;
+      cx -= r.left + el.clientLeft; cy -= r.top + el.clientTop;
+      el = inner;
+    }
+    if (moved) w.scrollTo({ left: s[0], top: s[1], behavior: "instant" });
+    var id = el ? replayer.getMirror().getId(el) : -1;
+    return id > 0 ? id : null;
+  }
+
+  function setFrameSize(width, height) { // for full-page screenshots; layout() tells the recorded size
+    iframe.setAttribute("width", String(width));
+    iframe.setAttribute("height", String(height));
+  }
+
+  return {
+    replayer: replayer,
+    seek: seek,
+    resolve: resolve,
+    box: boxOf,
+    layout: layout,
+    elementAt: elementAt,
+    unfaithful: unfaithful,
+    setFrameSize: setFrameSize,
+    restoreScrolls: restoreScrolls,
+    state: state,
+  };
+})

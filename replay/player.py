@@ -1,0 +1,52 @@
+"""A standalone, offline HTML player for one session (vendored rrweb-player, opens from file://).
+
+Everything it needs is inside the file: the player, its styles and the events. Its
+Content-Security-Policy runs only the file's own two scripts, lets the recorded page's assets come
+only from the origins the session recorded, and lets nothing connect anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+from pathlib import Path
+
+from sessionheat.assets import amd_safe, package_text, vendor_text
+from sessionheat.store import SessionStore
+
+from replay.host import content_security_policy, origin_of
+from replay.timeline import Timeline
+
+_MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
+
+
+def player_html(events: list[dict], *, title: str = "sessionheat session", problems: list[str] = ()) -> str:
+    """The player page's text for these events."""
+    timeline = Timeline(events)
+    origins = sorted({origin_of(u) for u in timeline.page_urls() if u.startswith(("http:", "https:"))})
+    nonce = secrets.token_urlsafe(16)
+    csp = content_security_policy(nonce, origins)
+    # JSON inside <script type="application/json">: "<" escaped so recorded text cannot close it.
+    data = json.dumps(events, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    summary = f"{len(events)} events, {timeline.duration / 1000:.1f} s, {len(timeline.interactions())} clicks"
+    damage = "; ".join(problems)
+    damage = f"Replays up to the damage: {damage}" if damage else ""
+    values = {
+        "CSP": html.escape(csp), "TITLE": html.escape(title), "SUMMARY": html.escape(summary),
+        "DAMAGE": html.escape(damage), "NONCE": nonce, "EVENTS": data,
+        "PLAYER_CSS": vendor_text("rrweb-player.css"),
+        "PLAYER_JS": amd_safe(vendor_text("rrweb-player.js"), "holder"),
+    }
+    # One pass: text put in is never searched again, so recorded text cannot smuggle a marker.
+    return _MARKER.sub(lambda m: values[m.group(1)], package_text("replay", "player.html"))
+
+
+def write_player_html(store: SessionStore, session_id: str, path: str | Path) -> Path:
+    """Write the session's player page to `path`; it plays up to any damage, and says so."""
+    read = store.read_events(session_id)
+    path = Path(path)
+    path.write_text(player_html(read.events, title=f"Session {session_id}",
+                                problems=[p.reason for p in read.problems]), encoding="utf-8")
+    return path

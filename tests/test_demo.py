@@ -1,0 +1,35 @@
+"""The main job: `sessionheat demo` records varied visitors on the bundled site."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from demo.job import plan_demo_visitors
+from sessionheat.cli import main
+
+
+def test_demo_plans_vary_layouts_the_way_real_visitors_do():
+    plans = plan_demo_visitors("http://127.0.0.1:1/", 12, seed=0)
+    assert {p.viewport for p in plans} == {(1280, 800), (820, 1180), (390, 844)}
+    assert {p.properties["variant"] for p in plans} == {"A", "B"}
+    assert len({p.properties["banner"] for p in plans}) > 1
+    assert {p.properties["promo"] for p in plans} == {"0", "1"}
+    assert sum(p.properties["journey"] == "rage" for p in plans) == 2
+    assert [p.url for p in plans] == [p.url for p in plan_demo_visitors("http://127.0.0.1:1/", 12, seed=0)]
+
+
+def test_demo_command_records_sessions_across_viewports(tmp_path):
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--sessions", "3",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"recorded 3 sessions into {db}" in result.output and "failed" not in result.output
+    listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", str(db)]).output)
+    assert sorted(s["device"] for s in listed) == ["desktop", "mobile", "tablet"]
+    for session in listed:
+        assert session["n_pageviews"] >= 2, session  # visitors navigate
+        # the page tagged its own layout, and it agrees with what the visit asked for
+        assert session["properties"]["variant"] in ("A", "B")
+        assert set(session["properties"]) >= {"variant", "banner", "promo", "journey"}

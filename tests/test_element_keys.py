@@ -1,0 +1,91 @@
+"""Element keys are the same for the same element across layouts, and unique within each."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from heatmap.keys import element_key_js
+
+PAGES = ["index.html", "pricing.html", "product.html?tab=specs", "signup.html"]
+LAYOUTS = [  # (viewport, query): variants, banners, promo and breakpoints that move things around
+    ((1280, 800), "variant=A&banner=none&promo=0"),
+    ((1280, 800), "variant=B&banner=tall&promo=1"),
+    ((820, 1180), "variant=B&banner=short&promo=1"),
+    ((390, 844), "variant=A&banner=medium&promo=0"),
+]
+
+KEYS_OF_TARGETS = """(js) => {
+  const keyOf = eval(js);
+  return Object.fromEntries([...document.querySelectorAll('[data-demo-id]')].map((el) => {
+    const k = keyOf(el);
+    const matches = [...document.querySelectorAll(k.key)];
+    const target = el.closest('a[href],button,input,select,textarea,label,summary,[role=button],[role=tab]') || el;
+    return [el.dataset.demoId, {...k, unique: matches.length === 1 && matches[0] === target}];
+  }));
+}"""
+
+
+@pytest.fixture(scope="module")
+def keys_by_layout(browser, demo_server):
+    """{page: {layout: {demo-id: key info}}}, measured on the live demo site."""
+    found: dict[str, dict[int, dict]] = {}
+    for page_name, (i, (viewport, query)) in itertools.product(PAGES, enumerate(LAYOUTS)):
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        page = context.new_page()
+        sep = "&" if "?" in page_name else "?"
+        page.goto(f"{demo_server.url}{page_name}{sep}{query}")
+        page.wait_for_timeout(150)
+        found.setdefault(page_name, {})[i] = page.evaluate(KEYS_OF_TARGETS, element_key_js())
+        context.close()
+    return found
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_keys_are_stable_across_layouts_and_unique(keys_by_layout, page_name):
+    layouts = keys_by_layout[page_name]
+    for demo_id in layouts[0]:
+        keys = {layouts[i][demo_id]["key"] for i in layouts if demo_id in layouts[i]}
+        assert len(keys) == 1, f"{page_name} {demo_id}: {keys}"
+        for i in layouts:
+            info = layouts[i].get(demo_id)
+            if info:
+                assert info["unique"], f"{page_name} {demo_id} in layout {i}: {info['key']} is not unique"
+                assert "demo" not in info["key"], "keys must not rely on the demo's test attributes"
+
+
+def test_distinct_targets_get_distinct_keys(keys_by_layout):
+    for page_name, layouts in keys_by_layout.items():
+        keys = [info["key"] for info in layouts[1].values()]
+        ids = list(layouts[1])
+        # the menu backdrop and the element it covers may share... no: every target is its own element
+        assert len(set(keys)) == len(keys), f"{page_name}: {dict(zip(ids, keys))}"
+
+
+KEY_OF = "([js, sel]) => eval(js)(document.querySelector(sel))"
+
+
+def test_generated_ids_and_state_classes_are_ignored(browser, asset_server):
+    page = browser.new_page()
+    page.set_content("""
+      <main id="app">
+        <div id="ember1234" class="card css-1x9zq7 :hover is-active">
+          <span id="react-select-5-input">x</span><p class="note">first</p></div>
+        <div id="ember5678" class="card"><p class="note">second</p></div>
+        <button aria-label="Close dialog"><svg><path d="M0 0"/></svg></button>
+        <a href="http://127.0.0.1:9/pricing.html?x=1">Pricing</a>
+      </main>""")
+    js = element_key_js()
+    first = page.evaluate(KEY_OF, [js, "#ember1234 .note"])
+    assert first["key"] == "#app > :nth-child(1 of div.card) > p.note" and first["label"] == "first"
+    second = page.evaluate(KEY_OF, [js, "#ember5678 .note"])
+    assert second["key"] == "#app > :nth-child(2 of div.card) > p.note"
+    icon = page.evaluate(KEY_OF, [js, "svg path"])  # a click on the icon counts for its button
+    assert icon["key"] == 'button[aria-label="Close dialog"]' and icon["label"] == "Close dialog"
+    assert icon["tag"] == "button" and icon["interactive"]
+    assert icon["box"] == page.evaluate("() => { const r = document.querySelector('button')"
+                                        ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
+    link = page.evaluate(KEY_OF, [js, "a"])
+    assert link["key"] == 'a[href$="pricing.html?x=1"]' and link["label"] == "Pricing"
+    page.close()

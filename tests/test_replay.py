@@ -1,0 +1,227 @@
+"""Replay with a real Chromium over recorded demo journeys: boxes, screenshots, video, player, damage."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from rrweb_tree import node_id_by_attr
+
+from recorder import SessionStore, record, record_journeys
+from replay import Box, frame_times, open_session, render_video, write_player_html
+
+from demo.job import plan_demo_visitors
+
+TOLERANCE_PX = 1.0
+
+
+@pytest.fixture(scope="session")
+def demo_sessions(tmp_path_factory, browser, demo_server):
+    """Six demo visitors (3 viewports x 2 variants) recorded once, with live click boxes."""
+    store = SessionStore(tmp_path_factory.mktemp("replay") / "demo.db")
+    plans = plan_demo_visitors(demo_server.url, 6, seed=0)
+    runs = record_journeys(plans, None, store=store, evidence=True, browser=browser)
+    yield store, plans, runs
+    store.close()
+
+
+def worst_offset(live: tuple[float, ...], box: Box | None) -> float:
+    if box is None:
+        return float("inf")
+    return max(abs(a - b) for a, b in zip(live, (box.x, box.y, box.w, box.h)))
+
+
+def test_every_clicked_element_replays_where_the_live_page_had_it(demo_sessions, browser):
+    store, plans, runs = demo_sessions
+    seen, misses, total = set(), [], 0
+    for plan, run in zip(plans, runs):
+        with open_session(store, run.session_id, browser=browser) as rp:
+            live = rp.live_clicks()
+            assert live, f"{run.session_id} recorded no click evidence ({run.error})"
+            resolved = rp.resolve([(c.t, c.node_id) for c in live])
+            for click, found in zip(live, resolved):
+                total += 1
+                off = worst_offset(click.box, found.box)
+                if off > TOLERANCE_PX:
+                    misses.append((run.session_id, plan.viewport, click.t, click.node_id, click.box, found))
+            seen.add((plan.viewport, plan.properties["variant"]))
+    assert len(seen) == 6, "the journeys must cover three viewports and both variants"
+    assert total >= 30
+    assert not misses, f"{len(misses)}/{total} clicked elements off by more than 1 px: {misses[:3]}"
+
+
+def test_batch_answers_equal_one_seek_at_a_time_and_queries_keep_their_order(demo_sessions, browser):
+    store, _, runs = demo_sessions
+    with open_session(store, runs[0].session_id, browser=browser) as rp:
+        live = rp.live_clicks()
+        queries = [(c.t, c.node_id) for c in reversed(live)]  # asked backwards on purpose
+        batch = rp.resolve(queries)
+        assert [r.t for r in batch] == [q[0] for q in queries]
+        naive = rp.resolve(queries, naive=True)
+        assert [r.box for r in naive] == [r.box for r in batch]
+        last = live[-1]
+        rp.seek(last.t)
+        single = rp.element_box(last.node_id)
+        assert worst_offset(last.box, single) <= TOLERANCE_PX
+        assert rp.viewport() == batch[0].viewport
+        # element_at finds the clicked element (or its descendant) at the centre of its box
+        at = rp.element_at(single.x + single.w / 2, single.y + single.h / 2)
+        inside = rp.element_box(at)
+        assert at is not None and single.contains(inside.x + 0.5, inside.y + 0.5)
+        doc_w, doc_h = rp.document_size()
+        assert doc_w >= rp.viewport()[0] and doc_h >= single.y + single.h
+
+
+def test_node_ids_are_answered_within_their_own_page_load(demo_sessions, browser):
+    store, _, runs = demo_sessions
+    with open_session(store, runs[0].session_id, browser=browser) as rp:
+        assert len(rp.pageviews) >= 3 and rp.pageviews[0].t_start <= 50
+        first_click = rp.live_clicks()[0]
+        rp.seek(rp.duration)  # the last page: the first page's nodes are gone or are others
+        box_late = rp.element_box(first_click.node_id)
+        rp.seek(first_click.t)  # backwards: rebuilds the first page
+        assert worst_offset(first_click.box, rp.element_box(first_click.node_id)) <= TOLERANCE_PX
+        assert box_late is None or worst_offset(first_click.box, box_late) > TOLERANCE_PX \
+            or rp.pageview_at(rp.duration).url == rp.pageviews[0].url
+
+
+@pytest.fixture(scope="module")
+def variant_pair(tmp_path_factory, browser, demo_server):
+    """Two desktop visitors who differ only in the A/B variant, resting on the home page."""
+    store = SessionStore(tmp_path_factory.mktemp("variants") / "v.db")
+    ids = {}
+    for variant in "AB":
+        url = demo_server.url_for("index.html", variant=variant, banner="none", promo="0", imgdelay="0")
+        with record(url, store=store, browser=browser, viewport=(1280, 800)) as session:
+            session.page.wait_for_function("() => [...document.images].every(i => i.complete)")
+            session.page.wait_for_timeout(1500)
+        ids[variant] = session.id
+    yield store, ids
+    store.close()
+
+
+def test_screenshots_of_two_variants_differ_where_the_layouts_differ(variant_pair, browser, tmp_path):
+    store, ids = variant_pair
+    shots, boxes = {}, {}
+    for variant, sid in ids.items():
+        events = store.read_events(sid).events
+        with open_session(store, sid, browser=browser) as rp:
+            rp.seek(1400)
+            path = tmp_path / f"{variant}.png"
+            rp.screenshot(path, full_page=True)
+            shots[variant] = cv2.imread(str(path))
+            boxes[variant] = {name: rp.element_box(node_id_by_attr(events, attr, value)[0])
+                              for name, attr, value in (("card", "class", "hero-card"),
+                                                        ("band", "class", "cta-band"),
+                                                        ("header", "class", "site-header"),
+                                                        ("quotes", "class", "quotes"))}
+    a, b = shots["A"], shots["B"]
+    assert a.shape[1] == b.shape[1] == 1280
+
+    def crop(img, box, like=None):
+        w, h = round((like or box).w), round((like or box).h)
+        return img[round(box.y):round(box.y) + h, round(box.x):round(box.x) + w]
+
+    def differing(x, y):  # share of pixels that really differ (sub-pixel text shifts do not count)
+        assert x.shape == y.shape
+        x, y = (cv2.GaussianBlur(i, (9, 9), 0).astype(int) for i in (x, y))
+        return float((np.abs(x - y).max(axis=2) > 40).mean())
+
+    # Where the layouts differ: the trial button sits in the hero card in A, in the blue band in B.
+    card_b = crop(b, boxes["B"]["card"], like=boxes["A"]["card"])
+    assert differing(crop(a, boxes["A"]["card"]), card_b) > 0.01
+    band_b = crop(b, boxes["B"]["band"], like=boxes["A"]["band"])
+    assert differing(crop(a, boxes["A"]["band"]), band_b) > 0.01
+    # Elsewhere they match, even where one layout pushed the content down.
+    for name in ("header", "quotes"):
+        assert differing(crop(a, boxes["A"][name]), crop(b, boxes["B"][name], like=boxes["A"][name])) < 0.001, name
+
+
+def test_video_has_the_planned_frames_size_and_skips_idle_time(demo_sessions, browser, tmp_path):
+    store, _, runs = demo_sessions
+    with open_session(store, runs[2].session_id, browser=browser) as rp:
+        planned, _ = frame_times(rp.timeline, fps=4, speed=4)
+        result = render_video(rp, tmp_path / "s.mp4", fps=4, speed=4)
+        assert result.frames == len(planned) and result.frames >= rp.duration / 1000 - 1
+        assert result.size == rp.viewport()
+    video = cv2.VideoCapture(str(result.path))
+    assert video.isOpened()
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == result.frames
+    assert (int(video.get(cv2.CAP_PROP_FRAME_WIDTH)), int(video.get(cv2.CAP_PROP_FRAME_HEIGHT))) == result.size
+    ok, frame = video.read()
+    assert ok and frame.std() > 5  # a page, not a blank frame
+    video.release()
+
+
+def test_idle_stretches_are_cut_short(asset_server, browser, store):
+    with record(asset_server.url("form.html"), store=store, browser=browser) as session:
+        session.page.click("#submit")
+        session.page.wait_for_timeout(6500)  # nothing happens on form.html for 6.5 s
+        session.page.click("#email")
+    from replay import Timeline
+
+    timeline = Timeline(store.read_events(session.id).events)
+    times, skipped = frame_times(timeline, fps=10, idle_ms=3000)
+    assert skipped >= 4000
+    assert len(times) < (timeline.duration - 4000) / 100 + 2
+    assert times == sorted(times) and times[-1] <= timeline.duration
+
+
+def test_html_player_plays_offline_from_a_file(demo_sessions, browser, tmp_path):
+    store, _, runs = demo_sessions
+    path = write_player_html(store, runs[0].session_id, tmp_path / "player.html")
+    text = path.read_text()
+    assert "<script src=" not in text  # everything inline
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.sessionPlayer && window.sessionPlayer.getReplayer()")
+        page.evaluate("() => window.sessionPlayer.play()")
+        page.wait_for_function("() => window.sessionPlayer.getReplayer().getCurrentTime() > 500")
+        body = page.evaluate("() => window.sessionPlayer.getReplayer().iframe.contentDocument.body.innerText")
+        assert "Brightdesk" in body
+        sandbox = page.evaluate("() => window.sessionPlayer.getReplayer().iframe.getAttribute('sandbox')")
+        assert "allow-scripts" not in sandbox
+    finally:
+        page.close()
+    assert not errors
+
+
+def copy_session(store: SessionStore, session_id: str, dest: Path) -> SessionStore:
+    store.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copy(store.path, dest)
+    return SessionStore(dest)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_damaged_session_replays_up_to_the_damage_and_says_so(demo_sessions, browser, tmp_path, damage):
+    store, _, runs = demo_sessions
+    sid = runs[0].session_id
+    chunks = store.chunk_rows(sid)
+    assert len(chunks) >= 4
+    broken = len(chunks) // 2
+    copy = copy_session(store, sid, tmp_path / "damaged.db")
+    conn = sqlite3.connect(copy.path)
+    if damage == "corrupt":
+        conn.execute("UPDATE chunks SET data = x'789c0000' WHERE session_id = ? AND seq = ?", (sid, broken))
+    else:
+        conn.execute("DELETE FROM chunks WHERE session_id = ? AND seq = ?", (sid, broken))
+    conn.commit()
+    conn.close()
+    try:
+        with open_session(copy, sid, browser=browser) as rp:
+            assert not rp.complete
+            assert f"chunk {broken}" in rp.problems[0]
+            assert rp.duration < chunks[-1]["t_last"] - chunks[0]["t_first"]
+            readable = [c for c in rp.live_clicks()]
+            rp.seek(rp.duration)  # the end of what survived
+            for found, click in zip(rp.resolve([(c.t, c.node_id) for c in readable]), readable):
+                assert worst_offset(click.box, found.box) <= TOLERANCE_PX
+    finally:
+        copy.close()
