@@ -7,11 +7,11 @@ before `</head>`.
 from __future__ import annotations
 
 import io
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from conftest import AssetServer, _AssetHandler
 
 
 def snippet_tag(collector_url: str, key: str, **options: str) -> str:
@@ -19,7 +19,7 @@ def snippet_tag(collector_url: str, key: str, **options: str) -> str:
     return f'<script src="{collector_url}/snippet.js" data-site="{key}"{extra} async></script>'
 
 
-class SnippetSite:
+class SnippetSite(AssetServer):
     """Serves a folder of pages (the demo site, tests/assets) on 127.0.0.1 with `tag` in each head.
 
     A real server rather than Playwright's route.fulfill: Chromium treats a fulfilled document as
@@ -30,10 +30,7 @@ class SnippetSite:
         self.tag = ""
         site = self
 
-        class Handler(SimpleHTTPRequestHandler):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, directory=str(folder), **kwargs)
-
+        class Handler(_AssetHandler):
             def send_head(self) -> Any:
                 path = Path(self.translate_path(self.path))
                 if path.is_dir():
@@ -44,25 +41,10 @@ class SnippetSite:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
                 self.end_headers()
                 return io.BytesIO(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.origin = f"http://127.0.0.1:{self.httpd.server_port}"
-
-    def url(self, path: str = "") -> str:
-        return f"{self.origin}/{path.lstrip('/')}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(folder, Handler)
 
     def __enter__(self) -> "SnippetSite":
         return self
