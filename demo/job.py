@@ -7,12 +7,15 @@ stage is exercised on layouts that disagree with each other.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from pathlib import Path
 from urllib.parse import urlencode
 
 from recorder import JourneyPlan, JourneyRun, SessionStore, record_journeys
+from sessionheat.browser import chromium
 
 from demo import load_journey, serve_demo
 VIEWPORTS: dict[str, tuple[int, int]] = {
@@ -23,23 +26,65 @@ VIEWPORTS: dict[str, tuple[int, int]] = {
 BANNERS = ("none", "short", "medium", "tall")
 
 
+class Steps(Protocol):
+    """Where the job reports progress (the CLI draws it as bars)."""
+
+    def stage(self, name: str, total: int) -> None: ...
+    def advance(self) -> None: ...
+
+
+class _Quiet:
+    def stage(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+# The maps the demo draws: (title, url, kind, segment pairs)
+DEMO_MAPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Home, clicks (desktop)", "/", "click", ("viewport=1280x800",)),
+    ("Home, clicks (phone)", "/", "click", ("viewport=390x844",)),
+    ("Home, clicks, variant B only (desktop)", "/", "click", ("viewport=1280x800", "variant=B")),
+    ("Home, scroll depth (desktop)", "/", "scroll", ("viewport=1280x800",)),
+    ("Home, attention (desktop)", "/", "attention", ("viewport=1280x800",)),
+    ("Home, mouse movement (desktop)", "/", "move", ("viewport=1280x800",)),
+    ("Home, rage clicks (all screens on one layout)", "/", "rage", ()),
+    ("Pricing, clicks (desktop)", "/pricing.html", "click", ("viewport=1280x800",)),
+    ("Product, clicks (tablet)", "/product.html", "click", ("viewport=820x1180",)),
+    ("Sign-up, clicks (phone)", "/signup.html", "click", ("viewport=390x844",)),
+)
+
+
 @dataclass
 class DemoResult:
     db_path: Path
     out_dir: Path
     runs: list[JourneyRun] = field(default_factory=list)
+    n_hits: int = 0
+    maps: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    report: Path | None = None
+    player: Path | None = None
 
     def summary_lines(self) -> list[str]:
         failed = [r for r in self.runs if r.error]
         lines = [f"recorded {len(self.runs)} sessions into {self.db_path}"]
         lines += [f"  failed: {r.session_id}: {r.error}" for r in failed]
+        lines.append(f"indexed {self.n_hits} hits; drew {len(self.maps)} heatmaps into {self.out_dir}/")
+        lines += [f"  skipped: {s}" for s in self.skipped]
+        if self.report:
+            lines.append(f"report:      {self.report}")
+        if self.player:
+            lines.append(f"a replay:    {self.player}")
         lines.append(f"list them:   sessionheat sessions --db {self.db_path}")
         if self.runs:
-            lines.append(f"export one:  sessionheat export {self.runs[0].session_id} --db {self.db_path}")
+            lines.append(f"replay one:  sessionheat replay {self.runs[0].session_id} --html replay.html"
+                         f" --db {self.db_path}")
         return lines
 
 
-def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0) -> list[JourneyPlan]:
+def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0, run: str = "") -> list[JourneyPlan]:
     """Visitors spread over viewports and variants; banner, promo and image delay drawn at random.
 
     Every sixth visitor is an impatient one (rage clicks on something that is not a control).
@@ -59,7 +104,8 @@ def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0) -> list[Jo
         plans.append(JourneyPlan(
             url=f"{base_url}?{query}",
             viewport=VIEWPORTS[names[i % len(names)]],
-            properties={**profile, "journey": "rage" if is_rage else "visitor"},
+            properties={**profile, "journey": "rage" if is_rage else "visitor",
+                        **({"demo_run": run} if run else {})},
             journey=rage if is_rage else visitor,
         ))
     return plans
@@ -71,13 +117,45 @@ def run_demo_job(
     out_dir: Path,
     n_sessions: int = 12,
     seed: int = 0,
-    progress: Callable[[JourneyRun], None] | None = None,
+    steps: Steps | None = None,
 ) -> DemoResult:
-    """Serve the demo site on 127.0.0.1, record `n_sessions` varied visitors, report where."""
+    """Serve the demo site on 127.0.0.1, record `n_sessions` varied visitors, index them, and
+    draw heatmaps, a report and an offline replay into `out_dir` — while the site is still up, so
+    replays load the recorded pages' images from where they came from."""
+    from heatmap import HeatmapError, Segment, build_heatmap, index_sessions
+    from heatmap.report import ReportEntry, write_report
+    from replay import write_player_html
+
+    steps = steps or _Quiet()
     out_dir.mkdir(parents=True, exist_ok=True)
     result = DemoResult(db_path=store.path, out_dir=out_dir)
-    with serve_demo() as server:
-        plans = plan_demo_visitors(server.url, n_sessions, seed)
+    run = time.strftime("%Y%m%dT%H%M%S")  # this run's maps draw this run's visitors only
+    with serve_demo() as server, chromium() as browser:
+        plans = plan_demo_visitors(server.url, n_sessions, seed, run)
+        steps.stage("recording visitors", len(plans))
         result.runs = record_journeys(plans, None, store=store, seed=seed, evidence=True,
-                                      progress=progress)
+                                      browser=browser, progress=lambda run: steps.advance())
+        steps.stage("indexing interactions", len(store.sessions_to_index()))
+        indexed = index_sessions(store, browser=browser, progress=lambda r: steps.advance())
+        result.n_hits = sum(r.n_hits for r in indexed)
+        steps.stage("drawing heatmaps", len(DEMO_MAPS))
+        entries = []
+        for i, (title, url, kind, pairs) in enumerate(DEMO_MAPS):
+            try:
+                segment = Segment.parse([*pairs, f"demo_run={run}"], url=url)
+                heatmap = build_heatmap(store, segment, kind, browser=browser)
+            except HeatmapError as exc:
+                result.skipped.append(f"{title}: {exc}")
+            else:
+                png, js = Path(f"map-{i:02d}-{kind}.png"), Path(f"map-{i:02d}-{kind}.json")
+                heatmap.write(out_dir / png, out_dir / js)
+                result.maps.append(out_dir / png)
+                entries.append(ReportEntry(title, png, heatmap, js))
+            steps.advance()
+        result.report = write_report(
+            out_dir / "report.html", entries, title="sessionheat demo",
+            intro=f"{len(result.runs)} scripted visitors on the demo site; every interaction placed "
+                  f"through the element it hit, on one reference layout per map.")
+        if result.runs:
+            result.player = write_player_html(store, result.runs[0].session_id, out_dir / "replay.html")
     return result

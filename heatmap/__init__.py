@@ -34,3 +34,9 @@ __all__ = [
     "url_matches",
     "write_png",
 ]
+
+from heatmap.build import Heatmap, HeatmapError, build_compare, build_heatmap  # noqa: E402
+from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
+
+__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "index_session",
+            "index_sessions"]

@@ -194,4 +194,5 @@ def _attention_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any
         if y1 > y0:
             seconds[y0] += top["dwell_ms"] / 1000
             seconds[y1] -= top["dwell_ms"] / 1000
-    return np.cumsum(seconds)[:height] / max(1, len(pageviews)), {}
+    per_row = np.maximum(np.cumsum(seconds)[:height], 0.0)  # float sums can dip below 0 by 1e-16
+    return per_row / max(1, len(pageviews)), {}

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,7 +138,8 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
     rows: list[dict[str, Any]] = []
     try:
         with open_session(store, session_id, browser=browser) as rp:
-            found = rp.probe_nodes([(i.t, i.node_id) for i in node_items], element_key_js())
+            found = rp.probe([(i.t, i.node_id, None) for i in node_items],
+                             f"(node) => node ? ({element_key_js()})(node) : null")
             for inter, (probe, doc) in zip(node_items, found):
                 if probe is None:
                     result.n_unresolved += 1
@@ -145,9 +147,10 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
                 rows.append(_node_row(inter, probe, doc))
             points = []
             for stop in stops:
-                points += [(stop.t, stop.viewport_w / 2, stop.scroll_y + 2),
-                           (stop.t, stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2)]
-            anchors = rp.probe_points(points, view_anchor_js(), element_key_js())
+                points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
+                           (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
+            anchors = rp.probe(points, f"(node, q, doc) => ({view_anchor_js()})"
+                                       f"(doc, q.point[0], q.point[1], {element_key_js()})")
             for k, stop in enumerate(stops):
                 (top, doc), (bottom, _) = anchors[2 * k], anchors[2 * k + 1]
                 rows += _view_rows(stop, top, bottom, doc)
@@ -160,16 +163,20 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
 
 
 def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int | None = None,
-                   progress: Callable[[IndexResult], None] | None = None) -> list[IndexResult]:
+                   browser: Any = None, progress: Callable[[IndexResult], None] | None = None
+                   ) -> list[IndexResult]:
     """Index every session not yet indexed (or all, with `rebuild`), `workers` at a time, each
-    worker a process with its own Chromium (one per core by default)."""
+    worker a process with its own Chromium (one per core by default; `browser` means one worker,
+    in this process, on that browser)."""
     todo = store.sessions_to_index(rebuild=rebuild)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
     results: list[IndexResult] = []
     if workers == 1:
         from sessionheat.browser import chromium
 
-        with chromium() as browser:
+        with ExitStack() as stack:
+            if browser is None:
+                browser = stack.enter_context(chromium())
             for session_id in todo:
                 results.append(index_session(store, session_id, browser=browser))
                 if progress:

@@ -99,11 +99,16 @@ class Segment:
 
 def url_matches(wanted: str, url: str) -> bool:
     """Same page: the path must match; scheme and host too when `wanted` names them. The query
-    and fragment are ignored (campaign tags, variant flags), as visitors of one page differ there."""
+    and fragment are ignored (campaign tags, variant flags), as are a trailing slash and a
+    directory's index file (`/` is `/index.html`)."""
     want, have = urlsplit(wanted), urlsplit(url)
     if want.netloc and want.netloc != have.netloc:
         return False
-    want_path = want.path or "/"
-    have_path = have.path or "/"
-    return want_path.rstrip("/") == have_path.rstrip("/") or (
-        want_path.endswith("/") and have_path.rstrip("/") + "/" == want_path)
+    return _page_path(want.path) == _page_path(have.path)
+
+
+def _page_path(path: str) -> str:
+    for index in ("index.html", "index.htm"):
+        if path.endswith("/" + index):
+            path = path[: -len(index)]
+    return path.rstrip("/") or "/"

@@ -12,7 +12,7 @@
 //     slide or the header hide by the time anyone clicked, while a seek starts them at the cut.
 (function sessionheatReplayDriver(rrweb, root, events, options) {
   "use strict";
-  var FULL = 2, INCR = 3, META = 4;
+  var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
 
   var replayer = new rrweb.Replayer(events, {
@@ -82,8 +82,15 @@
   var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, ms: { apply: 0, settle: 0, measure: 0 } };
 
   function cast(index) {
+    var e = events[index];
     try {
-      replayer.getCastFn(events[index], true)();
+      if (e.type === CUSTOM && e.data && e.data.tag === "sessionheat.scroll") {
+        // The recorder's statement of where the window really was when a click outran `scroll`.
+        var id = replayer.getMirror().getId(doc());
+        if (id > 0) replayer.applyScroll({ id: id, x: e.data.payload.x, y: e.data.payload.y });
+        return;
+      }
+      replayer.getCastFn(e, true)();
     } catch (err) {
       state.errors++;
     }
@@ -330,6 +337,7 @@
   }
 
   // Many (cut, node id) queries in one pass; queries must come sorted by cut unless naive.
+  // opts.probe(node, query, document), when given, is asked at each query's moment.
   function resolve(queries, opts) {
     opts = opts || {};
     var out = [];
@@ -339,10 +347,15 @@
         return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip });
       }).then(function (l) {
         var t0 = performance.now();
-        var b = boxOf(q.id);
+        var b = q.id == null ? { box: null, problem: null, tag: null } : boxOf(q.id);
+        var r = { box: b.box, problem: b.problem, tag: b.tag || null, doc: l.doc, viewport: l.viewport,
+                  scroll: l.scroll, segment: l.segment, complete: l.complete };
+        if (opts.probe) { // a caller's question about the node (or point) at this moment
+          var node = q.id == null ? null : replayer.getMirror().getNode(q.id);
+          try { r.probe = opts.probe(node, q, doc()); } catch (err) { r.probe = null; r.problem = String(err); }
+        }
         state.ms.measure += performance.now() - t0;
-        out.push({ box: b.box, problem: b.problem, tag: b.tag || null, doc: l.doc, viewport: l.viewport,
-                   scroll: l.scroll, segment: l.segment, complete: l.complete });
+        out.push(r);
       });
     });
     return chain.then(function () { return out; });
@@ -378,6 +391,7 @@
   }
 
   return {
+    document: doc,
     replayer: replayer,
     seek: seek,
     resolve: resolve,

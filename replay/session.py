@@ -177,6 +177,38 @@ class Replay:
             self.t = int(asked[plan[-1]][0])
         return [r for r in out if r is not None]
 
+    def probe(self, queries: Iterable[tuple[float, int | None, tuple[float, float] | None]], probe_js: str
+              ) -> list[tuple[Any, tuple[float, float]]]:
+        """Ask `probe_js` — `(node, query, document) => value` — about many moments in one pass.
+
+        Each query is (t, node_id or None, document point or None); the probe gets the node (or
+        None) and `query.point`. Returns (probe value, document size) per query, in the order given.
+        The heatmap index uses this to name elements and anchor scroll positions where they were.
+        """
+        asked = [(float(t), None if node is None else int(node), point) for t, node, point in queries]
+        plan = sorted(range(len(asked)), key=lambda k: (self.timeline.cut_for(asked[k][0], asked[k][1]), k))
+        payload = []
+        for k in plan:
+            t, node, point = asked[k]
+            cut = self.timeline.cut_for(t, node)
+            payload.append({"cut": cut, "id": node, "point": list(point) if point else None,
+                            "scroll": self.timeline.scroll_hints(cut)})
+        if not payload:
+            return []
+        raw = self.page.evaluate(
+            f"(a) => window.__shDriver.resolve(a.queries, {{probe: {probe_js}}})", {"queries": payload})
+        self._fit_viewport()
+        out: list[Any] = [None] * len(asked)
+        for k, r in zip(plan, raw):
+            out[k] = (r.get("probe"), (float(r["doc"][0]), float(r["doc"][1])))
+        self._cut = payload[-1]["cut"]
+        self.t = int(asked[plan[-1]][0])
+        return out
+
+    def evaluate_in_document(self, fn_js: str, arg: Any = None) -> Any:
+        """Run `fn_js` — `(document, arg) => value` — on the replayed document at this moment."""
+        return self.page.evaluate(f"(a) => ({fn_js})(window.__shDriver.document(), a)", arg)
+
     def interactions(self) -> list[Interaction]:
         """Clicks, double clicks, context menus and taps, with their node ids and times."""
         return self.timeline.interactions()

@@ -98,17 +98,15 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("sessionheat-demo"), show_default=True, help="Folder for the outputs.")
 def demo(db_path: Path, n_sessions: int, seed: int, out_dir: Path) -> None:
-    """Serve the bundled demo site, record varied visitors on it, and say where it all is."""
+    """Serve the bundled demo site, record varied visitors, index them, draw heatmaps and a report."""
     from rich.console import Console
 
     from demo.job import run_demo_job
 
-    console = Console(stderr=True)
     store = open_store(db_path)
-    with _progress(console) as bar:
-        task = bar.add_task("recording demo visitors", total=n_sessions)
+    with _progress(Console(stderr=True)) as bar:
         result = run_demo_job(store, out_dir=out_dir, n_sessions=n_sessions, seed=seed,
-                              progress=lambda run: bar.advance(task))
+                              steps=_ProgressSteps(bar))
     for line in result.summary_lines():
         click.echo(line)
 
@@ -283,6 +281,98 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
                     progress=lambda done, total: bar.update(task, completed=done, total=total))
             click.echo(f"wrote {result.path}: {result.frames} frames, {result.size[0]}x{result.size[1]},"
                        f" {result.fps:g} fps, {result.skipped_ms / 1000:.1f} s idle skipped")
+
+
+@main.command("index")
+@db_option
+@json_option
+@click.option("--rebuild", is_flag=True, help="Recompute every session's hits from its raw events.")
+@click.option("--workers", type=click.IntRange(1, 16), default=None,
+              help="Sessions indexed at once, one Chromium each.  [default: one per core]")
+def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | None) -> None:
+    """Resolve every interaction of sessions not yet indexed to the element it hit."""
+    from rich.console import Console
+
+    from heatmap import index_sessions
+
+    store = open_store(db_path)
+    todo = store.sessions_to_index(rebuild=rebuild)
+    with _progress(Console(stderr=True)) as bar:
+        task = bar.add_task("indexing sessions", total=len(todo))
+        results = index_sessions(store, rebuild=rebuild, workers=workers,
+                                 progress=lambda r: bar.advance(task))
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in results], indent=2))
+        return
+    hits = sum(r.n_hits for r in results)
+    click.echo(f"indexed {len(results)} sessions: {hits} hits")
+    for r in results:
+        if r.problem:
+            click.echo(f"  {r.session_id}: {r.problem}", err=True)
+
+
+@main.command("heatmap")
+@db_option
+@click.option("--url", required=True, help="Page URL or path (query ignored), e.g. /pricing.html.")
+@click.option("--kind", type=click.Choice(["click", "move", "scroll", "attention", "rage", "dead"]),
+              default="click", show_default=True)
+@click.option("--segment", "segments", multiple=True, metavar="KEY=VALUE",
+              help="Filter: device=, viewport=WxH, since=/until=YYYY-MM-DD, or any session property.")
+@click.option("--viewport", type=ViewportParam(), help="Only this viewport's bucket (mobile/tablet/desktop).")
+@click.option("--since", help="First day, YYYY-MM-DD.")
+@click.option("--until", help="Last day, YYYY-MM-DD.")
+@click.option("--reference", help="Session whose layout to draw on (default: the most common layout).")
+@click.option("--compare", "compare", multiple=True, metavar="KEY=VALUE",
+              help="Second segment: draw both and their difference (click, move, rage, dead).")
+@click.option("--out", "out_png", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="PNG to write.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write placed points, the element table and hits not on this layout.")
+@refusals
+def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...],
+                    viewport: tuple[int, int] | None, since: str | None, until: str | None,
+                    reference: str | None, compare: tuple[str, ...], out_png: Path,
+                    json_path: Path | None) -> None:
+    """Draw a heatmap of URL on one reference layout, every hit placed through its element."""
+    from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap
+
+    store = open_store(db_path)
+    fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until}
+    try:
+        segment = Segment.parse(segments, **fixed)
+        if compare:
+            a, b, diff = build_compare(store, segment, Segment.parse(compare, **fixed), kind,
+                                       reference=reference)
+            a.write(out_png.with_name(out_png.stem + "-a.png"))
+            b.write(out_png.with_name(out_png.stem + "-b.png"))
+            from heatmap import write_png
+
+            write_png(out_png, diff)
+            click.echo(f"wrote {out_png} (A - B) and its two sides")
+            return
+        result = build_heatmap(store, segment, kind, reference=reference)
+    except (HeatmapError, SegmentError) as exc:
+        raise click.ClickException(str(exc)) from None
+    result.write(out_png, json_path)
+    summary = f"wrote {out_png}: {kind} of {result.n_sessions} sessions on {result.reference.session_id}"
+    if result.placement:
+        summary += f", {len(result.placement.points)} placed, {result.placement.n_missing} not on this layout"
+    click.echo(summary)
+    if result.caution:
+        click.echo(f"caution: {result.caution}", err=True)
+
+
+class _ProgressSteps:
+    """A job's stages as rich progress bars, one per stage."""
+
+    def __init__(self, bar: Any):
+        self.bar, self.task = bar, None
+
+    def stage(self, name: str, total: int) -> None:
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self) -> None:
+        self.bar.advance(self.task)
 
 
 @main.command("serve")

@@ -323,6 +323,7 @@ class SessionStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                isolation_level=None)
         self.db = sqlite_utils.Database(conn)

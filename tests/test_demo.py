@@ -26,6 +26,12 @@ def test_demo_command_records_sessions_across_viewports(tmp_path):
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert f"recorded 3 sessions into {db}" in result.output and "failed" not in result.output
+    out = tmp_path / "out"
+    report = (out / "report.html").read_text()
+    assert "Home, clicks (desktop)" in report and "<script" not in report
+    assert (out / "map-00-click.png").stat().st_size > 10_000 and (out / "replay.html").exists()
+    points = json.loads((out / "map-00-click.json").read_text())
+    assert points["points"] and points["reference"]["viewport"] == [1280, 800]
     listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", str(db)]).output)
     assert sorted(s["device"] for s in listed) == ["desktop", "mobile", "tablet"]
     for session in listed:
