@@ -375,6 +375,59 @@ class _ProgressSteps:
         self.bar.advance(self.task)
 
 
+@main.command("serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; 0.0.0.0 exposes the collector to your network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+def serve_command(db_path: Path, host: str, port: int) -> None:
+    """Serve the recording snippet (/snippet.js) and the collector endpoint that stores sessions."""
+    import uvicorn
+
+    from sessionheat.web import create_app
+
+    click.echo(f"sessionheat: snippet at http://{host}:{port}/snippet.js, sessions into {db_path}",
+               err=True)
+    uvicorn.run(create_app(db_path, own_process=True), host=host, port=port, log_level="info", access_log=False)
+
+
+@main.group("sites")
+def sites_group() -> None:
+    """Manage the sites whose pages may send sessions to `sessionheat serve`."""
+
+
+@sites_group.command("add")
+@db_option
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, required=True, metavar="URL",
+              help="Origin the site's pages are served from, e.g. https://staging.example "
+                   "(repeatable; '*' allows any).")
+@refusals
+def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...]) -> None:
+    """Register a site and print its key, for the snippet's data-site attribute."""
+    from sessionheat.web import add_site
+
+    try:
+        key = add_site(open_store(db_path), name, origins)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(key)
+
+
+@sites_group.command("list")
+@db_option
+@json_option
+def sites_list_command(db_path: Path, as_json: bool) -> None:
+    """List the registered sites with their keys and allowed origins."""
+    sites = open_store(db_path).list_sites()
+    if as_json:
+        click.echo(json.dumps(sites, indent=2))
+        return
+    for site in sites:
+        click.echo(f"{site['name']}\t{site['key']}\t{' '.join(site['origins'])}")
+
+
 def _progress(console: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

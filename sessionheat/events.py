@@ -6,7 +6,6 @@ the store and the heatmap agree on them.
 
 from __future__ import annotations
 
-import math
 from enum import IntEnum
 from typing import Any
 
@@ -70,23 +69,94 @@ MIN_TIMESTAMP_MS = 946_684_800_000
 MAX_TIMESTAMP_MS = 4_102_444_800_000
 
 
+EVENT_KEYS = frozenset({"type", "timestamp", "data", "delay"})  # `delay` is added by rrweb's Replayer
+MAX_TAG_LENGTH = 200
+MAX_PAGE_SIZE_PX = 1_000_000
+
+
+_NUMBER_TYPES = frozenset({int, float})
+_MOVE_SOURCES = frozenset({IncrementalSource.MOUSE_MOVE, IncrementalSource.TOUCH_MOVE,
+                           IncrementalSource.DRAG})
+# Exact type tests (JSON yields plain int/float/bool), since the collector checks every event of
+# every chunk: these run millions of times a minute under load.
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in _NUMBER_TYPES and value - value == 0  # false for inf and nan
+
+
+def _incremental_problem(data: dict[str, Any]) -> str | None:
+    """Strict shapes for the sources replay and the heatmap read; the others need only be objects."""
+    source = data.get("source")
+    if not _is_int(source):
+        return "an IncrementalSnapshot event needs an integer data.source"
+    if source not in IncrementalSource._value2member_map_:
+        return f"unknown incremental source {source}"
+    if source in _MOVE_SOURCES:
+        positions = data.get("positions")
+        if type(positions) is not list:
+            return "a move event needs a data.positions array"
+        for p in positions:
+            if not (type(p) is dict and type(p.get("id")) is int and _is_number(p.get("x"))
+                    and _is_number(p.get("y")) and _is_number(p.get("timeOffset"))):
+                return "each data.positions entry needs numeric x, y, timeOffset and an integer id"
+    elif source == IncrementalSource.MOUSE_INTERACTION:
+        if not _is_int(data.get("type")) or data["type"] not in MouseInteraction._value2member_map_:
+            return "a mouse interaction needs a known integer data.type"
+        if not _is_int(data.get("id")):
+            return "a mouse interaction needs an integer data.id"
+        for key in ("x", "y"):  # absent (or null) for focus and blur
+            if data.get(key) is not None and not _is_number(data[key]):
+                return f"a mouse interaction's data.{key} must be a number"
+    elif source == IncrementalSource.SCROLL:
+        if not (_is_int(data.get("id")) and _is_number(data.get("x")) and _is_number(data.get("y"))):
+            return "a scroll event needs an integer data.id and numeric data.x, data.y"
+    elif source == IncrementalSource.VIEWPORT_RESIZE:
+        if not (_is_number(data.get("width")) and _is_number(data.get("height"))):
+            return "a viewport resize needs numeric data.width and data.height"
+    elif source == IncrementalSource.INPUT:
+        if not _is_int(data.get("id")):
+            return "an input event needs an integer data.id"
+        if "text" in data and not isinstance(data["text"], str):
+            return "an input event's data.text must be a string"
+        if "isChecked" in data and not isinstance(data["isChecked"], bool):
+            return "an input event's data.isChecked must be a boolean"
+    elif source == IncrementalSource.MUTATION:
+        for key in ("adds", "removes", "texts", "attributes"):
+            if not isinstance(data.get(key), list):
+                return f"a mutation needs a data.{key} array"
+            if any(type(item) is not dict for item in data[key]):
+                return f"each data.{key} entry of a mutation must be an object"
+    return None
+
+
 def event_problem(event: Any) -> str | None:
     """Why `event` is not an rrweb event we can store, or None if it is one.
 
-    Checked before anything is written, so a refused batch leaves the store untouched.
+    Checked before anything is written, so a refused batch leaves the store untouched. Strict on
+    what replay and the heatmap read (a stored event must never crash them), lenient elsewhere.
     """
     if not isinstance(event, dict):
         return f"an event must be a JSON object, not {type(event).__name__}"
+    extra = event.keys() - EVENT_KEYS
+    if extra:
+        return f"unexpected event field {sorted(map(str, extra))[0]!r}"
     etype = event.get("type")
-    if isinstance(etype, bool) or not isinstance(etype, int):
+    if not _is_int(etype):
         return "an event needs an integer 'type'"
     if etype not in EventType._value2member_map_:
         return f"unknown event type {etype}"
     ts = event.get("timestamp")
-    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
+    if not _is_number(ts):
         return "an event needs a numeric 'timestamp' (ms since the epoch)"
     if not MIN_TIMESTAMP_MS <= ts <= MAX_TIMESTAMP_MS:
         return f"timestamp {ts} is not a plausible epoch time in ms"
+    if "delay" in event and not _is_number(event["delay"]):
+        return "an event's 'delay' must be a number"
     data = event.get("data")
     if etype in (EventType.DOM_CONTENT_LOADED, EventType.LOAD):
         return None if data is None or isinstance(data, dict) else "'data' must be an object"
@@ -96,18 +166,25 @@ def event_problem(event: Any) -> str | None:
         if not isinstance(data.get("href"), str):
             return "a Meta event needs data.href"
         for key in ("width", "height"):
-            if isinstance(data.get(key), bool) or not isinstance(data.get(key), (int, float)):
-                return f"a Meta event needs a numeric data.{key}"
+            if not _is_number(data.get(key)) or not 0 <= data[key] <= MAX_PAGE_SIZE_PX:
+                return f"a Meta event needs a numeric data.{key} from 0 to {MAX_PAGE_SIZE_PX}"
     elif etype == EventType.FULL_SNAPSHOT:
-        if not isinstance(data.get("node"), dict):
-            return "a FullSnapshot event needs data.node"
+        node = data.get("node")
+        if not isinstance(node, dict) or not _is_int(node.get("id")) or not _is_int(node.get("type")):
+            return "a FullSnapshot event needs data.node with integer id and type"
+        offset = data.get("initialOffset")
+        if offset is not None and not (isinstance(offset, dict) and _is_number(offset.get("left"))
+                                       and _is_number(offset.get("top"))):
+            return "a FullSnapshot's data.initialOffset needs numeric left and top"
     elif etype == EventType.INCREMENTAL_SNAPSHOT:
-        source = data.get("source")
-        if isinstance(source, bool) or not isinstance(source, int):
-            return "an IncrementalSnapshot event needs an integer data.source"
+        return _incremental_problem(data)
     elif etype == EventType.CUSTOM:
-        if not isinstance(data.get("tag"), str):
-            return "a Custom event needs a string data.tag"
+        tag = data.get("tag")
+        if not isinstance(tag, str) or not 0 < len(tag) <= MAX_TAG_LENGTH:
+            return f"a Custom event needs a string data.tag of 1 to {MAX_TAG_LENGTH} characters"
+    elif etype == EventType.PLUGIN:
+        if not isinstance(data.get("plugin"), str):
+            return "a Plugin event needs a string data.plugin"
     return None
 
 

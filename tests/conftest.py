@@ -29,8 +29,8 @@ class AssetServer:
     """Serves tests/assets (or `directory`) on 127.0.0.1 at an ephemeral port; `url(path)` builds
     page URLs."""
 
-    def __init__(self, directory: Path = ASSETS) -> None:
-        handler = functools.partial(_AssetHandler, directory=str(directory))
+    def __init__(self, directory: Path = ASSETS, handler_class: type = _AssetHandler) -> None:
+        handler = functools.partial(handler_class, directory=str(directory))
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -1,0 +1,119 @@
+"""Running the collector for tests: uvicorn in a thread, or `sessionheat serve` in a process to kill.
+
+Both bind 127.0.0.1 only, wait until the server answers, say what went wrong if it never does, and
+always shut down.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+T_NOW = int(time.time() * 1000)
+
+
+class ThreadServer:
+    """An ASGI app served by uvicorn on an ephemeral loopback port, in a daemon thread."""
+
+    def __init__(self, app: Any):
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start (see the log above)")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def __enter__(self) -> "ThreadServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
+
+    def __init__(self, db: Path, port: int, log: Path):
+        self.db, self.port, self.log_path = db, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ServeProcess":
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sessionheat", "serve", "--db", str(self.db),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"sessionheat serve did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown code runs."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def meta(t: int = T_NOW, href: str = "http://127.0.0.1:1/a", w: int = 1280, h: int = 800) -> dict:
+    return {"type": 4, "data": {"href": href, "width": w, "height": h}, "timestamp": t}
+
+
+def snapshot(t: int = T_NOW) -> dict:
+    return {"type": 2, "timestamp": t,
+            "data": {"node": {"type": 0, "childNodes": [], "id": 1}, "initialOffset": {"left": 0, "top": 0}}}
+
+
+def click(t: int = T_NOW, node: int = 1) -> dict:
+    return {"type": 3, "timestamp": t, "data": {"source": 2, "type": 2, "id": node, "x": 10, "y": 20}}
+
+
+def page_events(t: int = T_NOW) -> list[dict]:
+    return [meta(t), snapshot(t + 1), click(t + 2)]

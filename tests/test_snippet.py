@@ -1,0 +1,194 @@
+"""The snippet in real Chromium against a running collector: what a site owner pastes, recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from collector_helpers import ThreadServer
+from conftest import ASSETS
+from rrweb_tree import clicks, node_id_by_attr, types
+from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
+
+from sessionheat.events import EventType, IncrementalSource, events_problem
+from sessionheat.store import SessionStore
+from sessionheat.web import add_site, create_app
+
+EMAIL = "alice.secret@example.com"
+PASSWORD = "hunter2-Very-Secret"
+
+
+@dataclass
+class Rig:
+    store: SessionStore
+    site: SnippetSite
+    server: ThreadServer
+    key: str
+
+    def use(self, **options: str) -> None:
+        self.site.tag = snippet_tag(self.server.url, self.key, flush_ms="500", **options)
+
+
+def _rig(tmp_path: Any, folder: Any) -> Iterator[Rig]:
+    store = SessionStore(tmp_path / "snippet.db")
+    with SnippetSite(folder) as site:
+        key = add_site(store, "staging", [site.origin])
+        server = ThreadServer(create_app(store))
+        try:
+            rig = Rig(store, site, server, key)
+            rig.use()
+            yield rig
+        finally:
+            server.close()
+    store.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Any) -> Iterator[Rig]:
+    yield from _rig(tmp_path, ASSETS)
+
+
+@pytest.fixture
+def demo_rig(tmp_path: Any) -> Iterator[Rig]:
+    from demo import SITE_DIR
+
+    yield from _rig(tmp_path, SITE_DIR)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def only_session(store: SessionStore) -> dict[str, Any]:
+    sessions = store.list_sessions()
+    assert len(sessions) == 1, sessions
+    return sessions[0]
+
+
+def test_a_visitor_on_the_demo_site_is_recorded_end_to_end(demo_rig, page):
+    page.goto(demo_rig.site.url("index.html"))
+    page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+    sid = page.evaluate("() => window.sessionheat.sessionId")
+    page.locator('a[href="signup.html"]:visible').first.click()
+    page.wait_for_url("**/signup.html")
+    assert page.evaluate("() => window.sessionheat.sessionId") == sid, "a navigation continues the session"
+    page.click("#su-email")
+    page.fill("#su-email", EMAIL)
+    page.type("#su-password", PASSWORD)
+    page.locator("#signup-form [type=submit]").click()
+    wait_until_sent(page)
+    page.context.close()
+    assert not page.errors
+
+    session = only_session(demo_rig.store)
+    assert session["id"] == sid and session["site"] == "staging"
+    assert session["user_agent"].startswith("Mozilla/") and session["viewport_w"] == 1280
+    urls = [p["url"] for p in demo_rig.store.pageviews(sid)]
+    assert urls == [demo_rig.site.url("index.html"), demo_rig.site.url("signup.html")]
+    read = demo_rig.store.read_events(sid)
+    assert read.complete, read.problems
+    events = read.events
+    assert events_problem(events) is None
+    kinds = types(events)
+    page_starts = [k for k in kinds if k in (EventType.META, EventType.FULL_SNAPSHOT)]
+    assert page_starts == [EventType.META, EventType.FULL_SNAPSHOT] * 2  # a replayable stream
+    assert kinds.index(EventType.META) <= kinds.index(EventType.INCREMENTAL_SNAPSHOT)
+    assert len(clicks(events)) >= 3
+    typed = [e for e in events if e["type"] == EventType.INCREMENTAL_SNAPSHOT
+             and e["data"]["source"] == IncrementalSource.INPUT]
+    assert typed, "typing is recorded, masked"
+    demo_rig.store.close()
+    raw = b"".join(p.read_bytes() for p in demo_rig.store.path.parent.glob("snippet.db*"))
+    for secret in (EMAIL, PASSWORD):
+        assert secret.encode() not in raw
+    from replay import open_session
+
+    email_box = node_id_by_attr(events, "id", "su-email")[-1]
+    with SessionStore(demo_rig.store.path) as store, \
+            open_session(store, sid, browser=page.context.browser) as replayer:
+        replayer.seek(events[-1]["timestamp"] - events[0]["timestamp"])
+        box = replayer.element_box(email_box)
+        assert box is not None and box.w > 50 and box.h > 10, "it replays: the form is there"
+
+
+def test_page_api_and_block_and_mask_attributes(rig, page):
+    page.goto(rig.site.url("snippet_api.html"))
+    page.fill("#plain", "visible words")
+    page.click("#who")
+    wait_until_sent(page)
+    page.context.close()
+    session = only_session(rig.store)
+    assert session["properties"] == {"variant": "B", "user_id": "user-42", "plan": "pro"}
+    exported = rig.store.export_events(session["id"])
+    assert "Public text" in exported
+    assert "4111-2222" not in exported and "Alice Liddell" not in exported
+    assert "visible words" not in exported  # inputs are masked by default
+    assert '"sessionheat.annotation"' in exported and '"checkout"' in exported
+
+
+def test_inputs_can_be_unmasked_but_passwords_never(rig, page):
+    rig.use(mask_inputs="false")
+    page.goto(rig.site.url("form.html"))
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    wait_until_sent(page)
+    exported = rig.store.export_events(only_session(rig.store)["id"])
+    assert EMAIL in exported and PASSWORD not in exported
+
+
+def test_the_page_works_as_before_when_the_collector_is_down(rig, page):
+    page.goto(rig.site.url("form.html"))
+    page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+    rig.server.close()
+    page.fill("#email", EMAIL)
+    page.click("#submit")
+    assert page.locator("#done").is_visible()
+    page.wait_for_timeout(1500)  # flushes fail and are retried in the background
+    assert page.evaluate("() => window.sessionheat.pending()") >= 1
+    page.click("#next")
+    page.wait_for_url("**/second.html")
+    page.click("#hello")
+    assert page.locator("#hello").inner_text() == "clicked"
+    assert not page.errors
+
+
+def test_a_page_without_a_collector_at_all_works(rig, page):
+    rig.site.tag = snippet_tag("http://127.0.0.1:9", rig.key)  # nothing listens there
+    page.goto(rig.site.url("form.html"))
+    page.click("#submit")
+    assert page.locator("#done").is_visible() and not page.errors
+    assert page.evaluate("() => typeof window.sessionheat") == "undefined"
+
+
+def test_sampling_out_records_nothing_and_keeps_the_api(rig, page):
+    rig.use(sample="0")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if "/api/v1/" in request.url else None)
+    page.goto(rig.site.url("snippet_api.html"))
+    page.click("#who")
+    page.wait_for_timeout(1200)
+    assert page.evaluate("() => window.sessionheat.pending()") == 0
+    assert not sent and not page.errors and rig.store.list_sessions() == []
+
+
+def test_a_refused_page_stops_retrying_and_stores_nothing(rig, page):
+    with SessionStore(rig.store.path) as other:
+        stranger = add_site(other, "elsewhere", ["https://elsewhere.test"])
+    rig.site.tag = snippet_tag(rig.server.url, stranger, flush_ms="300")
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/chunks/" in r.url else None)
+    page.goto(rig.site.url("second.html"))
+    page.wait_for_timeout(2500)  # the key cache learns the new site within a second
+    assert 403 in statuses
+    assert page.evaluate("() => window.sessionheat.pending()") == 0, "a refusal is final: no retries"
+    assert len(statuses) <= 12 and not page.errors
+    assert rig.store.list_sessions() == []
