@@ -1,4 +1,4 @@
-"""The web app `sessionheat serve` runs: the recording snippet and the collector (the UI comes later).
+"""The web app `sessionheat serve` runs: the recording snippet, the collector and the UI.
 
     from sessionheat.web import create_app
     app = create_app("sessionheat.db")        # any ASGI server; `sessionheat serve` uses uvicorn
@@ -8,6 +8,7 @@ HTTP:
     POST /api/v1/sessions/{session_id}/chunks/{seq}   a chunk of rrweb events; 202 once durable,
                                                       4xx {"error": reason} when refused
     GET  /api/v1/health                               {"ok": true}
+    GET  /, /sessions, /sessions/{id}, /heatmaps      the UI (see sessionheat/web/ui.py)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sessionheat.store import SessionStore
 from sessionheat.web.collector import Collector, normalize_origin
 from sessionheat.web.payload import Limits
 from sessionheat.web.snippet import SNIPPET_VERSION, snippet_js
+from sessionheat.web.ui import ui_routes
 
 __all__ = ["Limits", "SNIPPET_VERSION", "add_site", "create_app", "normalize_origin"]
 
@@ -81,7 +83,7 @@ def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | Non
                 store.close()
 
     routes = [Route("/snippet.js", snippet_js, methods=["GET", "HEAD"]),
-              Route("/api/v1/health", _health), *collector.routes()]
+              Route("/api/v1/health", _health), *collector.routes(), *ui_routes(store)]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.collector = collector

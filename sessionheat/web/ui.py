@@ -1,0 +1,63 @@
+"""The pages people look at, served by the same app as the collector.
+
+Server-rendered HTML (Jinja2) with a little plain JS from `static/`; no build step, no CDN. Every
+page carries a strict Content-Security-Policy: the UI's own origin runs only our own scripts, and
+recorded HTML is shown only inside a sandboxed iframe with an opaque origin (see `PLAYER_CSP`).
+
+Each area of the UI is a module exposing `routes(store) -> list[BaseRoute]`:
+`sessions_ui` (session list, session page, player) and `heatmaps_ui` (heatmap explorer).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from sessionheat.store import SessionStore
+
+_HERE = Path(__file__).resolve().parent
+
+templates = Jinja2Templates(directory=str(_HERE / "templates"))
+
+# The UI's own pages: only our scripts and styles, images from us or data:, frames only from us.
+UI_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+          "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+          "frame-ancestors 'self'")
+# A page that shows recorded HTML: sandboxed without allow-same-origin, so it runs in an opaque
+# origin that cannot read the UI's cookies, storage or DOM, even when opened directly.
+PLAYER_CSP = "sandbox allow-scripts; default-src 'self' data: blob: 'unsafe-inline'; object-src 'none'"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """Render a UI page with the security headers every page must carry."""
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Content-Security-Policy"] = UI_CSP
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def ui_routes(store: SessionStore) -> list[BaseRoute]:
+    """Every UI route: the home redirect, static files, and each area's pages."""
+    from sessionheat.web import heatmaps_ui, sessions_ui
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(request.url_for("sessions"), status_code=303)
+
+    return [
+        Route("/", home, name="home"),
+        Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
+        *sessions_ui.routes(store),
+        *heatmaps_ui.routes(store),
+    ]
