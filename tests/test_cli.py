@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -14,6 +16,7 @@ from conftest import ASSETS
 from sessionheat.cli import main
 
 T0 = 1_790_000_000_000
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
@@ -90,13 +93,16 @@ def test_export_of_unknown_session_is_a_clear_error(tmp_path):
 
 
 def test_record_runs_journeys_with_seeds_viewports_and_properties(asset_server, tmp_path):
+    """Run as its own process, as a user would: in-process it would start Playwright inside the
+    test session's running Playwright, which the sync API refuses."""
     db = str(tmp_path / "s.db")
     journey = str(ASSETS / "journey_click.py")
     args = ["record", asset_server.url("form.html"), "--journey", journey, "--sessions", "3",
             "--viewport", "1280x800", "--viewport", "390x844", "--property", "variant=B",
             "--seed", "7", "--db", db]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    result = subprocess.run([sys.executable, "-m", "sessionheat", *args], capture_output=True, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
     listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", db]).output)
     assert len(listed) == 3
     assert sorted((s["viewport_w"], s["device"]) for s in listed) == [
