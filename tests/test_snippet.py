@@ -192,3 +192,41 @@ def test_a_refused_page_stops_retrying_and_stores_nothing(rig, page):
     assert page.evaluate("() => window.sessionheat.pending()") == 0, "a refusal is final: no retries"
     assert len(statuses) <= 12 and not page.errors
     assert rig.store.list_sessions() == []
+
+
+def test_a_duplicated_tab_records_its_own_session_and_loses_nothing(rig, page):
+    """A duplicated tab starts with a copy of the original's sessionStorage (same session id, same
+    chunk numbers). Playwright cannot duplicate a tab, so the copy is made the same way: the
+    original's sessionStorage is written into a new tab before the snippet runs."""
+    page.goto(rig.site.url("form.html"))
+    page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+    page.fill("#email", "first tab")
+    wait_until_sent(page)
+    original = page.evaluate("() => window.sessionheat.sessionId")
+    copied = page.evaluate("() => JSON.stringify(Object.entries(sessionStorage))")
+    copy = page.context.new_page()
+    copy.errors = []
+    copy.on("pageerror", lambda error: copy.errors.append(str(error)))
+    copy.add_init_script(f"for (const [k, v] of {copied}) sessionStorage.setItem(k, v);")
+    copy.goto(rig.site.url("form.html"))
+    copy.wait_for_function("(sid) => window.sessionheat && window.sessionheat.sessionId !== sid",
+                           arg=original)
+    duplicate = copy.evaluate("() => window.sessionheat.sessionId")
+    for tab in (copy, page):  # both tabs go on recording, each into its own session
+        tab.click("#submit")
+        wait_until_sent(tab)
+    page.click("#next")
+    page.wait_for_url("**/second.html")
+    assert page.evaluate("() => window.sessionheat.sessionId") == original, "navigation keeps it"
+    wait_until_sent(page)
+    assert not page.errors and not copy.errors
+    page.context.close()
+    sessions = {s["id"]: s for s in rig.store.list_sessions()}
+    assert set(sessions) == {original, duplicate}
+    assert [p["url"] for p in rig.store.pageviews(original)] == [rig.site.url("form.html"),
+                                                                rig.site.url("second.html")]
+    assert [p["url"] for p in rig.store.pageviews(duplicate)] == [rig.site.url("form.html")]
+    for sid in (original, duplicate):
+        read = rig.store.read_events(sid)
+        assert read.complete and events_problem(read.events) is None, read.problems
+        assert len(clicks(read.events)) >= 1

@@ -88,6 +88,42 @@
   var timer = null;
   var recorder = null;
 
+  // A duplicated tab starts with a copy of this tab's sessionStorage, hence the same session id and
+  // chunk numbers: its chunks would collide with the original's and be refused. So each page asks
+  // the other live pages of this site whether one of them holds this session; if one does, this tab
+  // is a copy and forks a session of its own, renumbering the chunks this page made. Nothing is
+  // sent until the question had time to be answered.
+  var token = newId();
+  var claimed = false;
+  var channel = null;
+  function fork() {
+    sid = newId();
+    storage.set("sid", sid);
+    api.sessionId = sid;
+    outbox = outbox.filter(function (c) { return c.mine; });
+    backlogBytes = 0;
+    outbox.forEach(function (c, i) { c.seq = i; backlogBytes += c.body.length; });
+    storage.set("seq", String(outbox.length));
+  }
+  function openChannel() {
+    if (typeof BroadcastChannel === "undefined") return;
+    try {
+      channel = new BroadcastChannel(prefix + "tabs");
+      channel.onmessage = function (e) {
+        var m = e.data || {};
+        if (m.ask === sid && m.from !== token) channel.postMessage({ taken: sid, to: m.from });
+        else if (m.taken === sid && m.to === token) fork();
+      };
+      channel.postMessage({ ask: sid, from: token });
+    } catch (e) { channel = null; }
+  }
+  function closeChannel() {
+    // An open channel would keep this page out of the back/forward cache.
+    if (channel) { try { channel.close(); } catch (e) {} channel = null; }
+  }
+  openChannel();
+  setTimeout(function () { claimed = true; pump(); }, channel ? 150 : 0);
+
   function chunkUrl(seq, gzip) {
     return endpoint + "/api/v1/sessions/" + sid + "/chunks/" + seq + "?site=" +
       encodeURIComponent(site) + (gzip ? "&enc=gzip" : "");
@@ -125,7 +161,7 @@
 
   // One chunk in flight at a time, oldest first; failures wait out their back-off.
   function pump() {
-    if (busy || !outbox.length) return;
+    if (busy || !claimed || !outbox.length) return;
     var chunk = outbox[0];
     var wait = chunk.due - Date.now();
     if (wait > 0) {
@@ -145,7 +181,7 @@
   // left with keepalive, which outlives the page, and keep a copy for this tab's next page, since
   // a keepalive request can still fail. A chunk sent twice is stored once.
   function leave() {
-    var budget = KEEPALIVE_BYTES;
+    var budget = claimed ? KEEPALIVE_BYTES : 0; // an unsettled page may still be a copy: keep, don't send
     outbox.forEach(function (chunk) {
       if (chunk.leaving || chunk.body.length > budget) return;
       chunk.leaving = true;
@@ -177,7 +213,7 @@
     storage.set("seq", String(seq + 1));
     storage.set("last", String(Date.now()));
     var body = '{"events":' + batch + ',"meta":' + JSON.stringify(meta()) + "}";
-    outbox.push({ seq: seq, body: body, tries: 0, due: 0 });
+    outbox.push({ seq: seq, body: body, tries: 0, due: 0, mine: true });
     backlogBytes += body.length;
     if (!final) pump(); // a final batch is sent by leave(), which runs right after
   }
@@ -198,7 +234,8 @@
   api.pending = function () { return outbox.length; };
   api.sessionId = sid;
   // After record.js's own listeners, so the page's last batch is already in the outbox.
-  addEventListener("pagehide", leave);
+  addEventListener("pagehide", function () { leave(); closeChannel(); });
+  addEventListener("pageshow", function (e) { if (e.persisted && !channel) openChannel(); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") leave();
   });
