@@ -381,15 +381,22 @@ class _ProgressSteps:
               help="Interface to listen on; 0.0.0.0 exposes the collector to your network.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
-def serve_command(db_path: Path, host: str, port: int) -> None:
-    """Serve the recording snippet (/snippet.js) and the collector endpoint that stores sessions."""
+@click.option("--site-mb-per-s", default=8.0, show_default=True, type=click.FloatRange(0),
+              help="Event data each site may send per second, in MiB (bursts of 16 s allowed; "
+                   "0: no limit). Over it, chunks get 429 and the snippet retries them later.")
+def serve_command(db_path: Path, host: str, port: int, site_mb_per_s: float) -> None:
+    """Serve the web UI, the recording snippet (/snippet.js) and the collector that stores sessions."""
     import uvicorn
 
-    from sessionheat.web import create_app
+    from sessionheat.web import Limits, create_app
 
-    click.echo(f"sessionheat: snippet at http://{host}:{port}/snippet.js, sessions into {db_path}",
-               err=True)
-    uvicorn.run(create_app(db_path, own_process=True), host=host, port=port, log_level="info", access_log=False)
+    rate = int(site_mb_per_s * 1024 * 1024)
+    limits = Limits(site_bytes_per_s=rate, site_burst_bytes=16 * rate)
+
+    click.echo(f"sessionheat: UI at http://{host}:{port}/ , snippet at http://{host}:{port}/snippet.js, "
+               f"sessions into {db_path}", err=True)
+    uvicorn.run(create_app(db_path, limits=limits, own_process=True), host=host, port=port,
+                log_level="info", access_log=False)
 
 
 @main.group("sites")

@@ -60,8 +60,9 @@ def free_port() -> int:
 class ServeProcess:
     """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
 
-    def __init__(self, db: Path, port: int, log: Path):
+    def __init__(self, db: Path, port: int, log: Path, *extra_args: str):
         self.db, self.port, self.log_path = db, port, log
+        self.extra_args = extra_args
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -69,7 +70,7 @@ class ServeProcess:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sessionheat", "serve", "--db", str(self.db),
-             "--host", "127.0.0.1", "--port", str(self.port)],
+             "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )

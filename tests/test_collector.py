@@ -231,3 +231,38 @@ def test_the_snippet_is_served_compressed_with_an_etag(served):
     assert again.status_code == 304 and not again.content
     plain = served.client.get("/snippet.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.text == r.text
+
+
+def test_a_site_over_its_byte_budget_is_told_to_retry_later_and_others_are_not(tmp_path):
+    store = SessionStore(tmp_path / "budget.db")
+    key = add_site(store, "shop", [SHOP])
+    other = add_site(store, "blog", ["https://blog.test"])
+    body = json.dumps({"events": page_events()}).encode()
+    limits = Limits(site_bytes_per_s=len(body) // 10, site_burst_bytes=2 * len(body))
+    with ThreadServer(create_app(store, limits=limits)) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as client:
+        def post(sid: str, seq: int, site: str) -> httpx.Response:
+            return client.post(f"/api/v1/sessions/{sid}/chunks/{seq}", content=body,
+                               headers={"X-Sessionheat-Site": site})
+        assert [post("session-0001", seq, key).status_code for seq in range(2)] == [202, 202]
+        refused = post("session-0001", 2, key)
+        assert refused.status_code == 429 and "bytes/s" in refused.json()["error"]
+        assert int(refused.headers["retry-after"]) >= 1
+        assert post("session-0002", 0, other).status_code == 202, "one site's flood is its own"
+    assert store.db["chunks"].count == 3 and store.next_seq("session-0001") == 2
+    store.close()
+
+
+def test_site_budget_refills_at_its_rate() -> None:
+    from sessionheat.web.site_budget import SiteBudget
+
+    now = [0.0]
+    budget = SiteBudget(rate=100, burst=300, clock=lambda: now[0])
+    assert budget.take("a", 300) == 0 and budget.take("a", 50) == 0.5
+    now[0] += 0.5
+    assert budget.take("a", 50) == 0
+    assert budget.take("a", 1000) == 3.0, "larger than the burst: waits for a full bucket"
+    now[0] += 3
+    assert budget.take("a", 1000) == 0, "then passes, in debt"
+    assert budget.take("b", 300) == 0, "sites have separate buckets"
+    assert SiteBudget(rate=0, burst=0).take("a", 10**9) == 0

@@ -1,10 +1,10 @@
 """The ingestion endpoint: `POST /api/v1/sessions/{session_id}/chunks/{seq}`, safe to expose.
 
 Order of checks, cheapest first, so a hostile request costs little: path (session id, chunk number),
-site key, origin, media type and encoding, declared then actual body size, decompressed size,
-JSON, the shape of every event. Only then does the chunk reach the writer, and the answer (202)
-waits for its transaction to commit. Every refusal is a 4xx with `{"error": reason}`, and nothing
-of a refused request is stored.
+site key, origin, media type and encoding, declared then actual body size, decompressed size, the
+site's byte budget (429 with Retry-After), JSON, the shape of every event. Only then does the chunk
+reach the writer, and the answer (202) waits for its transaction to commit. Every refusal is a 4xx
+with `{"error": reason}`, and nothing of a refused request is stored.
 
 Replays of a chunk number are settled by content: the same events again (a retry after a lost
 acknowledgement) get 202 again with `"duplicate": true`; other events under a stored number get 409.
@@ -33,6 +33,7 @@ from sessionheat.web.payload import (
     parse_body,
     parse_seq,
 )
+from sessionheat.web.site_budget import SiteBudget
 from sessionheat.web.writer import ChunkWriter
 
 log = logging.getLogger("sessionheat.collector")
@@ -115,6 +116,7 @@ class Collector:
         self.limits = limits or Limits()
         self.max_inflight = max_inflight
         self.sites = SiteKeys(store)
+        self.budget = SiteBudget(self.limits.site_bytes_per_s, self.limits.site_burst_bytes)
         self.writer: ChunkWriter | None = None
         self._inflight = 0
 
@@ -148,6 +150,8 @@ class Collector:
         try:
             outcome, seq = await self._accept(request)
         except Refusal as refusal:
+            if refusal.retry_after:
+                headers["Retry-After"] = refusal.retry_after
             return JSONResponse({"error": refusal.reason}, status_code=refusal.status, headers=headers)
         except Exception:  # the disk or the database failed: not the sender's fault, so a retry helps
             log.exception("could not store a chunk")
@@ -189,6 +193,11 @@ class Collector:
         raw = gunzip_limited(body, self.limits.max_json) if encoding == "gzip" else body
         if len(raw) > self.limits.max_json:
             raise Refusal(413, f"the body is larger than {self.limits.max_json} bytes")
+        wait = self.budget.take(site["key"], len(raw))
+        if wait:
+            raise Refusal(429, f"site {site['name']!r} is sending more than its "
+                          f"{self.limits.site_bytes_per_s} bytes/s; retry later",
+                          SiteBudget.retry_after(wait))
         if len(raw) > OFF_LOOP_BYTES:
             chunk, events_text = await asyncio.to_thread(self._parse, raw)
         else:

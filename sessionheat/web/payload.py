@@ -21,12 +21,14 @@ META_FIELDS = {"userAgent", "viewport", "version"}
 
 
 class Refusal(Exception):
-    """A request the collector refuses: `status` is the 4xx to answer, `reason` says why."""
+    """A request the collector refuses: `status` is the 4xx to answer, `reason` says why, and
+    `retry_after` (seconds), when set, tells the sender when trying again will work."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, retry_after: str | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Limits:
     max_events: int = 20_000  # per chunk
     max_future_ms: int = 24 * 3600 * 1000  # events this far ahead of the server's clock are refused
     max_age_ms: int = 30 * 24 * 3600 * 1000  # ... and this far behind (a tab restored much later)
+    site_bytes_per_s: int = 8 * 1024 * 1024  # event JSON per site and second (0: no limit) ...
+    site_burst_bytes: int = 128 * 1024 * 1024  # ... with bursts up to this much
 
 
 @dataclass(frozen=True)
