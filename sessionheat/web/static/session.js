@@ -1,0 +1,64 @@
+/* The session page: timeline entries jump the sandboxed player (postMessage), and the player's
+   position comes back to mark where the replay is. Messages are accepted only from that iframe's
+   window, from an opaque origin ("null", what a sandbox without allow-same-origin has), and only
+   in the shapes below. */
+(function () {
+  "use strict";
+  var frame = document.getElementById("player");
+  if (!frame) return;
+  var output = document.getElementById("player-time");
+  var entries = Array.prototype.slice.call(document.querySelectorAll("#timeline button.tl-entry[data-t]"));
+  var duration = Number(frame.dataset.duration) || 0;
+
+  function clock(ms) {
+    var s = Math.max(0, ms) / 1000;
+    var m = Math.floor(s / 60);
+    s = s - m * 60;
+    return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
+  }
+
+  function mark(t) {
+    output.textContent = clock(t);
+    output.dataset.t = String(t);
+    var current = null;
+    entries.forEach(function (b) { if (Number(b.dataset.t) <= t) current = b; });
+    entries.forEach(function (b) {
+      if (b === current) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
+    });
+  }
+
+  function send(message) {
+    // The frame's origin is opaque, so no origin can be named; the message is only a time.
+    frame.contentWindow.postMessage(message, "*");
+  }
+
+  entries.forEach(function (button) {
+    button.addEventListener("click", function () {
+      var t = Number(button.dataset.t);
+      if (!isFinite(t)) return;
+      send({ type: "sessionheat:seek", t: Math.max(0, Math.min(duration, t)) });
+      mark(t);
+      var url = new URL(window.location.href);
+      url.searchParams.set("t", String(t));
+      window.history.replaceState(null, "", url.toString());
+    });
+  });
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== frame.contentWindow || event.origin !== "null") return;
+    var data = event.data;
+    if (!data || typeof data !== "object") return;
+    if ((data.type === "sessionheat:time" || data.type === "sessionheat:ready")
+        && typeof data.t === "number" && isFinite(data.t)) {
+      mark(Math.max(0, Math.min(duration, data.t)));
+      if (data.type === "sessionheat:ready") frame.dataset.ready = "true";
+    } else if (data.type === "sessionheat:state" && (data.state === "playing" || data.state === "paused")) {
+      frame.dataset.state = data.state;
+    } else if (data.type === "sessionheat:error" && typeof data.reason === "string") {
+      output.textContent = data.reason.slice(0, 200);
+    }
+  });
+
+  mark(Number(frame.dataset.start) || 0);
+})();
