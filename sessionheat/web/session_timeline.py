@@ -7,6 +7,7 @@ masked at record time, and the timeline only says *where* someone typed.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ CLICK_KINDS = {
 }
 INPUT_MERGE_MS = 2000  # keystrokes into one field this close together are one "typed" entry
 LABEL_CHARS = 60
+SNAPSHOT_WAIT_MS = 3000  # a page's full snapshot follows its Meta event within this
 
 
 @dataclass
@@ -140,12 +142,20 @@ def build_timeline(
     end = int(events[-1]["timestamp"] - t0) if events else 0
     indexed = {(int(h["t"]), h.get("node_id")): h for h in clicks_from_index or []}
     entries: list[TimelineEntry] = []
+    # A page load's Meta event comes just before its full snapshot: jump to the snapshot, or the
+    # player would still show the page before.
+    snapshots = [int(e["timestamp"] - t0) for e in events if e.get("type") == EventType.FULL_SNAPSHOT]
     for pv in pageviews:
         size = f"{pv['width']}×{pv['height']}" if pv.get("width") else ""
-        entries.append(TimelineEntry(int(pv["t_start"]), "pageview", f"Page {pv['url']}", size,
-                                     replayable=damage is None or int(pv["t_start"]) <= end))
+        t = int(pv["t_start"])
+        after = snapshots[bisect.bisect_left(snapshots, t):][:1]
+        if after and after[0] - t <= SNAPSHOT_WAIT_MS:
+            t = after[0]
+        entries.append(TimelineEntry(t, "pageview", f"Page {pv['url']}", size,
+                                     replayable=damage is None or t <= end))
     nodes = _NodeIndex()
     typing: dict[int, TimelineEntry] = {}  # node id -> its open "typed" entry
+    last_properties: dict[str, Any] = {}
     for event in events:
         etype, data = event.get("type"), event.get("data") or {}
         t = int(event["timestamp"] - t0)
@@ -188,6 +198,9 @@ def build_timeline(
                     detail = str(payload["data"])[:120]
                 entries.append(TimelineEntry(t, "annotation", f"Annotation: {name}", detail))
             elif tag in (TAG_SET_PROPERTIES, TAG_IDENTIFY) and isinstance(payload, dict):
+                if payload == last_properties.get(tag):
+                    continue  # a site that tags every page load says the same thing each time
+                last_properties[tag] = payload
                 keys = ", ".join(sorted(map(str, (payload.get("properties") or {}) if tag == TAG_IDENTIFY
                                             else payload)))[:120]
                 label = "Identified visitor" if tag == TAG_IDENTIFY else "Properties set"

@@ -5,9 +5,17 @@
     GET /sessions/{id}/player[?t=MS]  the player document (shown in a sandboxed iframe)
     GET /sessions/{id}/events.json    the rrweb events, byte for byte what `sessionheat export` writes
 
-Recorded HTML never runs in the UI's origin: the player document is served with a CSP `sandbox`
-(scripts allowed, same-origin not), so even opened directly it lives in an opaque origin, and the
-session page embeds it in an `<iframe sandbox="allow-scripts">`. The two talk by postMessage only.
+Recorded HTML never runs, in any origin. rrweb's Replayer rebuilds the recording inside an iframe
+sandboxed *without* `allow-scripts`, and that iframe inherits the player document's CSP, which runs
+only our nonce-tagged scripts and lets nothing connect anywhere. The session page embeds the player
+document in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms, popups or top-level
+navigation) and drives it by postMessage only.
+
+Why the player document is not in an opaque origin (as `ui.PLAYER_CSP`'s `sandbox` would make it):
+a document sandboxed without `allow-same-origin` gives every iframe it creates another opaque
+origin, so rrweb's Replayer cannot reach its own replay iframe (`contentDocument` is null) and
+nothing replays. Isolating the player in an origin of its own needs a second host name
+(see the issue note); until then the no-script sandbox plus the CSP are the boundary.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from sessionheat.store import (
     StoreError,
 )
 from sessionheat.web.session_timeline import build_timeline, format_clock
-from sessionheat.web.ui import PLAYER_CSP, SECURITY_HEADERS, page, templates
+from sessionheat.web.ui import SECURITY_HEADERS, page, templates
 
 PAGE_SIZE = 50
 DEVICES = ("desktop", "tablet", "mobile")
@@ -161,13 +169,11 @@ def _origin(url: str) -> str | None:
 
 
 def player_policy(ui_origin: str, nonce: str, recorded_origins: list[str]) -> str:
-    """The player document's CSP: PLAYER_CSP's sandbox (an opaque origin even when opened
-    directly), only our nonce-tagged scripts, the recorded page's assets from the origins it was
-    recorded on, no connections, and framing by the UI only."""
-    sandbox = PLAYER_CSP.split(";")[0].strip()  # "sandbox allow-scripts"
+    """The player document's CSP, inherited by the replay iframe inside it: only our nonce-tagged
+    scripts (a recorded script has no nonce), the recorded page's assets only from the origins it
+    was recorded on, no connections, no forms, and framing by the UI only."""
     assets = " ".join(recorded_origins)
     return "; ".join([
-        sandbox,
         "default-src 'none'",
         f"script-src 'nonce-{nonce}'",
         f"style-src 'unsafe-inline' {ui_origin} {assets}".rstrip(),
@@ -178,7 +184,7 @@ def player_policy(ui_origin: str, nonce: str, recorded_origins: list[str]) -> st
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'none'",
-        f"frame-ancestors {ui_origin}",
+        "frame-ancestors 'self'",
     ])
 
 

@@ -1,7 +1,9 @@
-/* The player document (sandboxed, opaque origin): rrweb-player over the embedded events, driven
-   by the session page through postMessage. Accepts only messages from the parent window, sent
+/* The player document: rrweb-player over the embedded events (rrweb rebuilds the recording in an
+   iframe sandboxed without scripts), driven by the session page through postMessage. Accepts only messages from the parent window, sent
    from the UI's origin, of a known shape; reports its position back to the parent only. */
-(function () {
+// Start once the document has loaded: an iframe rrweb creates while the page is still loading
+// stays "loading" (about:blank) and holds back the load event of this page and the session page.
+window.addEventListener("load", function () {
   "use strict";
   var config = JSON.parse(document.getElementById("player-config").textContent);
   var events = JSON.parse(document.getElementById("session-events").textContent);
@@ -44,9 +46,13 @@
   window.sessionPlayer = player;
 
   var lastSent = -1;
+  var seekedTo = null;  // the moment last asked for, reported as asked (not as asked + 1 ms)
   player.addEventListener("ui-update-current-time", function (payload) {
     var t = Math.round(Number(payload && payload.payload !== undefined ? payload.payload : payload));
-    if (!isFinite(t) || t === lastSent) return;
+    if (!isFinite(t)) return;
+    if (seekedTo !== null && t - seekedTo >= 0 && t - seekedTo <= 1) t = seekedTo;  // our +1 ms
+    else seekedTo = null;
+    if (t === lastSent) return;
     lastSent = t;
     tell({ type: "sessionheat:time", t: t });
   });
@@ -57,9 +63,12 @@
 
   function seek(t, play) {
     t = Math.max(0, Math.min(duration, Math.round(t)));
-    player.goto(t, !!play);
-    lastSent = -1;
+    // rrweb applies the events strictly before the offset it is given: ask for 1 ms more, so the
+    // moment itself (a page's snapshot, a click and its handler's changes) is on screen.
+    seekedTo = t;
+    lastSent = t;
     tell({ type: "sessionheat:time", t: t });
+    player.goto(Math.min(duration, t + 1), !!play);
   }
 
   window.addEventListener("message", function (event) {
@@ -79,4 +88,4 @@
   var start = Number(config.startAt) || 0;
   if (start > 0) seek(start, false);
   tell({ type: "sessionheat:ready", duration: duration, t: start });
-})();
+});

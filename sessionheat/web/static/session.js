@@ -1,7 +1,6 @@
-/* The session page: timeline entries jump the sandboxed player (postMessage), and the player's
-   position comes back to mark where the replay is. Messages are accepted only from that iframe's
-   window, from an opaque origin ("null", what a sandbox without allow-same-origin has), and only
-   in the shapes below. */
+/* The session page: timeline entries jump the player (postMessage), and the player's position
+   comes back to mark where the replay is. Messages go only to our own origin, and are accepted
+   only from the player iframe's window, from our origin, in the shapes below. */
 (function () {
   "use strict";
   var frame = document.getElementById("player");
@@ -29,8 +28,7 @@
   }
 
   function send(message) {
-    // The frame's origin is opaque, so no origin can be named; the message is only a time.
-    frame.contentWindow.postMessage(message, "*");
+    frame.contentWindow.postMessage(message, window.location.origin);
   }
 
   entries.forEach(function (button) {
@@ -46,7 +44,7 @@
   });
 
   window.addEventListener("message", function (event) {
-    if (event.source !== frame.contentWindow || event.origin !== "null") return;
+    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) return;
     var data = event.data;
     if (!data || typeof data !== "object") return;
     if ((data.type === "sessionheat:time" || data.type === "sessionheat:ready")
