@@ -14,6 +14,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -91,6 +92,8 @@ CREATE TABLE IF NOT EXISTS pageviews (
     height INTEGER,
     PRIMARY KEY (session_id, "index")
 );
+-- "Sessions that visited a URL": the list's URL filter scans this (smaller than the table).
+CREATE INDEX IF NOT EXISTS pageviews_url ON pageviews (url, session_id);
 -- Derived from chunks by `sessionheat index`; thrown away and rebuilt at will.
 CREATE TABLE IF NOT EXISTS hits (
     session_id TEXT NOT NULL REFERENCES sessions (id),
@@ -226,14 +229,26 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
     return value, session_id
 
 
-def _filter_sql(filters: SessionFilter) -> tuple[list[str], list[Any]]:
-    """WHERE terms (ANDed) and their parameters for a session filter over `sessions s`."""
+URL_RARE_SHARE = 0.01  # below this share of pageviews, a URL filter starts from the pageviews
+
+
+def _filter_sql(filters: SessionFilter, url_share: float | None = None) -> tuple[list[str], list[Any]]:
+    """WHERE terms (ANDed) and their parameters for a session filter over `sessions s`.
+
+    `url_share` (the share of pageviews whose URL matches) picks the plan for the URL filter: a
+    common URL is checked session by session in list order, which stops as soon as a page is full;
+    a rare one starts from the few matching pageviews instead of probing every session.
+    """
     terms = ["s.first_ts IS NOT NULL"]  # a session that sent no event yet has nothing to show
     params: list[Any] = []
     if filters.url:
-        terms.append("EXISTS (SELECT 1 FROM pageviews p WHERE p.session_id = s.id"
-                     " AND instr(p.url, ?) > 0)")
-        params.append(filters.url)
+        if url_share is not None and url_share < URL_RARE_SHARE:
+            terms.append("s.id IN (SELECT p.session_id FROM pageviews p WHERE instr(p.url, ?) > 0)")
+            params.append(filters.url)
+        else:
+            terms.append("EXISTS (SELECT 1 FROM pageviews p WHERE p.session_id = s.id"
+                         " AND instr(p.url, ?) > 0)")
+            params.append(filters.url)
     if filters.since_ms is not None:
         terms.append("s.first_ts >= ?")
         params.append(int(filters.since_ms))
@@ -414,6 +429,7 @@ class SessionStore:
                                isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._url_shares: dict[str, tuple[float, float]] = {}  # see _url_share
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
         conn.execute("PRAGMA foreign_keys=ON")
@@ -688,7 +704,8 @@ class SessionStore:
             raise StoreError("give a cursor after or before, not both")
         limit = max(1, min(int(limit), 500))
         column = f"s.{SESSION_SORTS[sort]}"
-        terms, params = _filter_sql(filters or SessionFilter())
+        filters = filters or SessionFilter()
+        terms, params = _filter_sql(filters, self._url_share(filters.url))
         # Reading backwards (for the page before a cursor) flips the order, then the rows.
         backwards = before is not None
         newest_first = descending != backwards
@@ -728,13 +745,49 @@ class SessionStore:
         return SessionPage(rows, next_cursor=last if more else None,
                            prev_cursor=first if after else None)
 
-    def count_sessions(self, filters: SessionFilter | None = None, *, cap: int = 10_000) -> int:
-        """How many sessions match, counted up to `cap` (the list says "more than" beyond it),
-        so a count never costs more than a bounded scan."""
-        terms, params = _filter_sql(filters or SessionFilter())
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM sessions s WHERE {' AND '.join(terms)} LIMIT ?)"
+    def count_sessions(self, filters: SessionFilter | None = None, *, cap: int = 10_000,
+                       budget_ms: float | None = None) -> tuple[int, bool]:
+        """(how many sessions match, whether that is exact), counted up to `cap` + 1 and within
+        `budget_ms`: a count is a nicety beside the page, and must never cost more than the page.
+        When either bound stops it, the number is a lower bound ("at least", "more than")."""
+        filters = filters or SessionFilter()
+        terms, params = _filter_sql(filters, self._url_share(filters.url))
+        sql = f"SELECT 1 FROM sessions s WHERE {' AND '.join(terms)} LIMIT ?"
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        n = 0
         with self._lock:
-            return int(self.db.conn.execute(sql, [*params, cap + 1]).fetchone()[0])
+            conn = self.db.conn
+            if deadline is not None:
+                conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2000)
+            try:
+                for _ in conn.execute(sql, [*params, cap + 1]):
+                    n += 1
+            except sqlite3.OperationalError as exc:
+                if "interrupt" not in str(exc):
+                    raise
+                return n, False
+            finally:
+                conn.set_progress_handler(None, 0)
+        return n, n <= cap
+
+    def _url_share(self, url: str | None) -> float | None:
+        """Share of pageviews whose URL contains `url` (one scan of the URL index), remembered
+        for a few seconds, since the list asks for the page and its count together."""
+        if not url:
+            return None
+        now = time.monotonic()
+        remembered = self._url_shares.get(url)
+        if remembered and now - remembered[0] < 10:
+            return remembered[1]
+        with self._lock:
+            total, hits = self.db.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(instr(url, ?) > 0), 0) FROM pageviews INDEXED BY pageviews_url",
+                (url,)).fetchone()
+        share = hits / total if total else 0.0
+        if len(self._url_shares) > 256:
+            self._url_shares.clear()
+        self._url_shares[url] = (now, share)
+        return share
 
     def session_viewports(self, limit: int = 40) -> list[tuple[int, int, int]]:
         """(width, height, sessions) of the most common viewports, for the list's viewport choice."""

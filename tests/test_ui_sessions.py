@@ -418,7 +418,23 @@ def test_keyset_pages_cover_every_session_once_in_order(store: SessionStore, sor
     # Walking back from the last page gives the same pages.
     back = store.query_sessions(flt, sort=sort, descending=descending, before=pages[-1].prev_cursor, limit=40)
     assert [r["id"] for r in back.sessions] == [r["id"] for r in pages[-2].sessions]
-    assert store.count_sessions(flt) == 115
+    assert store.count_sessions(flt) == (115, True)
+    assert store.count_sessions(flt, cap=100) == (101, False)
+
+
+def test_url_filter_finds_rare_and_common_pages_alike(store: SessionStore) -> None:
+    sessions = _summaries(400)
+    views = [{"session_id": s["id"], "index": k, "url": url, "ts_start": s["first_ts"] + k, "t_start": k,
+              "t_end": k + 1, "width": 1280, "height": 800}
+             for i, s in enumerate(sessions)
+             for k, url in enumerate(["http://shop.test/", "http://shop.test/rare.html" if i == 7
+                                      else f"http://shop.test/p{i % 2}.html"])]
+    store.load_session_summaries(sessions, views)
+    rare = store.query_sessions(SessionFilter(url="rare.html"))  # 1 of 800 pageviews: from the pageviews
+    assert [r["id"] for r in rare.sessions] == ["sess-00007"]
+    common = store.query_sessions(SessionFilter(url="/p1.html"), limit=500)  # half: session by session
+    assert {r["id"] for r in common.sessions} == {s["id"] for i, s in enumerate(sessions) if i % 2 and i != 7}
+    assert store.query_sessions(SessionFilter(url="nowhere")).sessions == []
 
 
 def test_a_forged_cursor_is_refused(store: SessionStore, ui: dict[str, Any]) -> None:

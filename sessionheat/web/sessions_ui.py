@@ -45,6 +45,8 @@ from sessionheat.web.session_timeline import build_timeline, format_clock
 from sessionheat.web.ui import SECURITY_HEADERS, page, templates
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
+COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
 DEVICES = ("desktop", "tablet", "mobile")
 FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
                  "min_duration", "sort", "order")
@@ -218,12 +220,12 @@ def routes(store: SessionStore) -> list[BaseRoute]:
     async def sessions(request: Request) -> Response:
         q = parse_list_query(request.query_params)
         result = None
-        total = 0
+        total, exact = 0, True
         if not q.errors:
             try:
                 result = store.query_sessions(q.filters, sort=q.sort, descending=q.descending,
                                               after=q.after, before=q.before, limit=PAGE_SIZE)
-                total = store.count_sessions(q.filters)
+                total, exact = store.count_sessions(q.filters, cap=COUNT_CAP, budget_ms=COUNT_BUDGET_MS)
             except StoreError as exc:
                 q.errors.append(str(exc))
         rows = result.sessions if result else []
@@ -233,7 +235,7 @@ def routes(store: SessionStore) -> list[BaseRoute]:
             row["duration"] = format_duration(row.get("duration_ms"))
         return page(
             request, "sessions.html", status_code=400 if q.errors else 200,
-            title="Sessions", area="sessions", q=q, rows=rows, total=total, total_cap=10_000,
+            title="Sessions", area="sessions", q=q, rows=rows, total=total, exact=exact,
             devices=DEVICES, viewport_options=_viewport_options(store, q), sorts=list(SESSION_SORTS),
             next_link=_page_link(request.query_params, after=result.next_cursor)
             if result and result.next_cursor else None,
