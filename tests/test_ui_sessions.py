@@ -267,6 +267,7 @@ def test_a_damaged_session_replays_up_to_the_damage_and_says_where(ui: dict[str,
             page.goto(f"{server.url}/sessions/{sid}")
             notice = page.locator("#damage")
             assert "chunk 1 is missing" in notice.inner_text()
+            assert "up to 0:02.0" in notice.inner_text()
             damage = page.locator("#timeline [data-kind=damage]")
             assert "0:02.0" in damage.inner_text()
             after = page.locator("#timeline li", has_text="http://shop.test/b")
@@ -307,6 +308,12 @@ def hostile_events(t0: int, leak: str) -> list[dict]:
         {"type": 2, "tagName": "head", "attributes": {}, "id": 3, "childNodes": [
             {"type": 2, "tagName": "script", "attributes": {}, "id": 4, "childNodes": [
                 {"type": 3, "textContent": payload, "id": 5}]},
+            {"type": 2, "tagName": "meta", "attributes": {"http-equiv": "refresh",
+                                                          "content": f"0;url={leak}/leak?meta=1"},
+             "id": 13, "childNodes": []},
+            {"type": 2, "tagName": "link", "attributes": {"rel": "stylesheet", "href": f"{leak}/leak?css=1"},
+             "id": 14, "childNodes": []},
+            {"type": 2, "tagName": "base", "attributes": {"href": f"{leak}/"}, "id": 15, "childNodes": []},
         ]},
         {"type": 2, "tagName": "body", "attributes": {"onload": handler}, "id": 6, "childNodes": [
             {"type": 2, "tagName": "h1", "attributes": {"id": "title"}, "id": 7, "childNodes": [
@@ -371,7 +378,7 @@ def test_a_recorded_script_cannot_run_in_the_ui_origin(browser: Any, store: Sess
                     # The recording is rebuilt in an iframe where scripts are off.
                     sandbox = player.locator(".replayer-wrapper iframe").get_attribute("sandbox")
                     assert sandbox is not None and "allow-scripts" not in sandbox
-                    shot(page, f"session-hostile-{sid[:8]}")
+                    shot(page, "session-hostile-crafted" if sid == crafted else "session-hostile-recorded")
                 # Opened directly and played to the end, the player document runs nothing recorded.
                 page.goto(f"{server.url}/sessions/{crafted}/player")
                 page.wait_for_function("() => window.sessionPlayer !== undefined")

@@ -275,7 +275,8 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         return page(
             request, "session.html", title=f"Session {session['id']}", area="sessions",
             s=session, entries=entries, t=t, clock=format_clock(t), duration=duration,
-            duration_text=format_duration(duration), damage=damage, replayable=replayable,
+            duration_text=format_duration(duration), damage=damage, clock_end=format_clock(duration),
+            recorded_duration_text=format_duration(session.get("duration_ms")), replayable=replayable,
             n_events_readable=len(events), flags=flags, n_rage=n_rage, n_dead=n_dead,
             started=format_started(session.get("started_at")),
             player_src=request.url_for("session_player", session_id=session["id"]).include_query_params(t=t),
