@@ -461,6 +461,11 @@ def test_player_document_is_sandboxed_and_json_is_escaped(ui: dict[str, Any]) ->
     assert httpx.get(f"{ui['url']}/sessions/nope-nope-nope/events.json").status_code == 404
     assert re.search(r"<script(?![^>]*(nonce|application/json))", r.text) is None
     assert "Annotation: deploy" in httpx.get(f"{ui['url']}/sessions/{sid}").text
+    # A session that has not sent an event yet is not listed, and its page says there is nothing.
+    ui["store"].create_session("no-events-yet")
+    empty = httpx.get(f"{ui['url']}/sessions/no-events-yet")
+    assert empty.status_code == 200 and "Nothing to replay" in empty.text
+    assert "no-events-yet" not in httpx.get(f"{ui['url']}/sessions").text
     # An indexed session's clicks carry the index's labels and rage / dead flags.
     rage_page = httpx.get(f"{ui['url']}/sessions/{ui['ids']['rage']}").text
     assert rage_page.count('data-kind="rage"') == 3 and "Click on “Buy”" in rage_page
