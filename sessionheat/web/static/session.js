@@ -16,7 +16,24 @@
     return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
   }
 
+  // A bar under the player with a mark per timeline entry (the list beside it is the accessible
+  // version of the same thing; the bar is for the eye and the mouse).
+  var track = document.getElementById("track");
+  var now = document.getElementById("track-now");
+  function percent(t) { return duration > 0 ? Math.max(0, Math.min(100, 100 * t / duration)) : 0; }
+  if (track) {
+    entries.forEach(function (button) {
+      var mark = document.createElement("span");
+      mark.className = "track-mark track-" + button.dataset.kind;
+      mark.style.left = percent(Number(button.dataset.t)) + "%";
+      mark.title = button.querySelector(".tl-time").textContent + " " + button.querySelector(".tl-label").textContent;
+      mark.addEventListener("click", function () { button.click(); });
+      track.appendChild(mark);
+    });
+  }
+
   function mark(t) {
+    if (now) now.style.left = percent(t) + "%";
     output.textContent = clock(t);
     output.dataset.t = String(t);
     var current = null;
