@@ -470,3 +470,39 @@ def test_player_document_is_sandboxed_and_json_is_escaped(ui: dict[str, Any]) ->
     rage_page = httpx.get(f"{ui['url']}/sessions/{ui['ids']['rage']}").text
     assert rage_page.count('data-kind="rage"') == 3 and "Click on “Buy”" in rage_page
     assert 'data-kind="dead"' in httpx.get(f"{ui['url']}/sessions/{ui['ids']['dead']}").text
+
+
+def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_timeline(
+        browser: Any, demo_server: Any, store: SessionStore) -> None:
+    import random as random_module
+
+    from demo import load_journey
+    from heatmap import index_session
+
+    with record(demo_server.url_for("index.html", variant="A", banner="none", promo="0"), store=store,
+                browser=browser, viewport=(1280, 800), properties={"journey": "rage"}) as s:
+        load_journey("rage")(s.page, random_module.Random(3))
+    with record(demo_server.url_for("pricing.html"), store=store, browser=browser) as calm:
+        calm.page.wait_for_timeout(300)
+    for sid in (s.id, calm.id):
+        index_session(store, sid, browser=browser)
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            page.goto(server.url + "/sessions")
+            assert set(listed_ids(page)) == {s.id, calm.id}
+            page.get_by_label("has rage clicks").check()
+            page.get_by_role("button", name="Apply filters").click()
+            page.wait_for_url("**rage=1**")
+            assert listed_ids(page) == [s.id]
+            assert "rage" in page.locator(f'tr[data-session-id="{s.id}"] td.flags').inner_text()
+            page.get_by_role("link", name=s.id, exact=True).click()
+            page.wait_for_selector("#player[data-ready=true]")
+            rage = page.locator("#timeline button[data-kind=rage]")
+            assert rage.count() >= 3
+            rage.first.click()
+            t = rage.first.get_attribute("data-t")
+            page.wait_for_function(f"() => document.getElementById('player-time').dataset.t === '{t}'")
+            shot(page, "session-rage-indexed")
+        finally:
+            page.close()

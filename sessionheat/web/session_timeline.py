@@ -171,11 +171,11 @@ def build_timeline(
                 hit = indexed.get((t, node_id))
                 what = (hit or {}).get("label") or ""
                 what = f"“{what[:LABEL_CHARS]}”" if what else nodes.describe(node_id)
-                kind, flag = "click", ""
-                if hit and hit.get("rage"):
-                    kind, flag = "rage", "rage click"
-                elif hit and hit.get("dead"):
-                    kind, flag = "dead", "dead click: nothing happened"
+                flags = [text for key, text in (("rage", "rage click"),
+                                                ("dead", "dead click: nothing happened"))
+                         if hit and hit.get(key)]
+                kind = "rage" if hit and hit.get("rage") else "dead" if hit and hit.get("dead") else "click"
+                flag = "; ".join(flags)
                 entries.append(TimelineEntry(t, kind, f"{CLICK_KINDS[data['type']]} on {what}", flag))
             elif source == IncrementalSource.INPUT:
                 node_id = data.get("id")
