@@ -375,6 +375,12 @@ def test_a_recorded_script_cannot_run_in_the_ui_origin(browser: Any, store: Sess
                         except Exception:  # noqa: BLE001 - a frame without scripts may refuse
                             ran.append(None)
                     assert ran == [None] * len(ran), ran
+                    # The player lives in an origin of its own: no UI cookie, no way into the UI's DOM.
+                    player_frame = next(f for f in page.frames if f.url.startswith("http://sessionheat-player."))
+                    assert player_frame.evaluate("origin") != server.url
+                    assert "c00kie" not in player_frame.evaluate("document.cookie")
+                    assert player_frame.evaluate(
+                        "() => { try { return parent.document.title } catch (e) { return 'blocked' } }") == "blocked"
                     # The recording is rebuilt in an iframe where scripts are off.
                     sandbox = player.locator(".replayer-wrapper iframe").get_attribute("sandbox")
                     assert sandbox is not None and "allow-scripts" not in sandbox
@@ -506,3 +512,23 @@ def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_tim
             shot(page, "session-rage-indexed")
         finally:
             page.close()
+
+
+def test_the_player_origin_is_apart_from_the_ui_when_it_can_be(ui: dict[str, Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    sid, port = ui["ids"]["plain"], ui["url"].rsplit(":", 1)[1]
+    local = httpx.get(f"{ui['url']}/sessions/{sid}")
+    player = f"http://sessionheat-player.localhost:{port}"
+    assert f'src="{player}/sessions/{sid}/player?t=0&amp;ui=' in local.text
+    assert f"frame-src 'self' {player}" in local.headers["content-security-policy"]
+    framed = httpx.get(f"{ui['url']}/sessions/{sid}/player", params={"ui": ui["url"]},
+                       headers={"host": f"sessionheat-player.localhost:{port}"})
+    assert f"frame-ancestors {ui['url']}" in framed.headers["content-security-policy"]
+    # A UI reached by a name the server cannot split from: the player stays in the UI's origin.
+    remote = httpx.get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
+    assert f'src="/sessions/{sid}/player?t=0"' in remote.text
+    assert "frame-src 'self';" in remote.headers["content-security-policy"]
+    # Unless a second name for the same server is configured.
+    monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "http://player.tools.example")
+    configured = httpx.get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
+    assert f'src="http://player.tools.example/sessions/{sid}/player?t=0&amp;ui=http' in configured.text

@@ -5,22 +5,26 @@
     GET /sessions/{id}/player[?t=MS]  the player document (shown in a sandboxed iframe)
     GET /sessions/{id}/events.json    the rrweb events, byte for byte what `sessionheat export` writes
 
-Recorded HTML never runs, in any origin. rrweb's Replayer rebuilds the recording inside an iframe
-sandboxed *without* `allow-scripts`, and that iframe inherits the player document's CSP, which runs
-only our nonce-tagged scripts and lets nothing connect anywhere. The session page embeds the player
-document in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms, popups or top-level
-navigation) and drives it by postMessage only.
+Recorded HTML never runs, and is not shown in the UI's origin. rrweb's Replayer rebuilds the
+recording inside an iframe sandboxed *without* `allow-scripts`, and that iframe inherits the player
+document's CSP, which runs only our nonce-tagged scripts and lets nothing connect anywhere. The
+player document itself is served from an origin of its own (`player_origin`): on a loopback UI
+(127.0.0.1, localhost) that is `http://sessionheat-player.localhost:PORT`, which browsers resolve to
+the loopback without DNS and which shares no cookies or DOM with the UI; elsewhere set
+`SESSIONHEAT_PLAYER_ORIGIN` to a second host name that reaches the same server. Without one, the
+player falls back to the UI's origin (the no-script sandbox and the CSP are then the boundary).
+The session page embeds it in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms,
+popups or top-level navigation) and drives it by postMessage only, checking origins both ways.
 
-Why the player document is not in an opaque origin (as `ui.PLAYER_CSP`'s `sandbox` would make it):
-a document sandboxed without `allow-same-origin` gives every iframe it creates another opaque
-origin, so rrweb's Replayer cannot reach its own replay iframe (`contentDocument` is null) and
-nothing replays. Isolating the player in an origin of its own needs a second host name
-(see the issue note); until then the no-script sandbox plus the CSP are the boundary.
+Why not an opaque origin (what `ui.PLAYER_CSP`'s `sandbox` would give): a document sandboxed
+without `allow-same-origin` gives every iframe it creates another opaque origin, so rrweb's Replayer
+cannot reach its own replay iframe (`contentDocument` is null) and nothing replays.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -170,15 +174,37 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def player_policy(ui_origin: str, nonce: str, recorded_origins: list[str]) -> str:
+PLAYER_ORIGIN_ENV = "SESSIONHEAT_PLAYER_ORIGIN"  # e.g. http://player.tools.example:8000
+PLAYER_LOCAL_HOST = "sessionheat-player.localhost"  # *.localhost is the loopback, no DNS involved
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def request_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def player_origin(request: Request) -> str | None:
+    """The origin to serve this UI page's player from, when it can have one apart from the UI:
+    the configured one, or `sessionheat-player.localhost` on the same port for a loopback UI."""
+    configured = _origin(os.environ.get(PLAYER_ORIGIN_ENV, "").strip())
+    if configured:
+        return None if configured == request_origin(request) else configured
+    if request.url.hostname in LOOPBACK_HOSTS:
+        port = f":{request.url.port}" if request.url.port else ""
+        return f"{request.url.scheme}://{PLAYER_LOCAL_HOST}{port}"
+    return None
+
+
+def player_policy(own_origin: str, ui_origin: str, nonce: str, recorded_origins: list[str]) -> str:
     """The player document's CSP, inherited by the replay iframe inside it: only our nonce-tagged
     scripts (a recorded script has no nonce), the recorded page's assets only from the origins it
     was recorded on, no connections, no forms, and framing by the UI only."""
     assets = " ".join(recorded_origins)
+    ancestors = "'self'" if ui_origin == own_origin else ui_origin
     return "; ".join([
         "default-src 'none'",
         f"script-src 'nonce-{nonce}'",
-        f"style-src 'unsafe-inline' {ui_origin} {assets}".rstrip(),
+        f"style-src 'unsafe-inline' {own_origin} {assets}".rstrip(),
         f"img-src data: blob: {assets}".rstrip(),
         f"font-src data: blob: {assets}".rstrip(),
         f"media-src data: blob: {assets}".rstrip(),
@@ -186,7 +212,7 @@ def player_policy(ui_origin: str, nonce: str, recorded_origins: list[str]) -> st
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'none'",
-        "frame-ancestors 'self'",
+        f"frame-ancestors {ancestors}",
     ])
 
 
@@ -212,6 +238,15 @@ def _viewport_options(store: SessionStore, q: ListQuery) -> list[tuple[str, str]
         w, h = q.filters.viewport
         options.append((q.form["viewport"], f"{w}×{h}"))
     return options
+
+
+def _player_src(request: Request, session_id: str, t: int) -> str:
+    """The player document's URL: on the player's own origin when there is one."""
+    path = request.url_for("session_player", session_id=session_id).path
+    separate = player_origin(request)
+    if separate:
+        return f"{separate}{path}?" + urlencode({"t": t, "ui": request_origin(request)})
+    return f"{path}?" + urlencode({"t": t})
 
 
 def routes(store: SessionStore) -> list[BaseRoute]:
@@ -272,15 +307,22 @@ def routes(store: SessionStore) -> list[BaseRoute]:
             n_dead = sum(1 for c in flags["clicks"] if c["dead"])
         else:
             n_rage = n_dead = None
-        return page(
+        response = page(
             request, "session.html", title=f"Session {session['id']}", area="sessions",
             s=session, entries=entries, t=t, clock=format_clock(t), duration=duration,
             duration_text=format_duration(duration), damage=damage, clock_end=format_clock(duration),
             recorded_duration_text=format_duration(session.get("duration_ms")), replayable=replayable,
             n_events_readable=len(events), flags=flags, n_rage=n_rage, n_dead=n_dead,
             started=format_started(session.get("started_at")),
-            player_src=request.url_for("session_player", session_id=session["id"]).include_query_params(t=t),
+            player_src=_player_src(request, session["id"], t),
+            player_origin=player_origin(request) or request_origin(request),
         )
+        separate = player_origin(request)
+        if separate:  # the UI's CSP lets it frame that origin too
+            csp = response.headers["Content-Security-Policy"]
+            response.headers["Content-Security-Policy"] = csp.replace(
+                "frame-src 'self'", f"frame-src 'self' {separate}")
+        return response
 
     async def player_document(request: Request) -> Response:
         session = _session_or_404(request)
@@ -291,14 +333,15 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
         origins = sorted({o for e in events if e["type"] == EventType.META
                           for o in [_origin(str((e.get("data") or {}).get("href", "")))] if o})
-        ui_origin = f"{request.url.scheme}://{request.url.netloc}"
+        own = request_origin(request)
+        ui_origin = _origin(request.query_params.get("ui", "")) or own  # who may frame and drive it
         nonce = secrets.token_urlsafe(16)
         config = {"uiOrigin": ui_origin, "startAt": _moment(request, duration), "duration": duration}
         response = templates.TemplateResponse(request, "session_player.html", {
             "nonce": nonce, "config_json": _json_for_script(config),
             "events_json": _json_for_script(events), "session_id": session["id"],
         })
-        response.headers["Content-Security-Policy"] = player_policy(ui_origin, nonce, origins)
+        response.headers["Content-Security-Policy"] = player_policy(own, ui_origin, nonce, origins)
         response.headers.update(SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-store"
         return response

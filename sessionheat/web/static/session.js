@@ -1,6 +1,6 @@
 /* The session page: timeline entries jump the player (postMessage), and the player's position
-   comes back to mark where the replay is. Messages go only to our own origin, and are accepted
-   only from the player iframe's window, from our origin, in the shapes below. */
+   comes back to mark where the replay is. Messages go only to the player's origin, and are
+   accepted only from the player iframe's window, from that origin, in the shapes below. */
 (function () {
   "use strict";
   var frame = document.getElementById("player");
@@ -8,6 +8,8 @@
   var output = document.getElementById("player-time");
   var entries = Array.prototype.slice.call(document.querySelectorAll("#timeline button.tl-entry[data-t]"));
   var duration = Number(frame.dataset.duration) || 0;
+  // The player is served from an origin of its own when it can be (see sessions_ui.py).
+  var playerOrigin = frame.dataset.origin || window.location.origin;
 
   function clock(ms) {
     var s = Math.max(0, ms) / 1000;
@@ -45,7 +47,7 @@
   }
 
   function send(message) {
-    frame.contentWindow.postMessage(message, window.location.origin);
+    frame.contentWindow.postMessage(message, playerOrigin);
   }
 
   entries.forEach(function (button) {
@@ -61,7 +63,7 @@
   });
 
   window.addEventListener("message", function (event) {
-    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) return;
+    if (event.source !== frame.contentWindow || event.origin !== playerOrigin) return;
     var data = event.data;
     if (!data || typeof data !== "object") return;
     if ((data.type === "sessionheat:time" || data.type === "sessionheat:ready")
