@@ -365,6 +365,7 @@ def test_a_recorded_script_cannot_run_in_the_ui_origin(browser: Any, store: Sess
                         "() => Number(document.getElementById('player-time').dataset.t) >="
                         " 0.9 * Number(document.getElementById('player').dataset.duration)")
                     page.wait_for_timeout(300)
+                    shot(page, "session-hostile-crafted" if sid == crafted else "session-hostile-recorded")
                     assert page.evaluate("window.__pwned") is None
                     assert page.evaluate("document.body.dataset.pwned") is None
                     assert page.title() != "pwned"
@@ -384,7 +385,6 @@ def test_a_recorded_script_cannot_run_in_the_ui_origin(browser: Any, store: Sess
                     # The recording is rebuilt in an iframe where scripts are off.
                     sandbox = player.locator(".replayer-wrapper iframe").get_attribute("sandbox")
                     assert sandbox is not None and "allow-scripts" not in sandbox
-                    shot(page, "session-hostile-crafted" if sid == crafted else "session-hostile-recorded")
                 # Opened directly and played to the end, the player document runs nothing recorded.
                 page.goto(f"{server.url}/sessions/{crafted}/player")
                 page.wait_for_function("() => window.sessionPlayer !== undefined")
