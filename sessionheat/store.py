@@ -781,8 +781,8 @@ class SessionStore:
             return remembered[1]
         with self._lock:
             total, hits = self.db.conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(instr(url, ?) > 0), 0) FROM pageviews INDEXED BY pageviews_url",
-                (url,)).fetchone()
+                "SELECT COUNT(*), COALESCE(SUM(instr(url, ?) > 0), 0)"
+                " FROM pageviews INDEXED BY pageviews_url", (url,)).fetchone()
         share = hits / total if total else 0.0
         if len(self._url_shares) > 256:
             self._url_shares.clear()
@@ -824,8 +824,8 @@ class SessionStore:
         session_cols = ("id", "site", "started_at", "ended_at", "duration_ms", "first_ts", "last_ts",
                         "user_agent", "device", "viewport_w", "viewport_h", "entry_url",
                         "properties", "n_events", "n_chunks", "n_bytes", "n_raw_bytes", "created_at")
-        defaults = {"site": "", "user_agent": "", "duration_ms": 0, "n_events": 0, "n_chunks": 0,
-                    "n_bytes": 0, "n_raw_bytes": 0, "properties": {}}
+        defaults = {"site": "", "user_agent": "", "device": "", "duration_ms": 0, "n_events": 0,
+                    "n_chunks": 0, "n_bytes": 0, "n_raw_bytes": 0, "properties": {}}
         now = _now_iso()
 
         def session_row(s: dict[str, Any]) -> tuple[Any, ...]:

@@ -450,6 +450,11 @@ def test_url_filter_finds_rare_and_common_pages_alike(store: SessionStore) -> No
     assert store.query_sessions(SessionFilter(url="nowhere")).sessions == []
 
 
+def test_summaries_need_only_an_id_and_a_start(store: SessionStore) -> None:
+    store.load_session_summaries([{"id": "bare-session", "first_ts": T0}])
+    assert [r["id"] for r in store.query_sessions().sessions] == ["bare-session"]
+
+
 def test_a_forged_cursor_is_refused(store: SessionStore, ui: dict[str, Any]) -> None:
     with pytest.raises(StoreError):
         store.query_sessions(after="bm90IGEgY3Vyc29y")
