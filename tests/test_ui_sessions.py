@@ -537,3 +537,5 @@ def test_the_player_origin_is_apart_from_the_ui_when_it_can_be(ui: dict[str, Any
     monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "http://player.tools.example")
     configured = httpx.get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
     assert f'src="http://player.tools.example/sessions/{sid}/player?t=0&amp;ui=http' in configured.text
+    monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "self")
+    assert f'src="/sessions/{sid}/player?t=0"' in httpx.get(f"{ui['url']}/sessions/{sid}").text

@@ -11,8 +11,9 @@ document's CSP, which runs only our nonce-tagged scripts and lets nothing connec
 player document itself is served from an origin of its own (`player_origin`): on a loopback UI
 (127.0.0.1, localhost) that is `http://sessionheat-player.localhost:PORT`, which browsers resolve to
 the loopback without DNS and which shares no cookies or DOM with the UI; elsewhere set
-`SESSIONHEAT_PLAYER_ORIGIN` to a second host name that reaches the same server. Without one, the
-player falls back to the UI's origin (the no-script sandbox and the CSP are then the boundary).
+`SESSIONHEAT_PLAYER_ORIGIN` to a second host name that reaches the same server (or to `self` to
+keep the player in the UI's origin). Without one, the player falls back to the UI's origin (the
+no-script sandbox and the CSP are then the boundary).
 The session page embeds it in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms,
 popups or top-level navigation) and drives it by postMessage only, checking origins both ways.
 
@@ -186,7 +187,10 @@ def request_origin(request: Request) -> str:
 def player_origin(request: Request) -> str | None:
     """The origin to serve this UI page's player from, when it can have one apart from the UI:
     the configured one, or `sessionheat-player.localhost` on the same port for a loopback UI."""
-    configured = _origin(os.environ.get(PLAYER_ORIGIN_ENV, "").strip())
+    setting = os.environ.get(PLAYER_ORIGIN_ENV, "").strip()
+    if setting == "self":  # a browser that does not resolve *.localhost: keep it in the UI's origin
+        return None
+    configured = _origin(setting)
     if configured:
         return None if configured == request_origin(request) else configured
     if request.url.hostname in LOOPBACK_HOSTS:
