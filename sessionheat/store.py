@@ -7,12 +7,14 @@ summary columns, pageviews, hits) is derived from them and can be rebuilt. Writi
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import secrets
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -64,6 +66,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions (first_ts);
+-- The session list's sort orders, each with the id as tie-break, for keyset pagination.
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (first_ts, id);
+CREATE INDEX IF NOT EXISTS sessions_by_duration ON sessions (duration_ms, id);
+CREATE INDEX IF NOT EXISTS sessions_by_events ON sessions (n_events, id);
+CREATE INDEX IF NOT EXISTS sessions_by_viewport ON sessions (viewport_w, viewport_h);
 CREATE TABLE IF NOT EXISTS chunks (
     session_id TEXT NOT NULL REFERENCES sessions (id),
     seq INTEGER NOT NULL,
@@ -85,6 +92,8 @@ CREATE TABLE IF NOT EXISTS pageviews (
     height INTEGER,
     PRIMARY KEY (session_id, "index")
 );
+-- "Sessions that visited a URL": the list's URL filter scans this (smaller than the table).
+CREATE INDEX IF NOT EXISTS pageviews_url ON pageviews (url, session_id);
 -- Derived from chunks by `sessionheat index`; thrown away and rebuilt at will.
 CREATE TABLE IF NOT EXISTS hits (
     session_id TEXT NOT NULL REFERENCES sessions (id),
@@ -109,6 +118,9 @@ CREATE TABLE IF NOT EXISTS hits (
 );
 CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
 CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
+-- Which sessions hold rage or dead clicks (the session list filters and badges on them).
+CREATE INDEX IF NOT EXISTS hits_rage ON hits (session_id) WHERE rage = 1;
+CREATE INDEX IF NOT EXISTS hits_dead ON hits (session_id) WHERE dead = 1;
 CREATE TABLE IF NOT EXISTS indexed (
     session_id TEXT PRIMARY KEY REFERENCES sessions (id),
     n_events INTEGER NOT NULL,  -- events the hits were computed from
@@ -171,6 +183,95 @@ class ChunkWrite:
     user_agent: str = ""
     viewport: tuple[int, int] | None = None
     raw_json: str | None = None  # the events' JSON text as received, if the caller has it
+
+
+SESSION_SORTS = {"started": "first_ts", "duration": "duration_ms", "events": "n_events"}
+
+
+@dataclass
+class SessionFilter:
+    """What the session list narrows to; everything unset matches every session."""
+
+    url: str | None = None  # some pageview's URL contains this text
+    since_ms: int | None = None  # started at or after (epoch ms)
+    until_ms: int | None = None  # started before (epoch ms)
+    device: str | None = None  # desktop / tablet / mobile
+    viewport: tuple[int, int] | None = None  # exact width x height
+    properties: dict[str, str] = field(default_factory=dict)  # all must match, as strings
+    rage: bool = False  # has at least one rage click (indexed sessions only)
+    dead: bool = False  # has at least one dead click (indexed sessions only)
+    min_duration_ms: int | None = None
+
+
+@dataclass
+class SessionPage:
+    """One page of the session list, with opaque cursors to the pages beside it."""
+
+    sessions: list[dict[str, Any]]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _encode_cursor(value: Any, session_id: str) -> str:
+    raw = json.dumps([value, session_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
+    """(sort value, session id) from a cursor; StoreError for anything that is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, session_id = json.loads(raw)
+    except Exception:
+        raise StoreError("not a page cursor") from None
+    if not isinstance(session_id, str) or isinstance(value, bool) or not isinstance(value, int):
+        raise StoreError("not a page cursor")
+    return value, session_id
+
+
+URL_RARE_SHARE = 0.01  # below this share of pageviews, a URL filter starts from the pageviews
+
+
+def _filter_sql(filters: SessionFilter, url_share: float | None = None) -> tuple[list[str], list[Any]]:
+    """WHERE terms (ANDed) and their parameters for a session filter over `sessions s`.
+
+    `url_share` (the share of pageviews whose URL matches) picks the plan for the URL filter: a
+    common URL is checked session by session in list order, which stops as soon as a page is full;
+    a rare one starts from the few matching pageviews instead of probing every session.
+    """
+    terms = ["s.first_ts IS NOT NULL"]  # a session that sent no event yet has nothing to show
+    params: list[Any] = []
+    if filters.url:
+        if url_share is not None and url_share < URL_RARE_SHARE:
+            terms.append("s.id IN (SELECT p.session_id FROM pageviews p WHERE instr(p.url, ?) > 0)")
+            params.append(filters.url)
+        else:
+            terms.append("EXISTS (SELECT 1 FROM pageviews p WHERE p.session_id = s.id"
+                         " AND instr(p.url, ?) > 0)")
+            params.append(filters.url)
+    if filters.since_ms is not None:
+        terms.append("s.first_ts >= ?")
+        params.append(int(filters.since_ms))
+    if filters.until_ms is not None:
+        terms.append("s.first_ts < ?")
+        params.append(int(filters.until_ms))
+    if filters.device:
+        terms.append("s.device = ?")
+        params.append(filters.device)
+    if filters.viewport:
+        terms.append("s.viewport_w = ? AND s.viewport_h = ?")
+        params += [int(filters.viewport[0]), int(filters.viewport[1])]
+    for key, value in filters.properties.items():
+        terms.append("CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
+        params += [key, str(value)]
+    if filters.rage:
+        terms.append("EXISTS (SELECT 1 FROM hits h WHERE h.session_id = s.id AND h.rage = 1)")
+    if filters.dead:
+        terms.append("EXISTS (SELECT 1 FROM hits h WHERE h.session_id = s.id AND h.dead = 1)")
+    if filters.min_duration_ms:
+        terms.append("s.duration_ms >= ?")
+        params.append(int(filters.min_duration_ms))
+    return terms, params
 
 
 def new_session_id() -> str:
@@ -328,6 +429,7 @@ class SessionStore:
                                isolation_level=None)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._url_shares: dict[str, tuple[float, float]] = {}  # see _url_share
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
         conn.execute("PRAGMA foreign_keys=ON")
@@ -585,6 +687,173 @@ class SessionStore:
             clause += " LIMIT ? OFFSET ?"
             params = (limit, offset)
         return list(self._session_rows(clause, params))
+
+    def query_sessions(
+        self, filters: SessionFilter | None = None, *, sort: str = "started", descending: bool = True,
+        after: str | None = None, before: str | None = None, limit: int = 50,
+    ) -> SessionPage:
+        """One page of sessions matching `filters`, in `sort` order (started, duration, events).
+
+        Keyset pagination: `after` / `before` are cursors from a previous page, so page 2 000 costs
+        what page 1 does, however many sessions the store holds. Each row carries its pageview
+        count, whether it was indexed, and its rage / dead click counts (from the hits table).
+        """
+        if sort not in SESSION_SORTS:
+            raise StoreError(f"sort by one of {', '.join(SESSION_SORTS)}")
+        if after and before:
+            raise StoreError("give a cursor after or before, not both")
+        limit = max(1, min(int(limit), 500))
+        column = f"s.{SESSION_SORTS[sort]}"
+        filters = filters or SessionFilter()
+        terms, params = _filter_sql(filters, self._url_share(filters.url))
+        # Reading backwards (for the page before a cursor) flips the order, then the rows.
+        backwards = before is not None
+        newest_first = descending != backwards
+        cursor = before or after
+        if cursor:
+            value, session_id = _decode_cursor(cursor)
+            terms.append(f"({column}, s.id) {'<' if newest_first else '>'} (?, ?)")
+            params += [value, session_id]
+        direction = "DESC" if newest_first else "ASC"
+        sql = (
+            "SELECT s.*,"
+            " (SELECT COUNT(*) FROM pageviews p WHERE p.session_id = s.id) AS n_pageviews,"
+            " (SELECT COUNT(*) FROM hits h WHERE h.session_id = s.id AND h.rage = 1) AS n_rage,"
+            " (SELECT COUNT(*) FROM hits h WHERE h.session_id = s.id AND h.dead = 1) AS n_dead,"
+            " i.n_events AS indexed_events, i.problem AS index_problem"
+            " FROM sessions s LEFT JOIN indexed i ON i.session_id = s.id"
+            f" WHERE {' AND '.join(terms)} ORDER BY {column} {direction}, s.id {direction} LIMIT ?"
+        )
+        with self._lock:
+            cur = self.db.conn.execute(sql, [*params, limit + 1])
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur.fetchall()]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if backwards:
+            rows.reverse()
+        for row in rows:
+            try:
+                row["properties"] = json.loads(row["properties"] or "{}")
+            except ValueError:
+                row["properties"] = {}
+        key = SESSION_SORTS[sort]
+        first = _encode_cursor(rows[0][key], rows[0]["id"]) if rows else None
+        last = _encode_cursor(rows[-1][key], rows[-1]["id"]) if rows else None
+        if backwards:
+            return SessionPage(rows, next_cursor=last, prev_cursor=first if more else None)
+        return SessionPage(rows, next_cursor=last if more else None,
+                           prev_cursor=first if after else None)
+
+    def count_sessions(self, filters: SessionFilter | None = None, *, cap: int = 10_000,
+                       budget_ms: float | None = None) -> tuple[int, bool]:
+        """(how many sessions match, whether that is exact), counted up to `cap` + 1 and within
+        `budget_ms`: a count is a nicety beside the page, and must never cost more than the page.
+        When either bound stops it, the number is a lower bound ("at least", "more than")."""
+        filters = filters or SessionFilter()
+        terms, params = _filter_sql(filters, self._url_share(filters.url))
+        sql = f"SELECT 1 FROM sessions s WHERE {' AND '.join(terms)} LIMIT ?"
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        n = 0
+        with self._lock:
+            conn = self.db.conn
+            if deadline is not None:
+                conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2000)
+            try:
+                for _ in conn.execute(sql, [*params, cap + 1]):
+                    n += 1
+            except sqlite3.OperationalError as exc:
+                if "interrupt" not in str(exc):
+                    raise
+                return n, False
+            finally:
+                conn.set_progress_handler(None, 0)
+        return n, n <= cap
+
+    def _url_share(self, url: str | None) -> float | None:
+        """Share of pageviews whose URL contains `url` (one scan of the URL index), remembered
+        for a few seconds, since the list asks for the page and its count together."""
+        if not url:
+            return None
+        now = time.monotonic()
+        remembered = self._url_shares.get(url)
+        if remembered and now - remembered[0] < 10:
+            return remembered[1]
+        with self._lock:
+            total, hits = self.db.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(instr(url, ?) > 0), 0)"
+                " FROM pageviews INDEXED BY pageviews_url", (url,)).fetchone()
+        share = hits / total if total else 0.0
+        if len(self._url_shares) > 256:
+            self._url_shares.clear()
+        self._url_shares[url] = (now, share)
+        return share
+
+    def session_viewports(self, limit: int = 40) -> list[tuple[int, int, int]]:
+        """(width, height, sessions) of the most common viewports, for the list's viewport choice."""
+        sql = ("SELECT viewport_w, viewport_h, COUNT(*) AS n FROM sessions"
+               " WHERE viewport_w IS NOT NULL AND viewport_h IS NOT NULL"
+               " GROUP BY viewport_w, viewport_h ORDER BY n DESC, viewport_w DESC LIMIT ?")
+        with self._lock:
+            return [(int(w), int(h), int(n)) for w, h, n in self.db.conn.execute(sql, (limit,))]
+
+    def session_flags(self, session_id: str) -> dict[str, Any]:
+        """Whether a session was indexed (and from how many events), and its rage / dead hits."""
+        with self._lock:
+            row = self.db.conn.execute(
+                "SELECT n_events, indexed_at, problem FROM indexed WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            cur = self.db.conn.execute(
+                "SELECT pageview, t, kind, node_id, label, selector, rage, dead FROM hits"
+                " WHERE session_id = ? AND kind IN ('click', 'dblclick', 'contextmenu', 'tap')"
+                " ORDER BY t", (session_id,))
+            names = [d[0] for d in cur.description]
+            clicks = [dict(zip(names, r)) for r in cur.fetchall()]
+        if row is None:
+            return {"indexed": False, "clicks": []}
+        return {"indexed": True, "indexed_events": row[0], "indexed_at": row[1],
+                "problem": row[2], "clicks": clicks}
+
+    def load_session_summaries(
+        self, sessions: Iterable[dict[str, Any]], pageviews: Iterable[dict[str, Any]] = (),
+        hits: Iterable[dict[str, Any]] = (), indexed: Iterable[str] = (),
+    ) -> None:
+        """Write session rows (and their pageviews, hits, index marks) without any chunk, in one
+        transaction: for benchmarks and tests that need a store of 100 000 sessions in seconds.
+        Such sessions list and filter like recorded ones; they have no events to replay."""
+        session_cols = ("id", "site", "started_at", "ended_at", "duration_ms", "first_ts", "last_ts",
+                        "user_agent", "device", "viewport_w", "viewport_h", "entry_url",
+                        "properties", "n_events", "n_chunks", "n_bytes", "n_raw_bytes", "created_at")
+        defaults = {"site": "", "user_agent": "", "device": "", "duration_ms": 0, "n_events": 0,
+                    "n_chunks": 0, "n_bytes": 0, "n_raw_bytes": 0, "properties": {}}
+        now = _now_iso()
+
+        def session_row(s: dict[str, Any]) -> tuple[Any, ...]:
+            s = {**defaults, **s}
+            s.setdefault("started_at", _iso(s.get("first_ts")))
+            s.setdefault("ended_at", _iso(s.get("last_ts")))
+            s.setdefault("created_at", now)
+            s["properties"] = json.dumps(s["properties"], sort_keys=True)
+            return tuple(s.get(c) for c in session_cols)
+
+        pv_cols = ("session_id", "index", "url", "ts_start", "t_start", "t_end", "width", "height")
+        hit_cols = self.HIT_COLUMNS
+        with self._write() as conn:
+            conn.executemany(
+                f"INSERT INTO sessions ({', '.join(session_cols)}) VALUES"
+                f" ({', '.join('?' * len(session_cols))})", map(session_row, sessions))
+            conn.executemany(
+                'INSERT INTO pageviews (session_id, "index", url, ts_start, t_start, t_end, width,'
+                " height) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (tuple(p.get(c) for c in pv_cols) for p in pageviews))
+            conn.executemany(
+                f"INSERT INTO hits ({', '.join(hit_cols)}) VALUES ({', '.join('?' * len(hit_cols))})",
+                (tuple(int(bool(h.get(c))) if c in ("interactive", "rage", "dead") else h.get(c)
+                       for c in hit_cols) for h in hits))
+            conn.executemany(
+                "INSERT OR REPLACE INTO indexed (session_id, n_events, indexed_at, problem)"
+                " SELECT id, n_events, ?, NULL FROM sessions WHERE id = ?",
+                ((now, session_id) for session_id in indexed))
 
     def _session_rows(self, clause: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
         sql = (

@@ -1,18 +1,382 @@
-"""Session list and session page (player + timeline)."""
+"""Session list and session page (player + timeline).
+
+    GET /sessions                     the list: a GET form of filters, sorting, keyset pages
+    GET /sessions/{id}[?t=MS]         the session page, its player opened at `t`
+    GET /sessions/{id}/player[?t=MS]  the player document (shown in a sandboxed iframe)
+    GET /sessions/{id}/events.json    the rrweb events, byte for byte what `sessionheat export` writes
+
+Recorded HTML never runs, and is not shown in the UI's origin. rrweb's Replayer rebuilds the
+recording inside an iframe sandboxed *without* `allow-scripts`, and that iframe inherits the player
+document's CSP, which runs only our nonce-tagged scripts and lets nothing connect anywhere. The
+player document itself is served from an origin of its own (`player_origin`): on a loopback UI
+(127.0.0.1, localhost) that is `http://sessionheat-player.localhost:PORT`, which browsers resolve to
+the loopback without DNS and which shares no cookies or DOM with the UI; elsewhere set
+`SESSIONHEAT_PLAYER_ORIGIN` to a second host name that reaches the same server (or to `self` to
+keep the player in the UI's origin). Without one, the player falls back to the UI's origin (the
+no-script sandbox and the CSP are then the boundary).
+The session page embeds it in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms,
+popups or top-level navigation) and drives it by postMessage only, checking origins both ways.
+
+Why not an opaque origin (what `ui.PLAYER_CSP`'s `sandbox` would give): a document sandboxed
+without `allow-same-origin` gives every iframe it creates another opaque origin, so rrweb's Replayer
+cannot reach its own replay iframe (`contentDocument` is null) and nothing replays.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sessionheat.store import SessionStore
-from sessionheat.web.ui import page
+from sessionheat.assets import amd_safe, vendor_text
+from sessionheat.events import EventType
+from sessionheat.store import (
+    SESSION_ID_RE,
+    SESSION_SORTS,
+    SessionFilter,
+    SessionStore,
+    StoreError,
+)
+from sessionheat.web.session_timeline import build_timeline, format_clock
+from sessionheat.web.ui import SECURITY_HEADERS, page, templates
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
+COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
+DEVICES = ("desktop", "tablet", "mobile")
+FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
+                 "min_duration", "sort", "order")
+
+
+@dataclass
+class ListQuery:
+    """The session list's query string, parsed; `errors` say what could not be understood."""
+
+    filters: SessionFilter = field(default_factory=SessionFilter)
+    sort: str = "started"
+    descending: bool = True
+    after: str | None = None
+    before: str | None = None
+    form: dict[str, Any] = field(default_factory=dict)  # what to show back in the form
+    errors: list[str] = field(default_factory=list)
+
+
+def _day_ms(value: str, *, end: bool) -> int:
+    day = date.fromisoformat(value)
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000
+    return int(start + (86_400_000 if end else 0))
+
+
+def parse_list_query(params: Any) -> ListQuery:
+    """Read the filter form (a multi-dict of GET parameters) into a store filter."""
+    q = ListQuery()
+    f = q.filters
+    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    q.form = {name: get(name) for name in FILTER_FIELDS if name != "property"}
+    if q.form["url"]:
+        f.url = q.form["url"][:2000]
+    for name, end in (("since", False), ("until", True)):
+        if q.form[name]:
+            try:
+                ms = _day_ms(q.form[name], end=end)
+            except ValueError:
+                q.errors.append(f"{'From' if name == 'since' else 'To'} date: give a date as YYYY-MM-DD.")
+            else:
+                setattr(f, "since_ms" if name == "since" else "until_ms", ms)
+    if q.form["device"]:
+        if q.form["device"] in DEVICES:
+            f.device = q.form["device"]
+        else:
+            q.errors.append("Device: choose desktop, tablet or mobile.")
+    if q.form["viewport"]:
+        w, sep, h = q.form["viewport"].lower().partition("x")
+        if sep and w.isdigit() and h.isdigit():
+            f.viewport = (int(w), int(h))
+        else:
+            q.errors.append("Viewport: give it as WIDTHxHEIGHT, e.g. 1280x800.")
+    pairs = [p.strip() for p in params.getlist("property") if p.strip()]
+    q.form["properties"] = pairs
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            q.errors.append(f"Property {pair!r}: write it as key=value, e.g. variant=B.")
+        else:
+            f.properties[key.strip()] = value.strip()
+    f.rage = q.form["rage"] in ("1", "on", "yes")
+    f.dead = q.form["dead"] in ("1", "on", "yes")
+    if q.form["min_duration"]:
+        try:
+            seconds = float(q.form["min_duration"])
+            if not 0 <= seconds < 10**7:
+                raise ValueError
+            f.min_duration_ms = int(seconds * 1000)
+        except ValueError:
+            q.errors.append("Minimum duration: give a number of seconds.")
+    if q.form["sort"] and q.form["sort"] not in SESSION_SORTS:
+        q.errors.append("Sort: choose started, duration or events.")
+    q.sort = q.form["sort"] if q.form["sort"] in SESSION_SORTS else "started"
+    q.descending = q.form["order"] != "asc"
+    q.after = params.get("after") or None
+    q.before = params.get("before") or None
+    return q
+
+
+def _page_link(params: Any, **cursor: str) -> str:
+    """This list's URL with the same filters, on the page a cursor names."""
+    kept = [(k, v) for k, v in params.multi_items() if k in FILTER_FIELDS and v != ""]
+    return "?" + urlencode(kept + list(cursor.items()))
+
+
+def format_duration(ms: int | None) -> str:
+    seconds = int((ms or 0) / 1000)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def format_started(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def _index_state(row: dict[str, Any]) -> str:
+    """indexed / stale / none: rage and dead clicks are known only for indexed sessions."""
+    if row.get("indexed_events") is None:
+        return "none"
+    return "stale" if row["indexed_events"] < row["n_events"] else "indexed"
+
+
+@cache
+def _player_js() -> str:
+    return "window.shPlayerLib = {};\n" + amd_safe(vendor_text("rrweb-player.js"), "window.shPlayerLib")
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+PLAYER_ORIGIN_ENV = "SESSIONHEAT_PLAYER_ORIGIN"  # e.g. http://player.tools.example:8000
+PLAYER_LOCAL_HOST = "sessionheat-player.localhost"  # *.localhost is the loopback, no DNS involved
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def request_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def player_origin(request: Request) -> str | None:
+    """The origin to serve this UI page's player from, when it can have one apart from the UI:
+    the configured one, or `sessionheat-player.localhost` on the same port for a loopback UI."""
+    setting = os.environ.get(PLAYER_ORIGIN_ENV, "").strip()
+    if setting == "self":  # a browser that does not resolve *.localhost: keep it in the UI's origin
+        return None
+    configured = _origin(setting)
+    if configured:
+        return None if configured == request_origin(request) else configured
+    if request.url.hostname in LOOPBACK_HOSTS:
+        port = f":{request.url.port}" if request.url.port else ""
+        return f"{request.url.scheme}://{PLAYER_LOCAL_HOST}{port}"
+    return None
+
+
+def player_policy(own_origin: str, ui_origin: str, nonce: str, recorded_origins: list[str]) -> str:
+    """The player document's CSP, inherited by the replay iframe inside it: only our nonce-tagged
+    scripts (a recorded script has no nonce), the recorded page's assets only from the origins it
+    was recorded on, no connections, no forms, and framing by the UI only."""
+    assets = " ".join(recorded_origins)
+    ancestors = "'self'" if ui_origin == own_origin else ui_origin
+    return "; ".join([
+        "default-src 'none'",
+        f"script-src 'nonce-{nonce}'",
+        f"style-src 'unsafe-inline' {own_origin} {assets}".rstrip(),
+        f"img-src data: blob: {assets}".rstrip(),
+        f"font-src data: blob: {assets}".rstrip(),
+        f"media-src data: blob: {assets}".rstrip(),
+        "connect-src 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        f"frame-ancestors {ancestors}",
+    ])
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON safe inside <script type="application/json">: recorded text cannot close the tag."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _moment(request: Request, duration: int) -> int:
+    """`?t=MS` as a moment inside the session (0 when absent or not a number)."""
+    try:
+        t = int(float(request.query_params.get("t", "0")))
+    except ValueError:
+        return 0
+    return max(0, min(t, duration))
+
+
+def _viewport_options(store: SessionStore, q: ListQuery) -> list[tuple[str, str]]:
+    """(value, label) of the viewport choices: the common ones, and the one chosen if rarer."""
+    options = [(f"{w}x{h}", f"{w}×{h} ({n:,} sessions)") for w, h, n in store.session_viewports()]
+    if q.filters.viewport and q.form["viewport"] not in {v for v, _ in options}:
+        w, h = q.filters.viewport
+        options.append((q.form["viewport"], f"{w}×{h}"))
+    return options
+
+
+def _player_src(request: Request, session_id: str, t: int) -> str:
+    """The player document's URL: on the player's own origin when there is one."""
+    path = request.url_for("session_player", session_id=session_id).path
+    separate = player_origin(request)
+    if separate:
+        return f"{separate}{path}?" + urlencode({"t": t, "ui": request_origin(request)})
+    return f"{path}?" + urlencode({"t": t})
 
 
 def routes(store: SessionStore) -> list[BaseRoute]:
-    async def sessions(request: Request) -> Response:
-        rows = store.list_sessions(limit=50)
-        return page(request, "sessions.html", title="Sessions", sessions=rows)
+    """The session list, the session page, its player document and its JSON download."""
 
-    return [Route("/sessions", sessions, name="sessions")]
+    async def sessions(request: Request) -> Response:
+        q = parse_list_query(request.query_params)
+        result = None
+        total, exact = 0, True
+        if not q.errors:
+            try:
+                result = store.query_sessions(q.filters, sort=q.sort, descending=q.descending,
+                                              after=q.after, before=q.before, limit=PAGE_SIZE)
+                total, exact = store.count_sessions(q.filters, cap=COUNT_CAP, budget_ms=COUNT_BUDGET_MS)
+            except StoreError as exc:
+                q.errors.append(str(exc))
+        rows = result.sessions if result else []
+        for row in rows:
+            row["index_state"] = _index_state(row)
+            row["started"] = format_started(row.get("started_at"))
+            row["duration"] = format_duration(row.get("duration_ms"))
+        return page(
+            request, "sessions.html", status_code=400 if q.errors else 200,
+            title="Sessions", area="sessions", q=q, rows=rows, total=total, exact=exact,
+            devices=DEVICES, viewport_options=_viewport_options(store, q), sorts=list(SESSION_SORTS),
+            next_link=_page_link(request.query_params, after=result.next_cursor)
+            if result and result.next_cursor else None,
+            prev_link=_page_link(request.query_params, before=result.prev_cursor)
+            if result and result.prev_cursor else None,
+            first_link=_page_link(request.query_params) if (q.after or q.before) else None,
+        )
+
+    def _session_or_404(request: Request) -> dict[str, Any] | None:
+        session_id = request.path_params["session_id"]
+        if not SESSION_ID_RE.match(session_id):
+            return None
+        return store.get_session(session_id)
+
+    def _not_found(request: Request) -> Response:
+        return page(request, "session_missing.html", status_code=404, title="No such session",
+                    area="sessions", session_id=request.path_params["session_id"][:80])
+
+    async def session_page(request: Request) -> Response:
+        session = _session_or_404(request)
+        if session is None:
+            return _not_found(request)
+        read = store.read_events(session["id"])
+        events = read.events
+        duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
+        damage = "; ".join(p.reason for p in read.problems) or None
+        flags = store.session_flags(session["id"])
+        entries = build_timeline(events, store.pageviews(session["id"]),
+                                 flags["clicks"] if flags["indexed"] else None, damage)
+        replayable = any(e["type"] == EventType.FULL_SNAPSHOT for e in events)
+        t = _moment(request, duration)
+        if flags["indexed"]:
+            n_rage = sum(1 for c in flags["clicks"] if c["rage"])
+            n_dead = sum(1 for c in flags["clicks"] if c["dead"])
+        else:
+            n_rage = n_dead = None
+        response = page(
+            request, "session.html", title=f"Session {session['id']}", area="sessions",
+            s=session, entries=entries, t=t, clock=format_clock(t), duration=duration,
+            duration_text=format_duration(duration), damage=damage, clock_end=format_clock(duration),
+            recorded_duration_text=format_duration(session.get("duration_ms")), replayable=replayable,
+            n_events_readable=len(events), flags=flags, n_rage=n_rage, n_dead=n_dead,
+            started=format_started(session.get("started_at")),
+            player_src=_player_src(request, session["id"], t),
+            player_origin=player_origin(request) or request_origin(request),
+        )
+        separate = player_origin(request)
+        if separate:  # the UI's CSP lets it frame that origin too
+            csp = response.headers["Content-Security-Policy"]
+            response.headers["Content-Security-Policy"] = csp.replace(
+                "frame-src 'self'", f"frame-src 'self' {separate}")
+        return response
+
+    async def player_document(request: Request) -> Response:
+        session = _session_or_404(request)
+        if session is None:
+            return PlainTextResponse("no such session", status_code=404)
+        read = store.read_events(session["id"])
+        events = read.events
+        duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
+        origins = sorted({o for e in events if e["type"] == EventType.META
+                          for o in [_origin(str((e.get("data") or {}).get("href", "")))] if o})
+        own = request_origin(request)
+        ui_origin = _origin(request.query_params.get("ui", "")) or own  # who may frame and drive it
+        nonce = secrets.token_urlsafe(16)
+        config = {"uiOrigin": ui_origin, "startAt": _moment(request, duration), "duration": duration}
+        response = templates.TemplateResponse(request, "session_player.html", {
+            "nonce": nonce, "config_json": _json_for_script(config),
+            "events_json": _json_for_script(events), "session_id": session["id"],
+        })
+        response.headers["Content-Security-Policy"] = player_policy(own, ui_origin, nonce, origins)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def events_json(request: Request) -> Response:
+        session = _session_or_404(request)
+        if session is None:
+            return PlainTextResponse("no such session", status_code=404)
+        body = store.export_events(session["id"]).encode("utf-8")
+        return Response(body, media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="session-{session["id"]}.json"',
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+    async def player_js(request: Request) -> Response:
+        return Response(_player_js(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400",
+                                 "X-Content-Type-Options": "nosniff"})
+
+    async def player_css(request: Request) -> Response:
+        return Response(vendor_text("rrweb-player.css"), media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=86400",
+                                 "X-Content-Type-Options": "nosniff"})
+
+    return [
+        Route("/sessions", sessions, name="sessions"),
+        Route("/sessions/player-assets/rrweb-player.js", player_js, name="rrweb_player_js"),
+        Route("/sessions/player-assets/rrweb-player.css", player_css, name="rrweb_player_css"),
+        Route("/sessions/{session_id}", session_page, name="session"),
+        Route("/sessions/{session_id}/player", player_document, name="session_player"),
+        Route("/sessions/{session_id}/events.json", events_json, name="session_events"),
+    ]
+
+
+__all__ = ["ListQuery", "parse_list_query", "player_policy", "routes"]

@@ -1,0 +1,212 @@
+"""What a visitor did in one session, as the entries of the session page's timeline.
+
+Read from the session's rrweb events alone (cheap, no browser), with labels and rage / dead flags
+from the hits table when the session has been indexed. Input values never appear here: they are
+masked at record time, and the timeline only says *where* someone typed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from sessionheat.events import (
+    TAG_ANNOTATION,
+    TAG_IDENTIFY,
+    TAG_SET_PROPERTIES,
+    EventType,
+    IncrementalSource,
+    MouseInteraction,
+)
+
+CLICK_KINDS = {
+    MouseInteraction.CLICK: "Click",
+    MouseInteraction.DBL_CLICK: "Double click",
+    MouseInteraction.CONTEXT_MENU: "Right click",
+    MouseInteraction.TOUCH_START: "Tap",
+}
+INPUT_MERGE_MS = 2000  # keystrokes into one field this close together are one "typed" entry
+LABEL_CHARS = 60
+SNAPSHOT_WAIT_MS = 3000  # a page's full snapshot follows its Meta event within this
+
+
+@dataclass
+class TimelineEntry:
+    """One moment on the timeline: `t` in ms since the session's first event."""
+
+    t: int
+    kind: str  # pageview click rage dead input annotation properties damage
+    label: str
+    detail: str = ""
+    replayable: bool = True  # False past the damage: the player cannot go there
+
+    @property
+    def clock(self) -> str:
+        return format_clock(self.t)
+
+
+def format_clock(ms: int) -> str:
+    """m:ss.s (or h:mm:ss), as a timeline reads."""
+    seconds = max(0, ms) / 1000
+    minutes, seconds = divmod(seconds, 60)
+    if minutes >= 60:
+        hours, minutes = divmod(int(minutes), 60)
+        return f"{hours}:{minutes:02d}:{int(seconds):02d}"
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
+class _NodeIndex:
+    """rrweb node ids to their serialized nodes, as of the events applied so far (one page load).
+
+    Never changes the events themselves (they are also what the player is given): nodes added by
+    mutations and text changes are kept beside them.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, dict[str, Any]] = {}
+        self.added: dict[int, list[dict[str, Any]]] = {}  # parent id -> children added later
+        self.texts: dict[int, str] = {}  # text node id -> its changed text
+
+    def reset(self, root: dict[str, Any]) -> None:
+        self.nodes, self.added, self.texts = {}, {}, {}
+        self.add(root)
+
+    def add(self, node: dict[str, Any]) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, dict):
+                if isinstance(n.get("id"), int):
+                    self.nodes[n["id"]] = n
+                stack.extend(n.get("childNodes") or [])
+
+    def apply_mutation(self, data: dict[str, Any]) -> None:
+        for add in data.get("adds") or []:
+            node = add.get("node") if isinstance(add, dict) else None
+            if isinstance(node, dict):
+                self.add(node)
+                if isinstance(add.get("parentId"), int):
+                    self.added.setdefault(add["parentId"], []).append(node)
+        for change in data.get("texts") or []:
+            if isinstance(change, dict) and isinstance(change.get("id"), int):
+                self.texts[change["id"]] = str(change.get("value") or "")
+
+    def text_of(self, node: dict[str, Any], budget: int = 200) -> str:
+        """The visible text under a node, trimmed, without scripts and styles."""
+        parts: list[str] = []
+        stack = [node]
+        while stack and sum(map(len, parts)) <= budget:
+            n = stack.pop()
+            if not isinstance(n, dict):
+                continue
+            if n.get("type") == 3 and not n.get("isStyle"):
+                parts.append(self.texts.get(n.get("id"), str(n.get("textContent") or "")))  # type: ignore[arg-type]
+                continue
+            if n.get("type") == 2 and str(n.get("tagName", "")).lower() in ("script", "style", "noscript"):
+                continue
+            children = [*(n.get("childNodes") or []), *self.added.get(n.get("id"), [])]  # type: ignore[arg-type]
+            stack.extend(reversed(children))
+        return " ".join(" ".join(parts).split())
+
+    def describe(self, node_id: Any) -> str:
+        """A short human name for an element: its text, or what names a field (never its value)."""
+        node = self.nodes.get(node_id) if isinstance(node_id, int) else None
+        if not node or node.get("type") != 2:
+            return "an element"
+        tag = str(node.get("tagName") or "element").lower()
+        attrs = node.get("attributes") or {}
+        name = ""
+        for attr in ("aria-label", "data-testid", "name", "placeholder", "title", "alt", "id"):
+            value = attrs.get(attr)
+            if isinstance(value, str) and value.strip():
+                name = value.strip()
+                break
+        if tag not in ("input", "textarea", "select"):
+            name = self.text_of(node) or name
+        if len(name) > LABEL_CHARS:
+            name = name[: LABEL_CHARS - 1] + "…"
+        return f"{tag} “{name}”" if name else tag
+
+
+def build_timeline(
+    events: list[dict[str, Any]], pageviews: list[dict[str, Any]],
+    clicks_from_index: list[dict[str, Any]] | None = None, damage: str | None = None,
+) -> list[TimelineEntry]:
+    """The session's timeline entries in time order.
+
+    `clicks_from_index` are the session's click hits when it was indexed (their labels and rage /
+    dead flags win over what the events alone say); `damage` says why the events stop early.
+    """
+    t0 = events[0]["timestamp"] if events else 0
+    end = int(events[-1]["timestamp"] - t0) if events else 0
+    indexed = {(int(h["t"]), h.get("node_id")): h for h in clicks_from_index or []}
+    entries: list[TimelineEntry] = []
+    # A page load's Meta event comes just before its full snapshot: jump to the snapshot, or the
+    # player would still show the page before.
+    snapshots = [int(e["timestamp"] - t0) for e in events if e.get("type") == EventType.FULL_SNAPSHOT]
+    for pv in pageviews:
+        size = f"{pv['width']}×{pv['height']}" if pv.get("width") else ""
+        t = int(pv["t_start"])
+        after = snapshots[bisect.bisect_left(snapshots, t):][:1]
+        if after and after[0] - t <= SNAPSHOT_WAIT_MS:
+            t = after[0]
+        entries.append(TimelineEntry(t, "pageview", f"Page {pv['url']}", size,
+                                     replayable=damage is None or t <= end))
+    nodes = _NodeIndex()
+    typing: dict[int, TimelineEntry] = {}  # node id -> its open "typed" entry
+    last_properties: dict[str, Any] = {}
+    for event in events:
+        etype, data = event.get("type"), event.get("data") or {}
+        t = int(event["timestamp"] - t0)
+        if etype == EventType.FULL_SNAPSHOT:
+            nodes.reset(data.get("node") or {})
+            typing.clear()
+        elif etype == EventType.INCREMENTAL_SNAPSHOT:
+            source = data.get("source")
+            if source == IncrementalSource.MUTATION:
+                nodes.apply_mutation(data)
+            elif source == IncrementalSource.MOUSE_INTERACTION and data.get("type") in CLICK_KINDS:
+                node_id = data.get("id")
+                hit = indexed.get((t, node_id))
+                what = (hit or {}).get("label") or ""
+                what = f"“{what[:LABEL_CHARS]}”" if what else nodes.describe(node_id)
+                flags = [text for key, text in (("rage", "rage click"),
+                                                ("dead", "dead click: nothing happened"))
+                         if hit and hit.get(key)]
+                kind = "rage" if hit and hit.get("rage") else "dead" if hit and hit.get("dead") else "click"
+                flag = "; ".join(flags)
+                entries.append(TimelineEntry(t, kind, f"{CLICK_KINDS[data['type']]} on {what}", flag))
+            elif source == IncrementalSource.INPUT:
+                node_id = data.get("id")
+                open_entry = typing.get(node_id)  # type: ignore[arg-type]
+                if open_entry is not None and t - open_entry.t <= INPUT_MERGE_MS:
+                    continue
+                node = nodes.nodes.get(node_id)  # type: ignore[arg-type]
+                attrs = (node or {}).get("attributes") or {}
+                verb = "Changed" if attrs.get("type") in ("checkbox", "radio") or \
+                    str((node or {}).get("tagName", "")).lower() == "select" else "Typed in"
+                entry = TimelineEntry(t, "input", f"{verb} {nodes.describe(node_id)}", "value masked")
+                typing[node_id] = entry  # type: ignore[index]
+                entries.append(entry)
+        elif etype == EventType.CUSTOM:
+            tag, payload = data.get("tag"), data.get("payload")
+            if tag == TAG_ANNOTATION:
+                name = payload.get("name") if isinstance(payload, dict) else payload
+                detail = ""
+                if isinstance(payload, dict) and payload.get("data"):
+                    detail = str(payload["data"])[:120]
+                entries.append(TimelineEntry(t, "annotation", f"Annotation: {name}", detail))
+            elif tag in (TAG_SET_PROPERTIES, TAG_IDENTIFY) and isinstance(payload, dict):
+                if payload == last_properties.get(tag):
+                    continue  # a site that tags every page load says the same thing each time
+                last_properties[tag] = payload
+                keys = ", ".join(sorted(map(str, (payload.get("properties") or {}) if tag == TAG_IDENTIFY
+                                            else payload)))[:120]
+                label = "Identified visitor" if tag == TAG_IDENTIFY else "Properties set"
+                entries.append(TimelineEntry(t, "properties", label, keys))
+    if damage:
+        entries.append(TimelineEntry(end, "damage", "Recording damaged: the replay stops here", damage))
+    order = {"pageview": 0, "damage": 9}
+    entries.sort(key=lambda e: (e.t, order.get(e.kind, 5)))
+    return entries
