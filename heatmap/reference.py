@@ -2,6 +2,15 @@
 
 By default it is the most common layout among the selected pageviews (same viewport width and
 document height), so most hits land on a page shaped like the one their visitor saw.
+
+A pageview is not one layout but a sequence of them: a banner is accepted and goes, a dialog opens
+and closes, a form is submitted and replaced by its thank-you message. Its end is often the
+poorest moment to photograph (the form the heatmap is about has gone). So the reference is
+photographed at its best moment: of the candidates (just before each of the pageview's own clicks
+and inputs, and its end), the one whose photograph shows the most wanted elements, weighted by
+their hits; ties go to the later moment. Only elements that photograph shows get a box: an element
+seen at another moment of the pageview is listed as not on this layout (with where it was seen),
+never drawn where something else is.
 """
 
 from __future__ import annotations
@@ -17,6 +26,24 @@ from sessionheat.assets import package_text
 
 from heatmap.placement import Box
 
+OWN_KINDS = ("click", "dblclick", "contextmenu", "input")
+MAX_MOMENTS = 48  # a long typing pageview has hundreds of inputs; a sample of them is enough
+
+
+@dataclass
+class Moment:
+    """One candidate moment of the reference pageview and how much of the heatmap it shows."""
+
+    t: int
+    why: str  # "before click on 'Create account'", "end of pageview"
+    found_hits: int  # wanted hits whose element this moment shows
+    found_keys: int
+    blocked: bool = False  # a modal dialog or a backdrop covered the page
+
+    def as_json(self) -> dict[str, Any]:
+        return {"t": self.t, "why": self.why, "found_hits": self.found_hits,
+                "found_keys": self.found_keys, "blocked": self.blocked}
+
 
 @dataclass
 class ReferenceLayout:
@@ -28,6 +55,13 @@ class ReferenceLayout:
     doc_size: tuple[float, float]
     image: np.ndarray  # full-page screenshot, BGR
     boxes: dict[str, Box | None] = field(default_factory=dict)
+    moment: str = "end of pageview"  # why `t` was photographed
+    moments: list[Moment] = field(default_factory=list)  # every candidate considered, in time order
+    elsewhere: dict[str, int] = field(default_factory=dict)  # key absent at `t`: a moment it was shown
+
+    def moment_json(self) -> dict[str, Any]:
+        """The chosen moment and the candidates it was chosen from, for the JSON and the report."""
+        return {"t": self.t, "why": self.moment, "candidates": [m.as_json() for m in self.moments]}
 
 
 def locate_keys_js() -> str:
@@ -57,10 +91,46 @@ def choose_reference(pageviews: Sequence[Mapping[str, Any]], hits: Iterable[Mapp
     return best["session_id"], int(best["index"])
 
 
+def _describe(hit: Mapping[str, Any]) -> str:
+    label = (hit.get("label") or "").strip()
+    what = f"'{label[:40]}'" if label else (hit.get("element_key") or "?")
+    return f"before {hit['kind']} on {what}"
+
+
+def candidate_moments(view: Mapping[str, Any], own: Iterable[Mapping[str, Any]], *, last: bool = False
+                      ) -> list[tuple[int, str]]:
+    """(t, why) to consider photographing: 1 ms before each of the pageview's own clicks and
+    inputs (what the visitor was looking at when they acted), and the pageview's end. In time
+    order; at most MAX_MOMENTS (an even sample of the own moments, the end always kept).
+
+    A pageview ends where the next one starts (its first event is not this page's), but the
+    session's `last` pageview ends with, and includes, the session's last event: often the very
+    change (a "thanks" message) the heatmap must not be photographed in by mistake, nor miss."""
+    start = int(view["t_start"])
+    end = max(start, int(view["t_end"]) - (0 if last else 1))
+    found: dict[int, str] = {}
+    for hit in sorted(own, key=lambda h: h["t"]):
+        if hit.get("kind") not in OWN_KINDS:
+            continue
+        t = min(end, max(start, int(hit["t"]) - 1))
+        found.setdefault(t, _describe(hit))
+    found[end] = "end of pageview"
+    moments = sorted(found.items())
+    if len(moments) > MAX_MOMENTS:
+        step = (len(moments) - 1) / (MAX_MOMENTS - 1)
+        moments = [moments[round(i * step)] for i in range(MAX_MOMENTS)]
+    return moments
+
+
+def best_moment(moments: Sequence[Moment]) -> Moment:
+    """Most wanted hits shown; then most keys; ties go to the later moment (the page has settled)."""
+    return max(moments, key=lambda m: (m.found_hits, m.found_keys, m.t))
+
+
 def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[Mapping[str, Any]],
                    *, browser: Any = None) -> ReferenceLayout:
-    """Replay the reference pageview at its settled end, photograph the whole document, and find
-    the box of every wanted element key in it."""
+    """Replay the reference pageview, pick the moment that shows the most of what the hits hit,
+    photograph the whole document then, and find the box of every wanted element key in it."""
     import cv2
 
     from replay import open_session
@@ -69,17 +139,41 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
     if pageview not in views:
         raise ValueError(f"session {session_id} has no pageview {pageview}")
     view = views[pageview]
-    keys = {w["element_key"]: w for w in wanted if w.get("element_key")}
+    weight: Counter[str] = Counter()
+    keys: dict[str, Mapping[str, Any]] = {}
+    for w in wanted:
+        key = w.get("element_key")
+        if key:
+            weight[key] += 1
+            keys.setdefault(key, w)
+    query = [{"key": k, "tag": w.get("tag") or "", "label": w.get("label") or ""} for k, w in keys.items()]
+    own = store.hits([(session_id, pageview)], kinds=OWN_KINDS)
+    script = locate_keys_js()
     with open_session(store, session_id, browser=browser) as rp:
-        t = max(view["t_start"], view["t_end"] - 1)
-        rp.seek(t)
+        def locate(t: int) -> dict[str, Any]:
+            rp.seek(t)
+            return rp.evaluate_in_document(script, query)
+
+        moments: list[Moment] = []
+        located: dict[int, list[Box | None]] = {}
+        elsewhere: dict[str, int] = {}
+        for t, why in candidate_moments(view, own, last=pageview == max(views)):
+            found = locate(t)
+            boxes = [tuple(b) if b else None for b in found["boxes"]]
+            located[t] = boxes  # type: ignore[assignment]
+            shown = [k for k, b in zip(keys, boxes) if b]
+            for k in shown:
+                elsewhere.setdefault(k, t)
+            moments.append(Moment(t, why, sum(weight[k] for k in shown), len(shown), bool(found["blocked"])))
+        best = best_moment(moments)
+        if best.t != moments[-1].t:
+            found = locate(best.t)  # seek back: the photograph and the boxes come from one state
+            located[best.t] = [tuple(b) if b else None for b in found["boxes"]]  # type: ignore[misc]
+        boxes = dict(zip(keys, located[best.t]))
         png = rp.screenshot(full_page=True)
-        located = rp.evaluate_in_document(
-            locate_keys_js(),
-            [{"key": k, "tag": w.get("tag") or "", "label": w.get("label") or ""} for k, w in keys.items()])
         image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
         return ReferenceLayout(
-            session_id=session_id, pageview=pageview, url=view["url"], t=t, viewport=rp.viewport(),
-            doc_size=rp.document_size(), image=image,
-            boxes={k: tuple(b) if b else None for k, b in zip(keys, located)},  # type: ignore[misc]
+            session_id=session_id, pageview=pageview, url=view["url"], t=best.t, viewport=rp.viewport(),
+            doc_size=rp.document_size(), image=image, boxes=boxes, moment=best.why, moments=moments,
+            elsewhere={k: t for k, t in elsewhere.items() if boxes.get(k) is None},
         )
