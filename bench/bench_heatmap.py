@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench import Figure
-from bench.ground_truth import demo_boxes, inside, truth_clicks
+from bench.ground_truth import inside, truth_clicks
 from demo import serve_demo
 from demo.job import plan_demo_visitors
 from heatmap import Segment, build_heatmap, index_sessions, place_hits, render_point_map
@@ -83,6 +83,48 @@ class Tally:
             self.misses.append(detail)
 
 
+# (document, null) => {demo id: [x, y, w, h]} for every `data-demo-id` element the reference's
+# full-page photograph shows, in that photograph's geometry. The photograph is taken with the frame
+# as tall as the document, so the document is at the top: a sticky header is at y 0, not where the
+# visitor had scrolled. "Shows" is decided by hit testing, independently of heatmap/locate_keys.js:
+# the element is scrolled to the middle of the viewport and must be what a point at its centre hits
+# (not hidden, not under a modal dialog or a drawer's backdrop).
+PHOTO_BOXES_JS = """(doc) => {
+  const view = doc.defaultView, out = {};
+  const sx = view.scrollX, sy = view.scrollY;
+  const go = (x, y) => view.scrollTo({left: x, top: y, behavior: "instant"});
+  const shown = [];
+  for (const el of doc.querySelectorAll('[data-demo-id]')) {
+    const id = el.getAttribute('data-demo-id');
+    let r = el.getBoundingClientRect();
+    if ((!r.width && !r.height) || id in out) continue;
+    go(sx + r.left + r.width / 2 - view.innerWidth / 2, sy + r.top + r.height / 2 - view.innerHeight / 2);
+    r = el.getBoundingClientRect();
+    const cx = Math.min(Math.max(r.left + r.width / 2, 0), view.innerWidth - 1);
+    const cy = Math.min(Math.max(r.top + r.height / 2, 0), view.innerHeight - 1);
+    const hit = doc.elementFromPoint(cx, cy);
+    go(sx, sy);
+    if (hit && el.contains(hit)) { out[id] = null; shown.push([id, el]); }
+  }
+  go(0, 0);
+  for (const [id, el] of shown) {
+    const r = el.getBoundingClientRect();
+    out[id] = [r.left, r.top, r.width, r.height];
+  }
+  go(sx, sy);
+  return out;
+}"""
+
+
+def _photo_boxes(store: SessionStore, session_id: str, t: int, *, browser: Any) -> dict[str, tuple]:
+    """Ground truth on a reference: boxes of the `data-demo-id` elements its photograph shows."""
+    from replay import open_session
+
+    with open_session(store, session_id, browser=browser) as rp:
+        rp.seek(t)
+        return {k: tuple(v) for k, v in rp.evaluate_in_document(PHOTO_BOXES_JS).items()}
+
+
 def _accuracy(store: SessionStore, browser: Any) -> tuple[Tally, int]:
     """Score every evidence click, page by page and viewport bucket by bucket."""
     tally = Tally()
@@ -104,7 +146,7 @@ def _accuracy(store: SessionStore, browser: Any) -> tuple[Tally, int]:
         n_groups += 1
         hm = build_heatmap(store, segment, "click", browser=browser)
         ref = hm.reference
-        gt_boxes = demo_boxes(store, ref.session_id, ref.t, browser=browser)
+        gt_boxes = _photo_boxes(store, ref.session_id, ref.t, browser=browser)
         hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS["click"])
         placed = {(p.session_id, p.t): p for p in hm.placement.points}
         missing = {e.element_key for e in hm.placement.not_on_layout}
