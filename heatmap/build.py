@@ -112,7 +112,7 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
         ref_id, ref_pv = reference, int(own[0]["index"])
     else:
         every_hit = store.hits([(p["session_id"], p["index"]) for p in pageviews])
-        ref_id, ref_pv = choose_reference(pageviews, every_hit)
+        ref_id, ref_pv = choose_reference(pageviews, every_hit, wanted=hits)
     return load_reference(store, ref_id, ref_pv, hits, browser=browser)
 
 

@@ -68,26 +68,40 @@ def locate_keys_js() -> str:
     return package_text("heatmap", "locate_keys.js").strip().rstrip(";")
 
 
-def choose_reference(pageviews: Sequence[Mapping[str, Any]], hits: Iterable[Mapping[str, Any]]
-                     ) -> tuple[str, int]:
-    """(session id, pageview index) of the most common layout: the commonest (width, document
-    height) among the pageviews, and within it the pageview with the most hits."""
+def choose_reference(pageviews: Sequence[Mapping[str, Any]], hits: Iterable[Mapping[str, Any]],
+                     wanted: Iterable[Mapping[str, Any]] | None = None) -> tuple[str, int]:
+    """(session id, pageview index) of the reference layout.
+
+    Given `wanted` (the hits the map draws), the pageview that met the elements of most of them
+    comes first: an element key among its own hits (clicks, inputs, pointer samples, scroll
+    landmarks) is an element that page had. A (width, document height) shape alone cannot tell a
+    medium banner with the promo from a tall banner without it, and with a few sessions over
+    many variants every shape is unique. Then the commonest shape, then the most hits."""
     if not pageviews:
         raise ValueError("no pageviews to take a reference layout from")
     doc_h: dict[tuple[str, int], float] = {}
     n_hits: Counter[tuple[str, int]] = Counter()
+    seen: dict[tuple[str, int], set[str]] = {}
     for hit in hits:
         pv = (hit["session_id"], hit["pageview"])
         n_hits[pv] += 1
+        if hit.get("element_key"):
+            seen.setdefault(pv, set()).add(hit["element_key"])
         if hit.get("doc_h"):
             doc_h[pv] = max(doc_h.get(pv, 0.0), hit["doc_h"])
+    weight = Counter(w["element_key"] for w in wanted or () if w.get("element_key"))
+
+    def covered(pv: tuple[str, int]) -> int:
+        keys = seen.get(pv, set())
+        return sum(n for key, n in weight.items() if key in keys)
+
     def shape(p: Mapping[str, Any]) -> tuple[int, int]:
         pv = (p["session_id"], p["index"])
         return int(p["width"] or 0), int(round(doc_h.get(pv, 0.0) / 20))
     shapes = Counter(shape(p) for p in pageviews)
-    common = max(shapes, key=lambda s: (shapes[s], s[1] > 0, s))
-    best = max((p for p in pageviews if shape(p) == common),
-               key=lambda p: (n_hits[(p["session_id"], p["index"])], -p["first_ts"]))
+    best = max(pageviews, key=lambda p: (
+        covered((p["session_id"], p["index"])), shapes[shape(p)], shape(p)[1] > 0, shape(p),
+        n_hits[(p["session_id"], p["index"])], -p["first_ts"]))
     return best["session_id"], int(best["index"])
 
 

@@ -224,3 +224,19 @@ def test_best_moment_weighs_hits_then_keys_and_ties_go_to_the_later_moment():
     a, b, c = Moment(10, "a", 5, 2), Moment(20, "b", 5, 2), Moment(30, "c", 4, 3)
     assert best_moment([a, b, c]) is b
     assert best_moment([a, Moment(5, "d", 5, 3)]).why == "d"
+
+
+def test_choose_reference_prefers_the_layout_that_has_the_clicked_elements():
+    from heatmap.reference import choose_reference
+
+    pvs = [{"session_id": s, "index": 0, "width": 1280, "first_ts": i} for i, s in enumerate("abc")]
+    # a and b share a shape (no promo); c is taller: it has the promo most clicks went to.
+    hits = [{"session_id": "a", "pageview": 0, "element_key": "#cta", "doc_h": 3000, "kind": "click"},
+            {"session_id": "b", "pageview": 0, "element_key": "#cta", "doc_h": 3000, "kind": "click"},
+            {"session_id": "c", "pageview": 0, "element_key": "#promo", "doc_h": 3200, "kind": "click"},
+            {"session_id": "c", "pageview": 0, "element_key": "#promo", "doc_h": 3200, "kind": "click"},
+            {"session_id": "c", "pageview": 0, "element_key": "#cta", "doc_h": 3200, "kind": "move"}]
+    assert choose_reference(pvs, hits) == ("a", 0)  # the commonest shape, as before
+    assert choose_reference(pvs, hits, wanted=[h for h in hits if h["kind"] == "click"]) == ("c", 0)
+    # Equal coverage: the commonest shape wins again.
+    assert choose_reference(pvs, hits, wanted=[hits[0]]) == ("a", 0)
