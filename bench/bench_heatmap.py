@@ -4,7 +4,10 @@ ACCURACY. Demo visitors whose layouts differ (A/B variant, banner height, promo,
 late images) are recorded with click evidence and indexed. For each page and viewport bucket the
 default reference layout is chosen, as `sessionheat heatmap` would. For every click the live page
 recorded (what it really hit -> the nearest `data-demo-id` element, see bench/ground_truth.py) we
-ask: is the point drawn on the reference inside that same element's box there?
+ask: is the point drawn on the reference inside that same element's box there? "There" is the
+reference's photograph: the moment it was taken at, the geometry it was taken in (document at the
+top, so a sticky header is at y 0), and only elements it shows (hit testing: not a closed
+drawer's links, not the page under an open dialog).
   - ours: the point placed through the element key + relative offset (Heatmap.placement);
   - naive (PostHog / Hotjar / Clarity style): the click's raw document x/y, grouped by URL and
     viewport-width bucket, drawn as is on the same reference.
@@ -151,6 +154,7 @@ def _accuracy(store: SessionStore, browser: Any) -> tuple[Tally, int]:
         n_groups += 1
         hm = build_heatmap(store, segment, "click", browser=browser)
         ref = hm.reference
+        tally.add("reference at its end" if ref.moment == "end of pageview" else "reference before its end")
         gt_boxes = _photo_boxes(store, ref.session_id, ref.t, browser=browser)
         hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS["click"])
         placed = {(p.session_id, p.t): p for p in hm.placement.points}
@@ -295,7 +299,9 @@ def run(quick: bool = False) -> list[Figure]:
         why = Counter({k.split(": ")[1]: n for k, n in c.items() if k.startswith("absent: ")})
         figures += [
             Figure(AREA, "clicks whose aimed element the reference lacks", 100 * absent / max(1, absent + present),
-                   "%", note=f"{absent} clicks: " + ", ".join(f"{k} {n}" for k, n in why.most_common())),
+                   "%", note=f"{absent} clicks: " + ", ".join(f"{k} {n}" for k, n in why.most_common())
+                   + f"; {c['reference before its end']} of {n_groups} references photographed before their "
+                     f"pageview's end (the moment showing most clicked elements)"),
             Figure(AREA, "  of those, ours lists as not on this layout",
                    100 * c["absent, ours not on this layout"] / absent if absent else 100.0, "%", "100",
                    note=f"never drawn; naive draws all {absent} on whatever is there (a miss); "

@@ -123,9 +123,15 @@ def candidate_moments(view: Mapping[str, Any], own: Iterable[Mapping[str, Any]],
     start = int(view["t_start"])
     end = max(start, int(view["t_end"]) - (0 if last else 1))
     found: dict[int, str] = {}
+    previous: Mapping[str, Any] | None = None
     for hit in sorted(own, key=lambda h: h["t"]):
         if hit.get("kind") not in OWN_KINDS:
             continue
+        typing = (hit["kind"] == "input" and previous is not None and previous["kind"] == "input"
+                  and previous.get("element_key") == hit.get("element_key"))
+        previous = hit
+        if typing:
+            continue  # the next keystroke in the same field: the page looks as it did a key ago
         t = min(end, max(start, int(hit["t"]) - 1))
         found.setdefault(t, _describe(hit))
     found[end] = "end of pageview"

@@ -213,7 +213,12 @@ def test_candidate_moments_are_just_before_own_actions_plus_the_end():
     assert candidate_moments(view, own) == [
         (100, "before click on 'x'"), (899, "before click on 'Accept'"), (900, "before input on 'email'"),
         (4999, "end of pageview")]
-    many = [{"t": 200 + i, "kind": "input", "label": "e"} for i in range(500)]
+    # Typing into one field is one moment (its first keystroke); another field is another.
+    typing = [{"t": 200 + i, "kind": "input", "label": "e", "element_key": "#e"} for i in range(20)]
+    typing.append({"t": 300, "kind": "input", "label": "p", "element_key": "#p"})
+    assert [t for t, _ in candidate_moments(view, typing)] == [199, 299, 4999]
+    many = [{"t": 200 + i, "kind": "input" if i % 2 else "click", "label": "e", "element_key": "#e"}
+            for i in range(500)]
     got = candidate_moments(view, many)
     assert len(got) <= 48 and got[-1] == (4999, "end of pageview") and got[0][0] == 199
     # The session's last pageview includes its last event.
