@@ -10,9 +10,10 @@
 //     has a box, out beside the page), and overlapping the document;
 //   - not under an open modal dialog or a fixed backdrop that covers the viewport (the page behind
 //     is dimmed out and not what anyone could click);
-//   - measured as the photograph has it: that is taken with the frame as tall as the document,
-//     scrolled to the top, so a sticky header is at the top of the page, not wherever the
-//     visitor had scrolled (measured here after scrolling to 0 and back).
+//   - measured as the photograph has it: that is taken with the frame as large as the document,
+//     so a sticky header is at the top of the page, not wherever the visitor had scrolled, and a
+//     bar fixed to the viewport's bottom is at the document's bottom (measured here the same
+//     way, then the frame and its scroll put back).
 (function locateKeys(doc, wanted) {
   "use strict";
   var view = doc.defaultView;
@@ -32,10 +33,9 @@
     if (el.checkVisibility) return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
     return view.getComputedStyle(el).visibility === "visible";
   }
-  function docSize() {
-    var body = doc.body;
-    return [Math.max(root.scrollWidth, body ? body.scrollWidth : 0, view.innerWidth),
-            Math.max(root.scrollHeight, body ? body.scrollHeight : 0, view.innerHeight)];
+  function docSize() { // as the full-page screenshot sizes the frame: the document, at least the viewport
+    var se = doc.scrollingElement || root;
+    return [Math.max(se.scrollWidth, view.innerWidth), Math.max(se.scrollHeight, view.innerHeight)];
   }
 
   function opaque(el) { // paints something: a tinted or blurred layer, not an invisible wrapper
@@ -82,16 +82,29 @@
     return shown(el) && uncovered(el) ? el : null;
   });
 
+  // Measure in the photograph's geometry: the replay's frame made as large as the document (as
+  // the full-page screenshot does), then put back as it was.
   var sx = view.scrollX, sy = view.scrollY;
-  var moved = sx !== 0 || sy !== 0;
-  if (moved) view.scrollTo({ left: 0, top: 0, behavior: "instant" });
   var size = docSize();
+  var frame = null;
+  try { frame = view.frameElement; } catch (e) { frame = null; }
+  var saved = frame ? [frame.getAttribute("width"), frame.getAttribute("height")] : null;
+  if (frame) {
+    frame.setAttribute("width", String(size[0]));
+    frame.setAttribute("height", String(size[1]));
+  }
+  view.scrollTo({ left: 0, top: 0, behavior: "instant" });
   var boxes = chosen.map(function (el) {
     if (!el) return null;
     var r = el.getBoundingClientRect();
     if (r.right <= 0 || r.bottom <= 0 || r.left >= size[0] || r.top >= size[1]) return null; // beside the page
     return [r.left, r.top, r.width, r.height];
   });
-  if (moved) view.scrollTo({ left: sx, top: sy, behavior: "instant" });
+  if (frame) {
+    ["width", "height"].forEach(function (name, k) {
+      if (saved[k] === null) frame.removeAttribute(name); else frame.setAttribute(name, saved[k]);
+    });
+  }
+  view.scrollTo({ left: sx, top: sy, behavior: "instant" });
   return { boxes: boxes, doc: size, blocked: !!(modal || backdrop) };
 })
