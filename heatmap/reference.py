@@ -26,7 +26,7 @@ from sessionheat.assets import package_text
 
 from heatmap.placement import Box
 
-OWN_KINDS = ("click", "dblclick", "contextmenu", "input")
+OWN_KINDS = ("click", "dblclick", "contextmenu", "tap", "input")
 MAX_MOMENTS = 48  # a long typing pageview has hundreds of inputs; a sample of them is enough
 
 
@@ -177,6 +177,9 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
         moments: list[Moment] = []
         located: dict[int, list[Box | None]] = {}
         elsewhere: dict[str, int] = {}
+        if not own:  # not indexed (yet): the recorded clicks still say when the visitor acted
+            own = [{"t": i.t, "kind": i.kind, "label": "", "element_key": f"node {i.node_id}"}
+                   for i in rp.interactions() if view["t_start"] <= i.t <= view["t_end"]]
         for t, why in candidate_moments(view, own, last=pageview == max(views)):
             found = locate(t)
             boxes = [tuple(b) if b else None for b in found["boxes"]]

@@ -245,3 +245,21 @@ def test_choose_reference_prefers_the_layout_that_has_the_clicked_elements():
     assert choose_reference(pvs, hits, wanted=[h for h in hits if h["kind"] == "click"]) == ("c", 0)
     # Equal coverage: the commonest shape wins again.
     assert choose_reference(pvs, hits, wanted=[hits[0]]) == ("a", 0)
+
+
+def test_a_reference_not_yet_indexed_takes_its_moments_from_the_recorded_clicks(rec):
+    from heatmap.reference import OWN_KINDS, load_reference
+
+    class Unindexed:
+        """The store, as if the reference session had no hits of its own yet."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(rec.store, name)
+
+        def hits(self, pageviews: Any, kinds: Any = None) -> list[dict]:
+            return [] if tuple(kinds or ()) == OWN_KINDS else rec.store.hits(pageviews, kinds)
+
+    (theirs,) = submit_hits(rec, "other")
+    ref = load_reference(Unindexed(), rec.ids["ref"], 0, [theirs], browser=rec.browser)
+    assert ref.moment.startswith("before click") and len(ref.moments) == 4  # 3 clicks + the end
+    assert ref.boxes[theirs["element_key"]] is not None
