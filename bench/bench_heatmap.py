@@ -4,7 +4,10 @@ ACCURACY. Demo visitors whose layouts differ (A/B variant, banner height, promo,
 late images) are recorded with click evidence and indexed. For each page and viewport bucket the
 default reference layout is chosen, as `sessionheat heatmap` would. For every click the live page
 recorded (what it really hit -> the nearest `data-demo-id` element, see bench/ground_truth.py) we
-ask: is the point drawn on the reference inside that same element's box there?
+ask: is the point drawn on the reference inside that same element's box there? "There" is the
+reference's photograph: the moment it was taken at, the geometry it was taken in (document at the
+top, so a sticky header is at y 0), and only elements it shows (hit testing: not a closed
+drawer's links, not the page under an open dialog).
   - ours: the point placed through the element key + relative offset (Heatmap.placement);
   - naive (PostHog / Hotjar / Clarity style): the click's raw document x/y, grouped by URL and
     viewport-width bucket, drawn as is on the same reference.
@@ -35,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench import Figure
-from bench.ground_truth import demo_boxes, inside, truth_clicks
+from bench.ground_truth import inside, truth_clicks
 from demo import serve_demo
 from demo.job import plan_demo_visitors
 from heatmap import Segment, build_heatmap, index_sessions, place_hits, render_point_map
@@ -83,6 +86,53 @@ class Tally:
             self.misses.append(detail)
 
 
+# (document, null) => {demo id: [x, y, w, h]} for every `data-demo-id` element the reference's
+# full-page photograph shows, in that photograph's geometry. The photograph is taken with the frame
+# as tall as the document, so the document is at the top: a sticky header is at y 0, not where the
+# visitor had scrolled. "Shows" is decided by hit testing, independently of heatmap/locate_keys.js:
+# the element is scrolled to the middle of the viewport and must be what a point at its centre hits
+# (not hidden, not under a modal dialog or a drawer's backdrop).
+PHOTO_BOXES_JS = """(doc) => {
+  const view = doc.defaultView, out = {};
+  // A replayed dialog closed by removing its `open` attribute can stay in the top layer, hidden,
+  // leaving the page inert to hit testing though the photograph shows it plainly: close it.
+  for (const d of doc.querySelectorAll("dialog:not([open])")) {
+    if (d.matches(":modal")) { d.setAttribute("open", ""); d.close(); }
+  }
+  const sx = view.scrollX, sy = view.scrollY;
+  const go = (x, y) => view.scrollTo({left: x, top: y, behavior: "instant"});
+  const shown = [];
+  for (const el of doc.querySelectorAll('[data-demo-id]')) {
+    const id = el.getAttribute('data-demo-id');
+    let r = el.getBoundingClientRect();
+    if ((!r.width && !r.height) || id in out) continue;
+    go(sx + r.left + r.width / 2 - view.innerWidth / 2, sy + r.top + r.height / 2 - view.innerHeight / 2);
+    r = el.getBoundingClientRect();
+    const cx = Math.min(Math.max(r.left + r.width / 2, 0), view.innerWidth - 1);
+    const cy = Math.min(Math.max(r.top + r.height / 2, 0), view.innerHeight - 1);
+    const hit = doc.elementFromPoint(cx, cy);
+    go(sx, sy);
+    if (hit && el.contains(hit)) { out[id] = null; shown.push([id, el]); }
+  }
+  go(0, 0);
+  for (const [id, el] of shown) {
+    const r = el.getBoundingClientRect();
+    out[id] = [r.left, r.top, r.width, r.height];
+  }
+  go(sx, sy);
+  return out;
+}"""
+
+
+def _photo_boxes(store: SessionStore, session_id: str, t: int, *, browser: Any) -> dict[str, tuple]:
+    """Ground truth on a reference: boxes of the `data-demo-id` elements its photograph shows."""
+    from replay import open_session
+
+    with open_session(store, session_id, browser=browser) as rp:
+        rp.seek(t)
+        return {k: tuple(v) for k, v in rp.evaluate_in_document(PHOTO_BOXES_JS).items()}
+
+
 def _accuracy(store: SessionStore, browser: Any) -> tuple[Tally, int]:
     """Score every evidence click, page by page and viewport bucket by bucket."""
     tally = Tally()
@@ -104,7 +154,8 @@ def _accuracy(store: SessionStore, browser: Any) -> tuple[Tally, int]:
         n_groups += 1
         hm = build_heatmap(store, segment, "click", browser=browser)
         ref = hm.reference
-        gt_boxes = demo_boxes(store, ref.session_id, ref.t, browser=browser)
+        tally.add("reference at its end" if ref.moment == "end of pageview" else "reference before its end")
+        gt_boxes = _photo_boxes(store, ref.session_id, ref.t, browser=browser)
         hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS["click"])
         placed = {(p.session_id, p.t): p for p in hm.placement.points}
         missing = {e.element_key for e in hm.placement.not_on_layout}
@@ -248,7 +299,9 @@ def run(quick: bool = False) -> list[Figure]:
         why = Counter({k.split(": ")[1]: n for k, n in c.items() if k.startswith("absent: ")})
         figures += [
             Figure(AREA, "clicks whose aimed element the reference lacks", 100 * absent / max(1, absent + present),
-                   "%", note=f"{absent} clicks: " + ", ".join(f"{k} {n}" for k, n in why.most_common())),
+                   "%", note=f"{absent} clicks: " + ", ".join(f"{k} {n}" for k, n in why.most_common())
+                   + f"; {c['reference before its end']} of {n_groups} references photographed before their "
+                     f"pageview's end (the moment showing most clicked elements)"),
             Figure(AREA, "  of those, ours lists as not on this layout",
                    100 * c["absent, ours not on this layout"] / absent if absent else 100.0, "%", "100",
                    note=f"never drawn; naive draws all {absent} on whatever is there (a miss); "

@@ -14,7 +14,7 @@ import numpy as np
 
 from sessionheat.store import SessionStore
 
-from heatmap.placement import Placement, depth_on_reference, place_hits, reproject
+from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
 from heatmap.reference import ReferenceLayout, choose_reference, load_reference
 from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
 from heatmap.segments import Segment
@@ -57,14 +57,22 @@ class Heatmap:
             "reference": {"session_id": self.reference.session_id, "pageview": self.reference.pageview,
                           "url": self.reference.url, "t": self.reference.t,
                           "viewport": list(self.reference.viewport),
-                          "doc_size": list(self.reference.doc_size)},
+                          "doc_size": list(self.reference.doc_size),
+                          "moment": self.reference.moment_json()},
             "points": [{"x": round(p.x, 1), "y": round(p.y, 1), "element_key": p.element_key,
                         "session_id": p.session_id, "t": p.t, "kind": p.kind}
                        for p in placement.points] if placement else [],
             "elements": [e.as_json(total) for e in placement.elements] if placement else [],
-            "not_on_layout": [e.as_json(total) for e in placement.not_on_layout] if placement else [],
+            "not_on_layout": [self._absent_json(e, total) for e in placement.not_on_layout] if placement else [],
             "marks": self.marks,
         }
+
+    def _absent_json(self, stat: ElementStat, total: int) -> dict[str, Any]:
+        """A not-on-this-layout row, saying when the reference pageview did show the element
+        (before the moment photographed, or after it), if it ever did."""
+        row = stat.as_json(total)
+        row["seen_on_reference_at"] = self.reference.elsewhere.get(stat.element_key)
+        return row
 
     def write(self, png: str | Path, json_path: str | Path | None = None) -> None:
         import json
@@ -104,7 +112,7 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
         ref_id, ref_pv = reference, int(own[0]["index"])
     else:
         every_hit = store.hits([(p["session_id"], p["index"]) for p in pageviews])
-        ref_id, ref_pv = choose_reference(pageviews, every_hit)
+        ref_id, ref_pv = choose_reference(pageviews, every_hit, wanted=hits)
     return load_reference(store, ref_id, ref_pv, hits, browser=browser)
 
 
@@ -115,7 +123,8 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     ref = _reference(store, pageviews, hits, reference, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
     caution = _caution(n_sessions)
-    caption = f"{segment.label()} | {n_sessions} sessions, {len(pageviews)} pageviews | reference {ref.session_id}"
+    caption = (f"{segment.label()} | {n_sessions} sessions, {len(pageviews)} pageviews | reference {ref.session_id}"
+               f" at {ref.t / 1000:.1f} s")
     if kind in ("scroll", "attention"):
         values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
         image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,

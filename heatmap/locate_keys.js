@@ -1,31 +1,110 @@
 // Finds elements by key in a reference layout. Evaluated as an expression:
-// (function (doc, wanted) {...}) with wanted = [{key, tag, label}], returning one [x, y, w, h]
-// (document px) or null per entry. The key (a CSS selector) is tried first; when it matches
-// several elements the one with the same visible label wins; when it matches none, an element
-// of the same tag with the same label stands in (a block moved under another parent).
+// (function (doc, wanted) {...}) with wanted = [{key, tag, label}], returning
+// {boxes: [[x, y, w, h] (document px) or null per entry], doc: [w, h], blocked: bool}.
+// The key (a CSS selector) is tried first; when it matches several elements the one with the same
+// visible label wins; when it matches none, an element of the same tag with the same label stands
+// in (a block moved under another parent).
+//
+// A box is given only for an element the full-page photograph of this moment really shows:
+//   - displayed, not `visibility: hidden` or fully transparent (a closed off-canvas drawer still
+//     has a box, out beside the page), and overlapping the document;
+//   - not under an open modal dialog or a fixed backdrop that covers the viewport (the page behind
+//     is dimmed out and not what anyone could click);
+//   - measured as the photograph has it: that is taken with the frame as large as the document,
+//     so a sticky header is at the top of the page, not wherever the visitor had scrolled, and a
+//     bar fixed to the viewport's bottom is at the document's bottom (measured here the same
+//     way, then the frame and its scroll put back).
 (function locateKeys(doc, wanted) {
   "use strict";
   var view = doc.defaultView;
+  var root = doc.documentElement;
   function label(el) { return (el.innerText || el.textContent || "").replace(/\s+/g, " ").trim(); }
   function sameLabel(el, text) {
     if (!text) return false;
     var l = label(el);
     return l === text || (text.slice(-1) === "\u2026" && l.indexOf(text.slice(0, -1)) === 0);
   }
-  function box(el) {
-    var r = el.getBoundingClientRect();
-    if (!r.width && !r.height) return null; // not displayed in this layout
-    return [r.left + view.scrollX, r.top + view.scrollY, r.width, r.height];
-  }
   function all(selector) {
     try { return Array.prototype.slice.call(doc.querySelectorAll(selector)); } catch (e) { return []; }
   }
-  return wanted.map(function (w) {
+  function shown(el) {
+    var r = el.getBoundingClientRect();
+    if (!r.width && !r.height) return false; // not displayed in this layout
+    if (el.checkVisibility) return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+    return view.getComputedStyle(el).visibility === "visible";
+  }
+  function docSize() { // as the full-page screenshot sizes the frame: the document, at least the viewport
+    var se = doc.scrollingElement || root;
+    return [Math.max(se.scrollWidth, view.innerWidth), Math.max(se.scrollHeight, view.innerHeight)];
+  }
+
+  function opaque(el) { // paints something: a tinted or blurred layer, not an invisible wrapper
+    var cs = view.getComputedStyle(el);
+    var alpha = /rgba?\(([^)]*)\)/.exec(cs.backgroundColor);
+    var parts = alpha ? alpha[1].split(/[,\s/]+/).filter(Boolean) : [];
+    return (parts.length === 4 ? parseFloat(parts[3]) > 0 : !!alpha) || cs.backgroundImage !== "none" ||
+      (cs.backdropFilter && cs.backdropFilter !== "none");
+  }
+
+  // What covers the page at this moment: an open modal dialog, or a fixed layer spanning the
+  // viewport (a drawer's backdrop). Elements outside it are under it.
+  var modal = null;
+  try { modal = doc.querySelector(":modal"); } catch (e) { modal = null; }
+  if (modal && !shown(modal)) modal = null; // closed: a replay may leave it in the top layer, hidden
+  var vw = view.innerWidth, vh = view.innerHeight;
+  var backdrop = null;
+  var stack = doc.elementsFromPoint ? doc.elementsFromPoint(vw / 2, vh / 2) : [];
+  for (var i = 0; i < stack.length && !backdrop; i++) {
+    var layer = stack[i];
+    if (layer === root || layer === doc.body || view.getComputedStyle(layer).position !== "fixed") continue;
+    var rb = layer.getBoundingClientRect();
+    if (rb.width >= 0.9 * vw && rb.height >= 0.9 * vh && shown(layer) && opaque(layer)) backdrop = layer;
+  }
+  function uncovered(el) {
+    if (modal) return modal.contains(el);
+    if (!backdrop) return true;
+    if (backdrop.contains(el)) return true;
+    var r = el.getBoundingClientRect();
+    var x0 = Math.max(0, r.left), x1 = Math.min(vw, r.right), y0 = Math.max(0, r.top), y1 = Math.min(vh, r.bottom);
+    if (x1 <= x0 || y1 <= y0) return false; // off screen, under the backdrop in the photograph
+    var hit = doc.elementFromPoint((x0 + x1) / 2, (y0 + y1) / 2);
+    return !!hit && el.contains(hit);
+  }
+
+  var chosen = wanted.map(function (w) {
     var found = all(w.key);
     if (found.length > 1) found = found.filter(function (el) { return sameLabel(el, w.label); });
     if (!found.length && w.tag && w.label) {
       found = all(w.tag).filter(function (el) { return sameLabel(el, w.label); });
     }
-    return found.length === 1 ? box(found[0]) : null;
+    if (found.length !== 1) return null;
+    var el = found[0];
+    return shown(el) && uncovered(el) ? el : null;
   });
+
+  // Measure in the photograph's geometry: the replay's frame made as large as the document (as
+  // the full-page screenshot does), then put back as it was.
+  var sx = view.scrollX, sy = view.scrollY;
+  var size = docSize();
+  var frame = null;
+  try { frame = view.frameElement; } catch (e) { frame = null; }
+  var saved = frame ? [frame.getAttribute("width"), frame.getAttribute("height")] : null;
+  if (frame) {
+    frame.setAttribute("width", String(size[0]));
+    frame.setAttribute("height", String(size[1]));
+  }
+  view.scrollTo({ left: 0, top: 0, behavior: "instant" });
+  var boxes = chosen.map(function (el) {
+    if (!el) return null;
+    var r = el.getBoundingClientRect();
+    if (r.right <= 0 || r.bottom <= 0 || r.left >= size[0] || r.top >= size[1]) return null; // beside the page
+    return [r.left, r.top, r.width, r.height];
+  });
+  if (frame) {
+    ["width", "height"].forEach(function (name, k) {
+      if (saved[k] === null) frame.removeAttribute(name); else frame.setAttribute(name, saved[k]);
+    });
+  }
+  view.scrollTo({ left: sx, top: sy, behavior: "instant" });
+  return { boxes: boxes, doc: size, blocked: !!(modal || backdrop) };
 })
