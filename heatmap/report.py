@@ -67,7 +67,8 @@ def write_report(path: str | Path, entries: Sequence[ReportEntry], *, title: str
             hm = entry.heatmap
             parts.append(f"<p>{hm.n_sessions} sessions, {hm.n_pageviews} pageviews; reference layout: session "
                          f"<code>{html.escape(hm.reference.session_id)}</code>, "
-                         f"{hm.reference.viewport[0]}x{hm.reference.viewport[1]}</p>")
+                         f"{hm.reference.viewport[0]}x{hm.reference.viewport[1]}, photographed at "
+                         f"{hm.reference.t / 1000:.1f} s ({html.escape(str(hm.reference.moment))})</p>")
             if hm.caution:
                 parts.append(f'<p class=caution>{html.escape(hm.caution)}</p>')
             parts.append(_element_table(hm))

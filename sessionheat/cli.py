@@ -321,7 +321,8 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 @click.option("--viewport", type=ViewportParam(), help="Only this viewport's bucket (mobile/tablet/desktop).")
 @click.option("--since", help="First day, YYYY-MM-DD.")
 @click.option("--until", help="Last day, YYYY-MM-DD.")
-@click.option("--reference", help="Session whose layout to draw on (default: the most common layout).")
+@click.option("--reference", help="Session whose layout to draw on (default: the pageview that had the "
+                                  "elements of most hits, photographed when it showed most of them).")
 @click.option("--compare", "compare", multiple=True, metavar="KEY=VALUE",
               help="Second segment: draw both and their difference (click, move, rage, dead).")
 @click.option("--out", "out_png", type=click.Path(dir_okay=False, path_type=Path), required=True,
