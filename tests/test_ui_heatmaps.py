@@ -298,24 +298,36 @@ def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     data = httpx.get(f"{ui.url}/heatmaps/map.json?{HOME_CLICKS}").json()
     assert {p["session_id"] for p in data["points"]} == set(ui.ids.values())
 
-    # A new visitor arrives; until indexed, the page says its clicks are not on the map yet.
+    # A new visitor arrives: the cached map no longer matches. Opening it again indexes the new
+    # session in the background and draws the map again; meanwhile the old map stays, marked so.
     new_id = ui.record_visit("a3", VISITS["a1"][0], _click_cta)
+    stale = httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
+    assert stale.headers["x-heatmap-cache"] == "miss"
+    assert "not indexed yet" in stale.text and "hm-stale" in stale.text
+    assert key_of(stale.text) == old_key  # the previous map, shown while the new one is drawn
     page.goto(f"{ui.url}/heatmaps?{HOME_CLICKS}")
-    page.locator(".hm-warn", has_text="not indexed yet").wait_for()
-    page.click("#hm-index")
-    page.wait_for_load_state()
-    shot(page, "08-indexing")
-    page.wait_for_function(
-        "() => !document.querySelector('[data-status-url]') && !!document.querySelector('img.hm-map')"
-        " && document.querySelector('img.hm-map').complete && !document.querySelector('.hm-warn')",
-        timeout=RENDER_TIMEOUT_MS)
-    assert "5 sessions" in page.locator(".hm-facts").inner_text()
+    shot(page, "08-updating")
+    page.locator(".hm-facts", has_text="5 sessions").wait_for(timeout=RENDER_TIMEOUT_MS)
+    wait_for_map(page)
     assert clicks_of(page, "#cta-main") == 5
-    shot(page, "09-after-indexing")
+    assert page.locator("[data-status-url]").count() == 0 and page.locator(".hm-stale").count() == 0
+    shot(page, "09-updated")
     new_key = key_of(page.content())
     assert new_key != old_key
-    assert ui.store.index_marks([new_id])  # indexed by the UI's worker
+    assert new_id in ui.store.index_marks([new_id])  # indexed by the UI's worker
     assert httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}").headers["x-heatmap-cache"] == "hit"
+
+
+def test_index_new_sessions_from_the_page(ui, page):
+    new_id = ui.record_visit("b3", VISITS["b2"][0], _click_cta)
+    assert new_id in ui.store.sessions_to_index()
+    page.goto(ui.url + "/heatmaps")
+    page.click("#hm-index")
+    page.wait_for_load_state()
+    shot(page, "10-indexing")
+    page.locator(".hm-index-form", has_text="Last indexing: indexed 1 session").wait_for(timeout=RENDER_TIMEOUT_MS)
+    shot(page, "11-indexed")
+    assert new_id not in ui.store.sessions_to_index()
 
 
 def test_bad_queries_are_explained_and_foreign_posts_refused(ui):

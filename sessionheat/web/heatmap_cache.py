@@ -5,6 +5,9 @@ draws and, for each of their sessions, how many events were indexed and when. A 
 session that matches, or a session indexed again, changes the fingerprint, so the page asks for
 a new map instead of showing a stale one; nothing has to be deleted for that to happen.
 
+A request also remembers the last map drawn for it (`latest/<request id>`), so while a newer map
+is drawn the page can show the previous one, marked as such, instead of nothing.
+
     sessionheat.db.maps/<key>/summary.json   what the page shows (counts, element tables, images)
                              /map.png, map.json                 one map (JSON as `sessionheat heatmap`)
                              /a.png, b.png, diff.png, a.json, b.json   compare
@@ -100,7 +103,16 @@ class MapCache:
         path = self.root / key / name
         return path if path.is_file() else None
 
-    def put(self, key: str, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    def latest(self, request_id: str) -> dict[str, Any] | None:
+        """The summary of the last map drawn for this request, whatever it was drawn from."""
+        try:
+            key = (self.root / "latest" / request_id).read_text().strip()
+        except OSError:
+            return None
+        return self.summary(key) if key.isalnum() else None
+
+    def put(self, key: str, write: Callable[[Path], dict[str, Any]], request_id: str | None = None
+            ) -> dict[str, Any]:
         """Fill a fresh folder with `write(folder) -> summary`, then publish it under `key` in
         one rename, so a reader sees the whole map or none of it."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -117,6 +129,11 @@ class MapCache:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self._remember(key, summary)
+        if request_id:
+            (self.root / "latest").mkdir(exist_ok=True)
+            pointer = self.root / "latest" / f".{request_id}.{threading.get_ident()}"
+            pointer.write_text(key)
+            os.replace(pointer, self.root / "latest" / request_id)
         self._prune()
         return summary
 
@@ -128,7 +145,8 @@ class MapCache:
                 self._memory.popitem(last=False)
 
     def _prune(self) -> None:
-        entries = [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        entries = [p for p in self.root.iterdir()
+                   if p.is_dir() and not p.name.startswith(".") and p.name != "latest"]
         if len(entries) <= KEEP_MAPS:
             return
         entries.sort(key=lambda p: p.stat().st_mtime)

@@ -169,6 +169,11 @@ class MapRequest:
                 data.pop(name)
         return data
 
+    def request_id(self) -> str:
+        """The request alone, whatever its selection holds: names the latest map drawn for it."""
+        blob = json.dumps({"format": CACHE_FORMAT, "request": self.canonical()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
     def cache_key(self, selection_fingerprint: Any) -> str:
         """The map's identity: the request, plus what its selection held when it was drawn."""
         blob = json.dumps({"format": CACHE_FORMAT, "request": self.canonical(),

@@ -114,14 +114,25 @@ class Explorer:
         return pages
 
     def submit_map(self, req: MapRequest, key: str) -> JobStatus:
-        """Draw the map in the background. The job looks at the selection again when it runs,
-        and files the map under the key of what it really drew."""
+        """Draw the map in the background: first index the selection's sessions not indexed yet
+        (their clicks belong on it), then look at the selection again and file the map under the
+        key of what it really drew."""
         def work(browser: Any, progress: Any) -> None:
+            from heatmap import index_session
+
             progress("looking at the selection")
-            fresh = req.cache_key(select(self.store, req).fingerprint)
+            selection = select(self.store, req)
+            todo = selection.fingerprint["unindexed"]
+            for done, session_id in enumerate(todo):
+                progress("indexing new sessions of this selection", done, len(todo))
+                index_session(self.store, session_id, browser=browser)
+            if todo:
+                selection = select(self.store, req)
+            fresh = req.cache_key(selection.fingerprint)
             if self.cache.summary(fresh) is None:
                 progress("replaying the reference layout and drawing the map")
-                self.cache.put(fresh, lambda folder: render_map(self.store, req, folder, browser))
+                self.cache.put(fresh, lambda folder: render_map(self.store, req, folder, browser),
+                               request_id=req.request_id())
 
         return self.worker.submit(key, f"{req.kind} map of {req.url}", work)
 
@@ -177,7 +188,7 @@ class Explorer:
             "req": req, "errors": errors, "pages": self.pages(), "kinds": KINDS, "devices": DEVICES,
             "buckets": list(BUCKET_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
             page_path(req.url) if req.url else "", "index_job": self._index_job(), "summary": None,
-            "job": None, "empty": None, "selection": None, "key": None, "clock": clock,
+            "job": None, "stale": None, "empty": None, "selection": None, "key": None, "clock": clock,
             "session_href": session_href,
         }
         cache_state = "none"
@@ -200,6 +211,7 @@ class Explorer:
                             status.state == "done" or "retry" in request.query_params)):
                         status = self.submit_map(req, key)
                     context["job"] = self._job_json(status)
+                    context["stale"] = self.cache.latest(req.request_id())
         title = "Heatmaps"
         if req.url:
             title = f"{KIND_TITLES[req.kind]} on {page_path(req.url)} · Heatmaps"
