@@ -842,3 +842,11 @@ class SessionStore:
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur]
         return [r for r in rows if (r["session_id"], r["pageview"]) in wanted]
+
+    def change_marker(self) -> tuple[int, int]:
+        """A value that differs whenever anything in the store changed since it was last taken:
+        writes through this store (total changes) or any other connection (`data_version`).
+        Lets a reader keep what it derived until the data moves, without re-reading it."""
+        with self._lock:
+            conn = self.db.conn
+            return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)

@@ -286,6 +286,19 @@ def test_compare_two_segments_side_by_side_and_as_a_difference(ui, page):
     assert "Claim 30% off" in page.locator(".hm-missing").last.inner_text()
 
 
+@pytest.mark.parametrize("kind", ["scroll", "attention", "move"])
+def test_the_other_kinds_draw_on_the_page_too(ui, page, kind):
+    page.goto(f"{ui.url}/heatmaps?url=/&kind={kind}&viewport=desktop")
+    wait_for_map(page)
+    assert page.locator("#hm-kind").input_value() == kind
+    assert "4 sessions" in page.locator(".hm-facts").inner_text()
+    png = cv2.imdecode(np.frombuffer(map_png(ui, page), np.uint8), cv2.IMREAD_COLOR)
+    assert png.shape[0] > DESKTOP[1] and png[200:].std() > 10
+    if kind == "move":
+        assert element_keys(page)  # the elements the pointer went over, ranked
+    shot(page, f"12-{kind}")
+
+
 def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     first = wait_until_cached(ui, HOME_CLICKS)
     again = httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}")

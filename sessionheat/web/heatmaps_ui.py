@@ -17,9 +17,11 @@ their progress and reloads when they finish. Maps are cached on disk (`heatmap_c
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -34,8 +36,8 @@ from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus
 from sessionheat.web.ui import page
 
 INDEX_JOB = "index"
-PAGES_TTL_SECONDS = 5.0  # the URL list is recounted at most this often
 ELEMENT_SESSIONS_SHOWN = 200
+RESOLVED_KEPT = 256  # requests whose cache key is remembered until the store changes
 RECENT_JOB_SECONDS = 600  # a finished indexing job is still mentioned on the page this long
 KIND_TITLES = {"click": "Clicks", "move": "Mouse movement", "scroll": "Scroll depth",
                "attention": "Attention", "rage": "Rage clicks", "dead": "Dead clicks"}
@@ -80,6 +82,16 @@ def _same_origin(request: Request) -> bool:
     return not origin or origin == "null" or urlsplit(origin).netloc == request.headers.get("host")
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """What a request selects, as far as the page needs it: the map's cache key (None when the
+    selection is empty), how many of its sessions are not indexed, and why it is empty."""
+
+    key: str | None
+    n_unindexed: int = 0
+    empty: str | None = None
+
+
 class Explorer:
     """The explorer's pages over one store, with its map cache and background worker."""
 
@@ -87,7 +99,10 @@ class Explorer:
         self.store = store
         self.cache = MapCache.beside(store)
         self.worker = HeatmapWorker()
-        self._pages: tuple[float, list[tuple[str, int]]] = (0.0, [])
+        self._pages: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
+        self._lock = threading.Lock()
+        # request id -> (store change marker, Resolved): re-select only once the store changed
+        self._resolved: OrderedDict[str, tuple[tuple[int, int], Resolved]] = OrderedDict()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -103,14 +118,15 @@ class Explorer:
 
     def pages(self) -> list[tuple[str, int]]:
         """Pages with pageviews, most viewed first (URLs grouped by path, query ignored)."""
+        marker = self.store.change_marker()
         at, pages = self._pages
-        if time.monotonic() - at < PAGES_TTL_SECONDS:
+        if at == marker:
             return pages
         counts: Counter[str] = Counter()
         for url, n in self.store.pageview_url_counts():
             counts[page_path(url)] += n
         pages = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        self._pages = (time.monotonic(), pages)
+        self._pages = (marker, pages)
         return pages
 
     def submit_map(self, req: MapRequest, key: str) -> JobStatus:
@@ -177,6 +193,32 @@ class Explorer:
             return None
         return selection
 
+    def resolve(self, req: MapRequest, errors: list[str]) -> Resolved | None:
+        """The request's cache key. Selecting reads every matching pageview, so the answer is
+        kept until anything in the store changes (new chunks, new hits, new properties)."""
+        if not req.url or req.errors:
+            return None
+        marker = self.store.change_marker()
+        rid = req.request_id()
+        with self._lock:
+            memo = self._resolved.get(rid)
+        if memo is not None and memo[0] == marker:
+            return memo[1]
+        selection = self._selection(req, errors)
+        if selection is None:
+            return None
+        if not selection.a or selection.b == []:
+            side = "the first segment" if not selection.a else "the second segment"
+            resolved = Resolved(None, empty=f"No pageviews of {req.url} match {side}.")
+        else:
+            resolved = Resolved(req.cache_key(selection.fingerprint), selection.n_unindexed)
+        with self._lock:
+            self._resolved[rid] = (marker, resolved)
+            self._resolved.move_to_end(rid)
+            while len(self._resolved) > RESOLVED_KEPT:
+                self._resolved.popitem(last=False)
+        return resolved
+
     # -- pages ------------------------------------------------------------------------------
 
     def explore(self, request: Request) -> Response:
@@ -188,18 +230,16 @@ class Explorer:
             "req": req, "errors": errors, "pages": self.pages(), "kinds": KINDS, "devices": DEVICES,
             "buckets": list(BUCKET_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
             page_path(req.url) if req.url else "", "index_job": self._index_job(), "summary": None,
-            "job": None, "stale": None, "empty": None, "selection": None, "key": None, "clock": clock,
+            "job": None, "stale": None, "empty": None, "resolved": None, "key": None, "clock": clock,
             "session_href": session_href,
         }
         cache_state = "none"
-        selection = self._selection(req, errors)
-        if selection is not None:
-            context["selection"] = selection
-            if not selection.a or selection.b == []:
-                side = "the first segment" if not selection.a else "the second segment"
-                context["empty"] = f"No pageviews of {req.url} match {side}."
-            else:
-                key = req.cache_key(selection.fingerprint)
+        resolved = self.resolve(req, errors)
+        if resolved is not None:
+            context["resolved"] = resolved
+            context["empty"] = resolved.empty
+            key = resolved.key
+            if key is not None:
                 context["key"] = key
                 summary = self.cache.summary(key)
                 if summary is not None:
@@ -277,10 +317,11 @@ class Explorer:
             return JSONResponse({"error": "map.png or map.json"}, status_code=404)
         req = MapRequest.from_query(request.query_params)
         errors = list(req.errors) + ([] if req.url else ["say which page: url=…"])
-        selection = None if errors else self._selection(req, errors)
-        if selection is None or not selection.a or selection.b == []:
-            return JSONResponse({"error": "; ".join(errors) or "no pageviews match"}, status_code=400)
-        key = req.cache_key(selection.fingerprint)
+        resolved = None if errors else self.resolve(req, errors)
+        if resolved is None or resolved.key is None:
+            reason = "; ".join(errors) or (resolved.empty if resolved else "") or "no pageviews match"
+            return JSONResponse({"error": reason}, status_code=400)
+        key = resolved.key
         if self.cache.summary(key) is None:
             status = self.worker.status(key)
             if status is None or not status.active:
