@@ -850,3 +850,19 @@ class SessionStore:
         with self._lock:
             conn = self.db.conn
             return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)
+
+    def recent_properties(self, limit: int = 2000) -> list[dict[str, Any]]:
+        """The properties of the newest `limit` sessions: what segments people are likely to ask
+        for, read from an index, however large the store."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT properties FROM sessions ORDER BY first_ts DESC LIMIT ?", (limit,)).fetchall()
+        out = []
+        for (raw,) in rows:
+            try:
+                value = json.loads(raw or "{}")
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out

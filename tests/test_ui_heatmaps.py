@@ -200,6 +200,7 @@ def test_home_click_map_then_variant_b_then_the_sessions_behind_the_hottest_elem
     assert "not on this layout" in page.locator(".hm-side").inner_text().lower()
 
     # Segment: only variant B. The map and the table change.
+    assert page.locator(".hm-quick a", has_text="variant=B").count() == 1  # offered in one click too
     page.fill("#hm-segment", "variant=B")
     page.click("#hm-show")
     page.wait_for_url(re.compile(r"segment=variant%3DB"))
@@ -260,13 +261,16 @@ def test_a_click_on_the_map_lists_the_sessions_of_the_element_there(ui, page):
     shot(page, "06-map-click")
 
 
-def test_the_element_page_works_without_javascript(ui):
+def test_the_element_page_works_without_javascript(ui, page):
     page_html = wait_until_cached(ui, HOME_CLICKS).text
     href = re.search(r'href="(?:http://[^/"]+)?(/heatmaps/element\?[^"]+element=%23cta-main)"', page_html).group(1)
     r = httpx.get(ui.url + href.replace("&amp;", "&"))
     assert r.status_code == 200 and "Who clicked it" in r.text
     links = re.findall(r'href="(/sessions/[^"?]+\?t=\d+)"', r.text)
     assert {urlsplit(h).path.rsplit("/", 1)[1] for h in links} == set(ui.ids.values())
+    page.goto(ui.url + href.replace("&amp;", "&"))
+    assert page.locator(".hm-who > li").count() == len(ui.ids)
+    shot(page, "05b-element-page")
 
 
 def test_compare_two_segments_side_by_side_and_as_a_difference(ui, page):
@@ -343,11 +347,30 @@ def test_index_new_sessions_from_the_page(ui, page):
     assert new_id not in ui.store.sessions_to_index()
 
 
+def test_requests_are_canonical_whatever_their_spelling() -> None:
+    from sessionheat.web.heatmap_request import MapRequest
+
+    a = MapRequest.from_query({"url": ["/index.html?x=1"], "viewport": ["1280x800"],
+                               "segment": ["variant=B, plan=pro", "variant=B"]})
+    b = MapRequest.from_query({"url": ["/"], "viewport": ["desktop"], "segment": ["plan=pro variant=B"]})
+    assert not a.errors and a.canonical() == b.canonical() and a.request_id() == b.request_id()
+    assert a.cache_key({"x": 1}) != a.cache_key({"x": 2})  # what the selection holds is in the key
+    dates = MapRequest.from_query({"url": ["/"], "since": ["2026-01-01"], "until": ["2026-01-31"],
+                                   "vs_since": ["2026-02-01"], "vs_until": ["2026-02-28"]})
+    assert dates.compare and not dates.errors  # two date ranges: compare without asking twice
+    again = MapRequest.from_query(parse_qs(dates.query()))
+    assert again.canonical() == dates.canonical()
+    assert "vs_since" not in parse_qs(dates.query(compare=False))
+    assert MapRequest.from_query({"url": ["/"], "kind": ["scroll"], "compare": ["1"]}).errors
+
+
 def test_bad_queries_are_explained_and_foreign_posts_refused(ui):
     r = httpx.get(f"{ui.url}/heatmaps?url=/&kind=heat&since=yesterday&segment=variant")
     assert r.status_code == 400
     for words in ("kind 'heat'", "YYYY-MM-DD", "key=value"):
         assert words in html.unescape(r.text)
+    r = httpx.get(f"{ui.url}/heatmaps?url=/&compare=1&vs_until=2001-01-01")
+    assert r.status_code == 200 and "No pageviews of / match the second segment" in r.text
     r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"},
                    headers={"Origin": "http://evil.example"})
     assert r.status_code == 403

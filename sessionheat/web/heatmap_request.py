@@ -184,6 +184,9 @@ class MapRequest:
         """This request as a query string (with `changes`), for links and forms."""
         data = {**self.canonical(), **changes}
         data["url"] = self.url if "url" not in changes else changes["url"]
+        if not data.get("compare"):
+            for name in ("vs_segment", "vs_since", "vs_until"):
+                data.pop(name, None)
         items: list[tuple[str, str]] = []
         for name, value in data.items():
             if isinstance(value, bool):

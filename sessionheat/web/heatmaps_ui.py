@@ -37,6 +37,8 @@ from sessionheat.web.ui import page
 
 INDEX_JOB = "index"
 ELEMENT_SESSIONS_SHOWN = 200
+QUICK_FILTERS = 16  # property=value pairs offered as one-click segment filters
+RECENT_SESSIONS_FOR_FILTERS = 2000  # ... taken from this many of the newest sessions
 RESOLVED_KEPT = 256  # requests whose cache key is remembered until the store changes
 RECENT_JOB_SECONDS = 600  # a finished indexing job is still mentioned on the page this long
 KIND_TITLES = {"click": "Clicks", "move": "Mouse movement", "scroll": "Scroll depth",
@@ -100,6 +102,7 @@ class Explorer:
         self.cache = MapCache.beside(store)
         self.worker = HeatmapWorker()
         self._pages: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
+        self._pairs: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
         self._lock = threading.Lock()
         # request id -> (store change marker, Resolved): re-select only once the store changed
         self._resolved: OrderedDict[str, tuple[tuple[int, int], Resolved]] = OrderedDict()
@@ -128,6 +131,21 @@ class Explorer:
         pages = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         self._pages = (marker, pages)
         return pages
+
+    def segment_pairs(self) -> list[tuple[str, int]]:
+        """The commonest property=value pairs of recent sessions, offered as one-click filters."""
+        marker = self.store.change_marker()
+        at, pairs = self._pairs
+        if at == marker:
+            return pairs
+        counts: Counter[str] = Counter()
+        for props in self.store.recent_properties(RECENT_SESSIONS_FOR_FILTERS):
+            for key, value in props.items():
+                if isinstance(value, (str, int, float, bool)) and len(str(value)) <= 40:
+                    counts[f"{key}={value}"] += 1
+        pairs = sorted(counts.most_common(QUICK_FILTERS), key=lambda kv: kv[0])
+        self._pairs = (marker, pairs)
+        return pairs
 
     def submit_map(self, req: MapRequest, key: str) -> JobStatus:
         """Draw the map in the background: first index the selection's sessions not indexed yet
@@ -227,7 +245,7 @@ class Explorer:
         req = MapRequest.from_query(request.query_params)
         errors = list(req.errors)
         context: dict[str, Any] = {
-            "req": req, "errors": errors, "pages": self.pages(), "kinds": KINDS, "devices": DEVICES,
+            "req": req, "errors": errors, "pages": self.pages(), "pairs": self.segment_pairs() if req.url else [], "kinds": KINDS, "devices": DEVICES,
             "buckets": list(BUCKET_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
             page_path(req.url) if req.url else "", "index_job": self._index_job(), "summary": None,
             "job": None, "stale": None, "empty": None, "resolved": None, "key": None, "clock": clock,
