@@ -27,6 +27,7 @@ import pytest
 
 import heatmap
 from collector_helpers import ThreadServer
+from conftest import chromium_pids
 from recorder import SessionStore, record
 from sessionheat.web import create_app
 
@@ -290,7 +291,7 @@ def test_compare_two_segments_side_by_side_and_as_a_difference(ui, page):
     assert "Claim 30% off" in page.locator(".hm-missing").last.inner_text()
 
 
-@pytest.mark.parametrize("kind", ["scroll", "attention", "move"])
+@pytest.mark.parametrize("kind", ["scroll", "attention", "move", "rage"])
 def test_the_other_kinds_draw_on_the_page_too(ui, page, kind):
     page.goto(f"{ui.url}/heatmaps?url=/&kind={kind}&viewport=desktop")
     wait_for_map(page)
@@ -300,6 +301,8 @@ def test_the_other_kinds_draw_on_the_page_too(ui, page, kind):
     assert png.shape[0] > DESKTOP[1] and png[200:].std() > 10
     if kind == "move":
         assert element_keys(page)  # the elements the pointer went over, ranked
+    if kind == "rage":
+        assert "No rage clicks on this layout" in page.locator(".hm-side").inner_text()
     shot(page, f"12-{kind}")
 
 
@@ -379,3 +382,25 @@ def test_bad_queries_are_explained_and_foreign_posts_refused(ui):
     assert r.status_code == 403
     assert httpx.get(f"{ui.url}/heatmaps/jobs/nope").status_code == 404
     assert httpx.get(f"{ui.url}/heatmaps/maps/0123/../../ui.db").status_code == 404
+
+
+def test_the_worker_and_its_chromium_stop_with_the_server(ui):
+    before = chromium_pids()
+    with ThreadServer(create_app(ui.store)) as server:
+        # On another reference layout: a map not drawn yet, so the worker starts its Chromium.
+        r = httpx.get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
+        assert r.headers["x-heatmap-cache"] == "miss"
+        status_url = re.search(r'data-status-url="([^"]+)"', r.text).group(1)
+        while (status := httpx.get(server.url + status_url).json())["state"] in ("queued", "running"):
+            assert httpx.get(server.url + "/api/v1/health").status_code == 200  # never blocked
+            time.sleep(0.2)
+        assert status["state"] == "done", status
+        drawn = httpx.get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
+        assert drawn.headers["x-heatmap-cache"] == "hit"
+        assert f"Reference layout: <a href=\"/sessions/{ui.ids['b2']}?t=" in drawn.text
+        assert chromium_pids() - before  # the worker's own browser
+    for _ in range(100):  # its processes exit once closed
+        if not chromium_pids() - before:
+            break
+        time.sleep(0.1)
+    assert not chromium_pids() - before
