@@ -199,6 +199,9 @@ def test_home_click_map_then_variant_b_then_the_sessions_behind_the_hottest_elem
     keys_all = element_keys(page)
     assert keys_all[0] == "#cta-main" and clicks_of(page, "#cta-main") == 4
     assert "not on this layout" in page.locator(".hm-side").inner_text().lower()
+    # Other layouts to draw on: the sessions behind this map are offered for the reference field.
+    offered = page.locator("#hm-reference-candidates option").evaluate_all("os => os.map(o => o.value)")
+    assert set(offered) == set(ui.ids.values())
 
     # Segment: only variant B. The map and the table change.
     assert page.locator(".hm-quick a", has_text="variant=B").count() == 1  # offered in one click too
