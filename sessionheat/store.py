@@ -1071,3 +1071,67 @@ class SessionStore:
         site = rows[0]
         site["origins"] = json.loads(site["origins"])
         return site
+
+    # -- heatmap explorer (web UI) --------------------------------------------------------------
+
+    def pageview_url_counts(self) -> list[tuple[str, int]]:
+        """Every pageview URL as recorded (query and all) with its count; the caller groups them
+        into pages."""
+        with self._lock:
+            return [(url, n) for url, n in self.db.conn.execute(
+                "SELECT url, COUNT(*) FROM pageviews GROUP BY url")]
+
+    def index_marks(self, session_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """(events indexed, when) per session that has been indexed: what a cached heatmap of
+        these sessions was drawn from, so a newly indexed session shows it is stale."""
+        ids = list(dict.fromkeys(session_ids))
+        marks: dict[str, tuple[int, str]] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                batch = ids[start:start + 500]
+                cur = self.db.conn.execute(
+                    "SELECT session_id, n_events, indexed_at FROM indexed WHERE session_id IN"
+                    f" ({', '.join('?' * len(batch))})", batch)
+                marks.update({sid: (n, at) for sid, n, at in cur})
+        return marks
+
+    def element_hits(self, pageviews: Iterable[tuple[str, int]], element_key: str,
+                     kinds: Iterable[str]) -> list[dict[str, Any]]:
+        """The hits of these (session_id, pageview) pairs on one element, in session and time
+        order: who clicked it, and when, to open each session at that moment."""
+        wanted = set(pageviews)
+        kind_list = list(kinds)
+        if not wanted or not kind_list:
+            return []
+        with self._lock:
+            cur = self.db.conn.execute(
+                "SELECT session_id, pageview, t, kind, label, tag, rage, dead FROM hits"
+                f" WHERE element_key = ? AND kind IN ({', '.join('?' * len(kind_list))})"
+                " ORDER BY session_id, t", [element_key, *kind_list])
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur]
+        return [r for r in rows if (r["session_id"], r["pageview"]) in wanted]
+
+    def change_marker(self) -> tuple[int, int]:
+        """A value that differs whenever anything in the store changed since it was last taken:
+        writes through this store (total changes) or any other connection (`data_version`).
+        Lets a reader keep what it derived until the data moves, without re-reading it."""
+        with self._lock:
+            conn = self.db.conn
+            return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)
+
+    def recent_properties(self, limit: int = 2000) -> list[dict[str, Any]]:
+        """The properties of the newest `limit` sessions: what segments people are likely to ask
+        for, read from an index, however large the store."""
+        with self._lock:
+            rows = self.db.conn.execute(
+                "SELECT properties FROM sessions ORDER BY first_ts DESC LIMIT ?", (limit,)).fetchall()
+        out = []
+        for (raw,) in rows:
+            try:
+                value = json.loads(raw or "{}")
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from sessionheat.store import SessionStore
 from sessionheat.web.collector import Collector, normalize_origin
+from sessionheat.web.heatmaps_ui import stop_background_work
 from sessionheat.web.payload import Limits
 from sessionheat.web.snippet import SNIPPET_VERSION, snippet_js
 from sessionheat.web.ui import ui_routes
@@ -78,6 +79,7 @@ def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | Non
         try:
             yield
         finally:
+            stop_background_work(store)  # the heatmap explorer's worker and its Chromium
             collector.close()  # every chunk already accepted is committed before we stop
             if owned:
                 store.close()

@@ -1,0 +1,199 @@
+"""What the heatmap explorer was asked for: the query string of `/heatmaps`, checked and made
+canonical, so that one map has one cache key however its URL was spelled.
+
+    /heatmaps?url=/&kind=click&viewport=desktop&device=&segment=variant=B&since=&until=
+             &reference=SESSION&compare=1&vs_segment=variant=A&vs_since=&vs_until=
+
+`segment` (and `vs_segment`) may repeat, and each value may hold several `k=v` pairs separated by
+commas or spaces: a person types "variant=B, plan=pro" into one box.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
+POINT_KINDS = ("click", "move", "rage", "dead")  # the kinds compare can draw
+DEVICES = ("desktop", "tablet", "mobile")
+# Viewport buckets, by a width that falls inside each (heatmap.segments decides the ranges).
+BUCKET_WIDTHS = {"desktop": 1280, "tablet": 820, "mobile": 390}
+SESSION_REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PAIR_SPLIT_RE = re.compile(r"[,\s]+")
+CACHE_FORMAT = 1  # bump when what a cached map holds changes
+
+
+class MapRequestError(ValueError):
+    """A query the explorer cannot draw; the message says which field and how to write it."""
+
+
+def page_path(url: str) -> str:
+    """The page a pageview URL is on, as the explorer lists it: path only, `/index.html` is `/`."""
+    path = urlsplit(url).path or "/"
+    for index in ("index.html", "index.htm"):
+        if path.endswith("/" + index):
+            path = path[: -len(index)]
+    return path.rstrip("/") or "/"
+
+
+def _pairs(values: Sequence[str]) -> tuple[str, ...]:
+    pairs = []
+    for value in values:
+        for pair in PAIR_SPLIT_RE.split(value.strip()):
+            if not pair:
+                continue
+            key, sep, val = pair.partition("=")
+            if not sep or not key or not val:
+                raise MapRequestError(f"segment filter {pair!r}: write key=value, e.g. variant=B")
+            pairs.append(f"{key}={val}")
+    return tuple(sorted(dict.fromkeys(pairs)))
+
+
+def _bucket(value: str) -> str:
+    value = value.strip().lower()
+    if not value or value in BUCKET_WIDTHS:
+        return value
+    try:
+        width = int(value.split("x")[0])
+    except ValueError:
+        raise MapRequestError(f"viewport {value!r}: one of {', '.join(BUCKET_WIDTHS)}, or WIDTHxHEIGHT") from None
+    from heatmap.segments import viewport_bucket
+
+    return viewport_bucket(width)[0]
+
+
+def _date(name: str, value: str) -> str:
+    value = value.strip()
+    if value and not DATE_RE.match(value):
+        raise MapRequestError(f"{name} {value!r}: write a date as YYYY-MM-DD")
+    return value
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """One heatmap (or one compare of two segments) the explorer was asked to draw."""
+
+    url: str = ""
+    kind: str = "click"
+    viewport: str = ""  # "" or a bucket name: desktop / tablet / mobile
+    device: str = ""
+    segment: tuple[str, ...] = ()  # k=v session properties (or any Segment key)
+    since: str = ""
+    until: str = ""
+    reference: str = ""
+    compare: bool = False
+    vs_segment: tuple[str, ...] = ()
+    vs_since: str = ""
+    vs_until: str = ""
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> "MapRequest":
+        """Parse a query (Starlette QueryParams or a dict of lists); never raises: what cannot be
+        understood is dropped and said in `errors`, so the form can show it beside the field."""
+        def many(name: str) -> list[str]:
+            if hasattr(query, "getlist"):
+                return [v for v in query.getlist(name)]
+            value = query.get(name, [])
+            return list(value) if isinstance(value, (list, tuple)) else [value]
+
+        def one(name: str) -> str:
+            values = many(name)
+            return str(values[-1]).strip() if values else ""
+
+        errors: list[str] = []
+        fields: dict[str, Any] = {"url": one("url")}
+        kind = one("kind") or "click"
+        if kind not in KINDS:
+            errors.append(f"kind {kind!r}: one of {', '.join(KINDS)}")
+            kind = "click"
+        fields["kind"] = kind
+        device = one("device").lower()
+        if device and device not in DEVICES:
+            errors.append(f"device {device!r}: one of {', '.join(DEVICES)}")
+            device = ""
+        fields["device"] = device
+        for name, parse in (("viewport", _bucket), ("segment", None), ("vs_segment", None),
+                            ("since", None), ("until", None), ("vs_since", None), ("vs_until", None)):
+            try:
+                if name in ("segment", "vs_segment"):
+                    fields[name] = _pairs(many(name))
+                elif parse is not None:
+                    fields[name] = parse(one(name))
+                else:
+                    fields[name] = _date(name.replace("_", " "), one(name))
+            except MapRequestError as exc:
+                errors.append(str(exc))
+        reference = one("reference")
+        if reference and not SESSION_REF_RE.match(reference):
+            errors.append(f"reference {reference!r} is not a session id")
+            reference = ""
+        fields["reference"] = reference
+        fields["compare"] = one("compare").lower() in ("1", "on", "true", "yes") or bool(
+            fields.get("vs_segment") or fields.get("vs_since") or fields.get("vs_until"))
+        if fields["compare"] and kind not in POINT_KINDS:
+            errors.append(f"compare draws {', '.join(POINT_KINDS)} maps, not {kind}")
+            fields["compare"] = False
+        return cls(**fields, errors=tuple(errors))
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def segments(self) -> tuple[Any, Any | None]:
+        """(A, B or None) as heatmap Segments; raises heatmap.SegmentError on a bad filter."""
+        from heatmap import Segment
+
+        fixed = {"url": self.url or None, "device": self.device or None,
+                 "viewport_w": BUCKET_WIDTHS.get(self.viewport)}
+        a = Segment.parse(list(self.segment), **fixed, since=self.since or None, until=self.until or None)
+        if not self.compare:
+            return a, None
+        b = Segment.parse(list(self.vs_segment), **fixed, since=self.vs_since or None,
+                          until=self.vs_until or None)
+        return a, b
+
+    # -- identity and links -----------------------------------------------------------------
+
+    def canonical(self) -> dict[str, Any]:
+        """Every field that changes the picture, in one stable shape."""
+        data = asdict(self)
+        data.pop("errors")
+        data["url"] = page_path(self.url) if self.url else ""
+        if not self.compare:
+            for name in ("vs_segment", "vs_since", "vs_until"):
+                data.pop(name)
+        return data
+
+    def request_id(self) -> str:
+        """The request alone, whatever its selection holds: names the latest map drawn for it."""
+        blob = json.dumps({"format": CACHE_FORMAT, "request": self.canonical()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def cache_key(self, selection_fingerprint: Any) -> str:
+        """The map's identity: the request, plus what its selection held when it was drawn."""
+        blob = json.dumps({"format": CACHE_FORMAT, "request": self.canonical(),
+                           "selection": selection_fingerprint}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def query(self, **changes: Any) -> str:
+        """This request as a query string (with `changes`), for links and forms."""
+        data = {**self.canonical(), **changes}
+        data["url"] = self.url if "url" not in changes else changes["url"]
+        if not data.get("compare"):
+            for name in ("vs_segment", "vs_since", "vs_until"):
+                data.pop(name, None)
+        items: list[tuple[str, str]] = []
+        for name, value in data.items():
+            if isinstance(value, bool):
+                if value:
+                    items.append((name, "1"))
+            elif isinstance(value, (tuple, list)):
+                items += [(name, str(v)) for v in value]
+            elif value not in ("", None):
+                items.append((name, str(value)))
+        return urlencode(items)
