@@ -232,6 +232,33 @@ def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) ->
         page.close()
 
 
+def test_a_paused_moment_shows_animations_finished_in_a_player_that_fits_its_frame(
+        browser: Any, demo_server: Any, store: SessionStore) -> None:
+    """Paused, rrweb freezes CSS animations where they stand: the demo's images fade in on load,
+    so without finishing them the moment shows empty cards. And the player fills its frame."""
+    with record(demo_server.url_for("index.html", imgdelay=0, variant="A", banner="none", promo="0"),
+                store=store, browser=browser, viewport=(1280, 800)) as s:
+        s.page.wait_for_function("() => [...document.querySelectorAll('img.lazy')].every(i => i.complete)")
+        s.page.wait_for_timeout(800)
+    t = store.pageviews(s.id)[0]["t_start"] + 700
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        try:
+            page.goto(f"{server.url}/sessions/{s.id}?t={t}")
+            page.wait_for_selector("#player[data-ready=true]")
+            replayed = page.frame_locator("#player").frame_locator(".replayer-wrapper iframe")
+            faded = replayed.locator("img.lazy.loaded")
+            faded.first.wait_for(state="attached")
+            opacities = faded.evaluate_all("imgs => imgs.map(i => getComputedStyle(i).opacity)")
+            assert opacities and set(opacities) == {"1"}, opacities
+            frame_w = page.locator("#player").bounding_box()["width"]
+            player_w = page.frame_locator("#player").locator(".rr-player").bounding_box()["width"]
+            assert player_w > 0.8 * frame_w, (player_w, frame_w)
+            shot(page, "session-paused-animations")
+        finally:
+            page.close()
+
+
 def test_json_download_is_byte_identical_to_export(ui: dict[str, Any], browser: Any,
                                                    tmp_path: Path) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]

@@ -137,6 +137,8 @@ def _page_link(params: Any, **cursor: str) -> str:
 
 
 def format_duration(ms: int | None) -> str:
+    if (ms or 0) < 10_000:  # scripted and bounced visits are short: "0 s" would say nothing
+        return f"{(ms or 0) / 1000:.1f} s"
     seconds = int((ms or 0) / 1000)
     if seconds < 60:
         return f"{seconds} s"

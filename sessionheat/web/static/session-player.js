@@ -1,6 +1,7 @@
 /* The player document: rrweb-player over the embedded events (rrweb rebuilds the recording in an
-   iframe sandboxed without scripts), driven by the session page through postMessage. Accepts only messages from the parent window, sent
-   from the UI's origin, of a known shape; reports its position back to the parent only. */
+   iframe sandboxed without scripts), driven by the session page through postMessage. Accepts only
+   messages from the parent window, sent from the UI's origin, of a known shape; reports its
+   position back to the parent only. */
 // Start once the document has loaded: an iframe rrweb creates while the page is still loading
 // stays "loading" (about:blank) and holds back the load event of this page and the session page.
 window.addEventListener("load", function () {
@@ -25,16 +26,21 @@ window.addEventListener("load", function () {
     return;
   }
 
-  // Fit the recorded viewport into the frame, leaving room for the controller (80 px).
-  var maxW = Math.max(200, window.innerWidth - 8);
-  var maxH = Math.max(150, window.innerHeight - 88);
-  var scale = Math.min(1, maxW / firstMeta.data.width, maxH / firstMeta.data.height);
+  // Fit the recorded viewport into the frame, leaving room for the controller (80 px), and again
+  // whenever the frame changes size (it may still be laid out when this document has loaded).
+  function fitted() {
+    var maxW = Math.max(200, window.innerWidth - 8);
+    var maxH = Math.max(150, window.innerHeight - 88);
+    var scale = Math.min(1, maxW / firstMeta.data.width, maxH / firstMeta.data.height);
+    return { width: Math.round(firstMeta.data.width * scale), height: Math.round(firstMeta.data.height * scale) };
+  }
+  var size = fitted();
   var player = new Player({
     target: document.getElementById("player"),
     props: {
       events: events,
-      width: Math.round(firstMeta.data.width * scale),
-      height: Math.round(firstMeta.data.height * scale),
+      width: size.width,
+      height: size.height,
       autoPlay: false,
       skipInactive: true,
       showWarning: false,
@@ -44,6 +50,24 @@ window.addEventListener("load", function () {
     },
   });
   window.sessionPlayer = player;
+  window.addEventListener("resize", function () {
+    var next = fitted();
+    if (next.width === size.width && next.height === size.height) return;
+    size = next;
+    player.$set(size);
+    player.triggerResize();
+  });
+
+  // Paused, rrweb freezes every CSS animation of the replayed page where it stands, so an image
+  // that fades in on load would stay invisible at the moment sought: show animations finished.
+  function finishAnimations() {
+    var replayer = player.getReplayer && player.getReplayer();
+    var doc = replayer && replayer.iframe && replayer.iframe.contentDocument;
+    if (!doc || !doc.getAnimations) return;
+    doc.getAnimations().forEach(function (animation) {
+      try { animation.finish(); } catch (e) { /* an infinite animation has no end */ }
+    });
+  }
 
   var lastSent = -1;
   var seekedTo = null;  // the moment last asked for, reported as asked (not as asked + 1 ms)
@@ -58,6 +82,7 @@ window.addEventListener("load", function () {
   });
   player.addEventListener("ui-update-player-state", function (payload) {
     var state = payload && payload.payload !== undefined ? payload.payload : payload;
+    if (state === "paused") finishAnimations();
     if (state === "playing" || state === "paused") tell({ type: "sessionheat:state", state: state });
   });
 
@@ -69,6 +94,7 @@ window.addEventListener("load", function () {
     lastSent = t;
     tell({ type: "sessionheat:time", t: t });
     player.goto(Math.min(duration, t + 1), !!play);
+    if (!play) finishAnimations();
   }
 
   window.addEventListener("message", function (event) {
