@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from sessionheat.store import SessionStore
+from sessionheat.store import SessionStore, page_path
 
 # Viewport buckets by width, as responsive sites break: (name, min width, max width)
 VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -92,7 +92,7 @@ class Segment:
             device=self.device, viewport_w=bucket,
             since_ms=_day_ms(self.since, end=False) if self.since else None,
             until_ms=_day_ms(self.until, end=True) if self.until else None,
-            properties=self.properties,
+            properties=self.properties, path=self.url,
         )
         return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
 
@@ -104,11 +104,4 @@ def url_matches(wanted: str, url: str) -> bool:
     want, have = urlsplit(wanted), urlsplit(url)
     if want.netloc and want.netloc != have.netloc:
         return False
-    return _page_path(want.path) == _page_path(have.path)
-
-
-def _page_path(path: str) -> str:
-    for index in ("index.html", "index.htm"):
-        if path.endswith("/" + index):
-            path = path[: -len(index)]
-    return path.rstrip("/") or "/"
+    return page_path(wanted) == page_path(url)

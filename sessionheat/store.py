@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -35,7 +36,7 @@ from sessionheat.events import (
     events_problem,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODEC = "json+zlib"  # a chunk's events as compressed JSON
 CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
@@ -90,8 +91,10 @@ CREATE TABLE IF NOT EXISTS pageviews (
     t_end INTEGER NOT NULL,
     width INTEGER,
     height INTEGER,
+    page_path TEXT,  -- page_path(url): what a heatmap's --url is matched on, indexed
     PRIMARY KEY (session_id, "index")
 );
+CREATE INDEX IF NOT EXISTS pageviews_page_path ON pageviews (page_path);
 -- "Sessions that visited a URL": the list's URL filter scans this (smaller than the table).
 CREATE INDEX IF NOT EXISTS pageviews_url ON pageviews (url, session_id);
 -- Derived from chunks by `sessionheat index`; thrown away and rebuilt at will.
@@ -274,6 +277,17 @@ def _filter_sql(filters: SessionFilter, url_share: float | None = None) -> tuple
     return terms, params
 
 
+def page_path(url: str) -> str:
+    """The page a URL shows, for matching pageviews to a heatmap: its path, without the query and
+    fragment (campaign tags, variant flags), a trailing slash or a directory's index file, so
+    `/`, `/index.html` and `/?utm=x` are one page."""
+    path = urlsplit(url).path
+    for index in ("index.html", "index.htm"):
+        if path.endswith("/" + index):
+            path = path[: -len(index)]
+    return path.rstrip("/") or "/"
+
+
 def new_session_id() -> str:
     return secrets.token_urlsafe(12)
 
@@ -433,8 +447,20 @@ class SessionStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
         conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate(conn)
         conn.executescript(_TABLES)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Bring a store written by an older version up to this schema; derived columns only."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(pageviews)")}
+        if columns and "page_path" not in columns:  # version 1: pages matched by scanning URLs
+            conn.create_function("sessionheat_page_path", 1, page_path, deterministic=True)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ALTER TABLE pageviews ADD COLUMN page_path TEXT")
+            conn.execute("UPDATE pageviews SET page_path = sessionheat_page_path(url)")
+            conn.execute("COMMIT")
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -619,13 +645,14 @@ class SessionStore:
         for index, (ts, url, w, h) in enumerate(views):
             width, height = (w, h) if w is not None else (width, height)  # a route keeps its size
             end = views[index + 1][0] if index + 1 < len(views) else last_ts
-            rows.append((session_id, index, url, ts, ts - first_ts, end - first_ts, width, height))
+            rows.append((session_id, index, url, ts, ts - first_ts, end - first_ts, width, height,
+                         page_path(url)))
         if rows:
             entry = rows[0][2]
             conn.execute("UPDATE sessions SET entry_url = ? WHERE id = ?", (entry, session_id))
         conn.executemany(
-            'INSERT INTO pageviews (session_id, "index", url, ts_start, t_start, t_end, width, height)'
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows,
+            'INSERT INTO pageviews (session_id, "index", url, ts_start, t_start, t_end, width, height,'
+            " page_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows,
         )
 
     def import_events(
@@ -844,8 +871,8 @@ class SessionStore:
                 f" ({', '.join('?' * len(session_cols))})", map(session_row, sessions))
             conn.executemany(
                 'INSERT INTO pageviews (session_id, "index", url, ts_start, t_start, t_end, width,'
-                " height) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (tuple(p.get(c) for c in pv_cols) for p in pageviews))
+                " height, page_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((*(p.get(c) for c in pv_cols), page_path(p["url"])) for p in pageviews))
             conn.executemany(
                 f"INSERT INTO hits ({', '.join(hit_cols)}) VALUES ({', '.join('?' * len(hit_cols))})",
                 (tuple(int(bool(h.get(c))) if c in ("interactive", "rage", "dead") else h.get(c)
@@ -998,17 +1025,21 @@ class SessionStore:
     def find_pageviews(
         self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,
         since_ms: int | None = None, until_ms: int | None = None,
-        properties: dict[str, str] | None = None,
+        properties: dict[str, str] | None = None, path: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Pageviews joined with their session's segment columns; URL matching is the caller's.
+        """Pageviews joined with their session's segment columns.
 
         `viewport_w` is an inclusive (min, max) width range; `since_ms`/`until_ms` bound the
-        session start (epoch ms); `properties` must all match (as strings).
+        session start (epoch ms); `properties` must all match (as strings); `path` keeps the
+        pageviews whose `page_path` is `page_path(path)` (hosts are the caller's to compare).
         """
         sql = ["SELECT p.*, s.device, s.viewport_w AS session_viewport_w, s.viewport_h AS"
                " session_viewport_h, s.first_ts, s.started_at, s.properties FROM pageviews p"
                " JOIN sessions s ON s.id = p.session_id WHERE 1"]
         params: list[Any] = []
+        if path is not None:
+            sql.append("AND p.page_path = ?")
+            params.append(page_path(path))
         if device:
             sql.append("AND s.device = ?")
             params.append(device)
