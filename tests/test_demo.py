@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from demo.job import plan_demo_visitors
 from sessionheat.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_plans_vary_layouts_the_way_real_visitors_do():
@@ -21,11 +27,16 @@ def test_demo_plans_vary_layouts_the_way_real_visitors_do():
 
 
 def test_demo_command_records_sessions_across_viewports(tmp_path):
+    """Run as its own process, as README's first command is: in-process it would start Playwright
+    inside the test session's running Playwright, which the sync API refuses."""
     db = tmp_path / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--sessions", "3",
-                                       "--out", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
-    assert f"recorded 3 sessions into {db}" in result.output and "failed" not in result.output
+    result = subprocess.run(
+        [sys.executable, "-m", "sessionheat", "demo", "--db", str(db), "--sessions", "3",
+         "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"recorded 3 sessions into {db}" in output and "failed" not in output
     out = tmp_path / "out"
     report = (out / "report.html").read_text()
     assert "Home, clicks (desktop)" in report and "<script" not in report
