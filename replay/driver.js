@@ -25,6 +25,12 @@
     useVirtualDom: false, // mutations go straight to the DOM, the same path as real-time playback
     insertStyleRules: options.insertStyleRules || [],
   });
+  // A page reused across sessions shares rrweb's cache of hover-adapted stylesheets (keyed by the
+  // CSS text, so it cannot carry anything of one session into another but the parse it saves).
+  if (options.cache) replayer.cache = options.cache;
+  // rrweb builds the first snapshot itself a moment after construction; we build every document
+  // ourselves, by index, so that first build would only be thrown away.
+  replayer.firstFullSnapshot = true;
   var iframe = replayer.iframe;
   iframe.style.border = "0";
   iframe.style.display = "block";
@@ -32,6 +38,18 @@
   // --- indices over the events -----------------------------------------------------------------
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
+
+  // Focus and blur force a layout each (the browser must know what is focusable). When a later
+  // focus within the same catch-up supersedes them, they change nothing the cut can show.
+  var FOCUS = 5, BLUR = 6;
+  function isFocusEvent(e, kind) {
+    return e.type === INCR && e.data.source === INTERACTION && (kind === undefined ? (e.data.type === FOCUS || e.data.type === BLUR) : e.data.type === kind);
+  }
+  var nextFocus = new Array(events.length); // index of the next focus event after each index
+  for (var n = events.length - 1, next = Infinity; n >= 0; n--) {
+    nextFocus[n] = next;
+    if (isFocusEvent(events[n], FOCUS)) next = n;
+  }
 
   function segmentOf(index) { // index of the full snapshot the DOM at `index` is built from
     var found = -1;
@@ -97,8 +115,12 @@
   }
 
   function rebuildFrom(seg) {
-    var meta = -1, resize = null;
+    var meta = -1;
     for (var k = seg - 1; k >= 0; k--) if (events[k].type === META) { meta = k; break; }
+    // Take the outgoing page down first: rrweb's document.close() would lay it out once more
+    // (at the next page's size, after the Meta below) only to throw it away.
+    var old = doc();
+    if (old && old.documentElement) old.documentElement.remove();
     if (meta >= 0) cast(meta);
     scrolls = new Map();
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
@@ -111,12 +133,18 @@
     state.rebuilds++;
   }
 
-  function advance(cut, fresh) {
+  function advance(cut, fresh, ownHover) {
     var seg = segmentOf(cut);
     if (seg < 0) throw new Error("no full snapshot before event " + cut);
     if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
-    for (var k = state.applied + 1; k <= cut; k++) cast(k);
+    for (var k = state.applied + 1; k <= cut; k++) {
+      if (nextFocus[k] <= cut && isFocusEvent(events[k])) continue; // superseded, see above
+      cast(k);
+    }
     state.applied = Math.max(state.applied, cut);
+    // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
+    // pointer really was) follows, that would only dirty the style once more.
+    if (ownHover) replayer.mousePos = null;
     replayer.emitter.emit("flush");
   }
 
@@ -199,6 +227,17 @@
     return found;
   }
 
+  function hoveredAlready(target) { // exactly target and its ancestors carry rrweb's hover class
+    var rootNode = target.getRootNode();
+    if (replayer.lastHoveredRootNode !== rootNode || !rootNode.querySelectorAll) return false;
+    var count = 0;
+    for (var el = target; el; el = el.parentElement) {
+      if (!el.classList || !el.classList.contains(":hover")) return false;
+      count++;
+    }
+    return rootNode.querySelectorAll(".\\:hover").length === count;
+  }
+
   function applyHover(t) {
     var p = pointerAt(t);
     var mirror = replayer.getMirror();
@@ -212,7 +251,7 @@
     var owner = recorded && recorded.ownerDocument;
     if (!owner || owner === d) hit = d.elementFromPoint(p.x, p.y); // what the layout now puts there
     var target = hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement);
-    if (target) replayer.hoverElements(target);
+    if (target && !hoveredAlready(target)) replayer.hoverElements(target);
     return p;
   }
 
@@ -313,14 +352,21 @@
   }
 
   // --- the driver's interface (called from Python) -----------------------------------------------
-  var ready = new Promise(function (resolve) { setTimeout(resolve, 20); }); // rrweb's own first build
+  // rrweb's constructor resizes the frame to the first Meta in a zero-delay task: let it pass first.
+  var ready = new Promise(function (resolve) { setTimeout(resolve, 0); });
+
+  function destroy() { // before the page takes another session: nothing of this one may remain
+    try { replayer.destroy(); } catch (e) { /* already gone */ }
+    scrolls = new Map();
+    state.seg = -1;
+  }
 
   function seek(cut, opts) {
     opts = opts || {};
     var t0;
     return ready.then(function () {
       t0 = performance.now();
-      advance(cut, !!opts.fresh);
+      advance(cut, !!opts.fresh, (opts.skip || []).indexOf("hover") < 0);
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
@@ -401,6 +447,7 @@
     unfaithful: unfaithful,
     setFrameSize: setFrameSize,
     restoreScrolls: restoreScrolls,
+    destroy: destroy,
     state: state,
   };
 })

@@ -73,6 +73,14 @@ def content_security_policy(nonce: str, origins: list[str] | None) -> str:
     ])
 
 
+def host_page_response(nonce: str) -> dict[str, Any]:
+    """`route.fulfill` arguments for the host page, with its script-free CSP."""
+    return {"status": 200, "body": host_page(nonce), "headers": {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": content_security_policy(nonce, None),
+    }}
+
+
 @dataclass
 class AssetCache:
     """Recorded assets fetched once per process and served from memory to every replay.
@@ -99,10 +107,7 @@ class NetworkGuard:
     def handle(self, route: "Route", request: "Request") -> None:
         url = request.url
         if url == HOST_URL:
-            route.fulfill(status=200, body=host_page(self.nonce), headers={
-                "content-type": "text/html; charset=utf-8",
-                "content-security-policy": content_security_policy(self.nonce, None),
-            })
+            route.fulfill(**host_page_response(self.nonce))
             return
         origin = origin_of(url)
         if origin not in self.allowed_origins or request.method not in ("GET", "HEAD"):
