@@ -165,11 +165,20 @@
     return out;
   }
 
+  // How long to wait for resources. Every request of the replay is answered by our network guard,
+  // which gives up on an origin after its own fetch timeout: waiting at least that long ends only
+  // when each resource has loaded or failed. A shorter limit measured pages whose images were still
+  // on their way whenever the machine was slow (boxes 100+ px off). Natively lazy images that the
+  // browser has not asked for yet may never load: those get the short limit.
+  var RESOURCE_TIMEOUT_MS = options.resourceTimeoutMs || 12000, LAZY_TIMEOUT_MS = 3000;
+
   function pending() { // promises for whatever still changes layout when it arrives
     var waits = [];
+    waits.eager = false;
     documents().forEach(function (d) {
       d.querySelectorAll("img").forEach(function (img) {
         if (!img.complete && (img.currentSrc || img.getAttribute("src"))) {
+          if (img.loading !== "lazy") waits.eager = true;
           waits.push(new Promise(function (resolve) {
             img.addEventListener("load", resolve, { once: true });
             img.addEventListener("error", resolve, { once: true });
@@ -178,6 +187,7 @@
       });
       d.querySelectorAll("link[rel~=stylesheet]").forEach(function (link) {
         if (!link.sheet) {
+          waits.eager = true;
           waits.push(new Promise(function (resolve) {
             link.addEventListener("load", resolve, { once: true });
             link.addEventListener("error", resolve, { once: true });
@@ -187,6 +197,7 @@
       // Web fonts: a rebuilt stylesheet makes new font faces, which load only once layout asks
       // for them, and even from memory the swap comes a task later. Load every face now.
       if (d.fonts) d.fonts.forEach(function (face) {
+        if (face.status === "unloaded" || face.status === "loading") waits.eager = true;
         if (face.status === "unloaded") waits.push(face.load().catch(function () {}));
         else if (face.status === "loading") waits.push(face.loaded.catch(function () {}));
       });
@@ -194,15 +205,30 @@
     return waits;
   }
 
+  function finishedRequests() { // resources the replayed document has received so far
+    var n = 0;
+    documents().forEach(function (d) {
+      try { n += d.defaultView.performance.getEntriesByType("resource").length; } catch (e) { /* gone */ }
+    });
+    return n;
+  }
+
+  // Waits until nothing is pending, or until the limit passes with nothing arriving at all: the
+  // guard answers requests one after another, so a page with many slow assets (layout-relevant or
+  // not) progresses in steps, each within the guard's own timeout.
   function waitResources(timeoutMs) {
-    var deadline = Date.now() + timeoutMs;
+    var start = Date.now(), last = Infinity, received = finishedRequests();
     function round() {
       var waits = pending();
       if (!waits.length) return Promise.resolve(true);
-      var left = deadline - Date.now();
+      var now = Date.now(), got = finishedRequests();
+      if (waits.length < last || got > received) start = now; // progress: the limit starts again
+      last = waits.length;
+      received = got;
+      var left = start + (timeoutMs || (waits.eager ? RESOURCE_TIMEOUT_MS : LAZY_TIMEOUT_MS)) - now;
       if (left <= 0) return Promise.resolve(false);
-      var timeout = new Promise(function (resolve) { setTimeout(resolve, left); });
-      return Promise.race([Promise.all(waits), timeout]).then(round);
+      var timer, tick = new Promise(function (resolve) { timer = setTimeout(resolve, Math.min(left, 250)); });
+      return Promise.race([Promise.race(waits), tick]).then(function () { clearTimeout(timer); return round(); });
     }
     return round();
   }
@@ -370,7 +396,7 @@
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
-      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000, opts.skip);
+      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs, opts.skip);
     }).then(function (s) {
       state.ms.settle += performance.now() - t0;
       var l = layout();

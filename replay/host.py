@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
 
 HOST_ORIGIN = "http://replay.sessionheat.invalid"
+FETCH_TIMEOUT_MS = 10_000  # the guard gives up on a recorded asset after this; the page waits longer
 HOST_URL = f"{HOST_ORIGIN}/"
 
 # Response headers that must not follow a recorded asset into the replay page.
@@ -128,7 +129,7 @@ class NetworkGuard:
 
     def _fetch(self, route: "Route", url: str) -> tuple[Any, str | None]:
         try:
-            response = route.fetch(timeout=10_000, max_redirects=5)
+            response = route.fetch(timeout=FETCH_TIMEOUT_MS, max_redirects=5)
             body = response.body()
         except Exception as exc:  # unreachable host, refused, timed out
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sessionheat.browser import chromium, host_resolver_rule
 from sessionheat.store import SessionEvents, SessionStore
 
-from replay.host import HOST_URL, AssetCache, NetworkGuard, host_page_response, origin_of
+from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response, origin_of
 from replay.timeline import Interaction, LiveClick, Timeline
 
 if TYPE_CHECKING:
@@ -320,9 +320,10 @@ class ReplayPage:
         # snapshot, and took longer than replaying the session.
         self.page.evaluate(
             "(a) => { window.__shDriver = window.__shMakeDriver(window.__shLib.rrweb,"
-            " document.getElementById('root'), JSON.parse(a), {cache: window.__shStyleCache});"
+            " document.getElementById('root'), JSON.parse(a.events),"
+            " {cache: window.__shStyleCache, resourceTimeoutMs: a.timeout});"
             " window.__shStyleCache = window.__shDriver.replayer.cache; }",
-            json.dumps(events, separators=(",", ":")),
+            {"events": json.dumps(events, separators=(",", ":")), "timeout": FETCH_TIMEOUT_MS + 2000},
         )
         self.sessions += 1
         return self.guard
