@@ -14,13 +14,16 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessionheat.assets import package_text
 from sessionheat.store import SessionStore
 
 from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
 from heatmap.keys import element_key_js
+
+if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
+    from replay import ReplayPage
 
 MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
 NODE_KINDS = {*CLICK_KINDS.values(), "input", "move"}
@@ -123,7 +126,7 @@ def _view_rows(stop: ViewStop, top: dict[str, Any] | None, bottom: dict[str, Any
 
 
 def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
-                  page: Any = None) -> IndexResult:
+                  page: "ReplayPage | None" = None) -> IndexResult:
     """Resolve one session's interactions through its replay and replace its hits.
 
     `page` (a `replay.ReplayPage`) replays on a page that has taken other sessions before, which
