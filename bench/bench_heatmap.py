@@ -17,8 +17,9 @@ layout"; naive draws them anyway, on whatever is there, which counts as a miss.
 
 SPEED. `index_sessions` over the recorded sessions: one worker on a warm browser, one worker with
 its own browser, two worker processes (each with its own browser), as multiples of real time
-(recorded session-seconds per wall-second); and `build_heatmap` for one URL with and without the
-reference replay.
+(recorded session-seconds per wall-second), each worker on one reused replay page; where a
+worker's time goes per session; and `build_heatmap` for one URL with and without the reference
+replay.
 
 Set BENCH_HEATMAP_DB=/some/path.db to keep the recorded, indexed store for a closer look (replays
 need the demo server on the port it was recorded from: `serve_demo(port=...)`).
@@ -220,26 +221,68 @@ def _build_times(store: SessionStore, browser: Any, url: str, width: int, repeat
     return statistics.median(totals), statistics.median(replays), statistics.median(rests)
 
 
-def _replay_costs(store: SessionStore, browser: Any) -> tuple[float, float]:
-    """Median seconds per session to open its replay (a fresh page, rrweb, the first document),
-    and to resolve one interaction once it is open."""
+def _worker_pid(delay_s: float) -> int:
+    """A task that holds its worker a moment, so that each worker of a fresh pool takes one."""
+    time.sleep(delay_s)
+    return os.getpid()
+
+
+def _started_workers(store: SessionStore, workers: int) -> tuple[int, int, float]:
+    """(sessions, interactions, wall s) of `index_sessions`' worker pool once every worker has its
+    Chromium and replay page: the throughput a long queue sees, without the start-up (launching
+    Chromium and Playwright, about a second per worker) that a couple of dozen short demo sessions
+    cannot amortize."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from heatmap.index import _index_in_worker, _start_worker
+
+    todo = [s["id"] for s in store.list_sessions()]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(str(store.path),)) as pool:
+        pids = set(pool.map(_worker_pid, [1.0] * workers))
+        if len(pids) != workers:
+            _log(f"only {len(pids)} of {workers} workers warmed up")
+        results, wall = _timed(lambda: list(pool.map(_index_in_worker, todo)))
+    return len(results), sum(r.n_hits + r.n_unresolved for r in results), wall
+
+
+def _replay_costs(store: SessionStore, browser: Any) -> dict[str, float]:
+    """Where an index worker's time goes, median ms per session, on one reused replay page:
+    loading the session into the page, then the one resolving pass split into the driver's own
+    work (applying events incl. rrweb's rebuilds, settling: scrolls, resources, hover, animations,
+    and measuring with the probes) and the rest (Python, CDP round trips, asset routing). Also
+    what a fresh page per session (the old way) cost to open."""
     from heatmap.index import NODE_KINDS
     from heatmap.interactions import extract_interactions
     from heatmap.keys import element_key_js
-    from replay import open_session
+    from replay import ReplayPage, open_session
 
-    opens, per_item = [], []
-    for session in store.list_sessions():
-        items = [i for i in extract_interactions(store.read_events(session["id"]).events)
-                 if i.kind in NODE_KINDS and i.node_id is not None]
+    parts: dict[str, list[float]] = defaultdict(list)
+    with ReplayPage(browser) as page:
+        for session in store.list_sessions():
+            read = store.read_events(session["id"])
+            items = [i for i in extract_interactions(read.events)
+                     if i.kind in NODE_KINDS and i.node_id is not None]
+            start = time.perf_counter()
+            with open_session(store, session["id"], page=page, read=read) as rp:
+                opened = time.perf_counter()
+                rp.page.evaluate("() => { const s = window.__shDriver.state;"
+                                 " s.ms.apply = s.ms.settle = s.ms.measure = 0; }")
+                rp.probe([(i.t, i.node_id, None) for i in items],
+                         f"(node) => node ? ({element_key_js()})(node) : null")
+                probed = time.perf_counter()
+                ms = rp.page.evaluate("() => window.__shDriver.state.ms")
+            parts["load"].append(1000 * (opened - start))
+            for k in ("apply", "settle", "measure"):
+                parts[k].append(ms[k])
+            parts["rest"].append(1000 * (probed - opened) - sum(ms.values()))
+            parts["interactions"].append(len(items))
+    for session in store.list_sessions()[:5]:
         start = time.perf_counter()
-        with open_session(store, session["id"], browser=browser) as rp:
-            opened = time.perf_counter()
-            rp.probe([(i.t, i.node_id, None) for i in items], f"(node) => node ? ({element_key_js()})(node) : null")
-            if items:
-                per_item.append((time.perf_counter() - opened) / len(items))
-        opens.append(opened - start)
-    return statistics.median(opens), statistics.median(per_item) if per_item else 0.0
+        with open_session(store, session["id"], browser=browser):
+            parts["fresh"].append(1000 * (time.perf_counter() - start))
+    return {k: statistics.median(v) for k, v in parts.items()}
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -269,15 +312,23 @@ def run(quick: bool = False) -> list[Figure]:
             for r in problems:
                 _log(f"index problem: {r.session_id}: {r.problem}")
             speed.append((label, len(results), n_inter, wall))
-        open_s, item_s = _replay_costs(store, browser)
+        speed.append(("2 workers, started (steady state)", *_started_workers(store, 2)))
+        costs = _replay_costs(store, browser)
         for label, n, n_inter, wall in speed:
             figures.append(Figure(AREA, f"index, {label}", session_s / wall, "x real time", ">= 200",
                                   note=f"{n / wall:.2f} sessions/s, {n_inter / wall:,.0f} interactions/s, "
                                        f"{n} sessions in {wall:.1f} s"))
 
-        figures.append(Figure(AREA, "index: open a session's replay", open_s * 1000, "ms",
-                              note=f"median per session, fixed cost; then {item_s * 1000:.1f} ms per "
-                                   f"interaction resolved (median)"))
+        figures += [
+            Figure(AREA, "index: load a session into the reused replay page", costs["load"], "ms",
+                   note=f"median per session; a fresh page per session took {costs['fresh']:.0f} ms"),
+            Figure(AREA, "index: resolve a session's interactions, in the page", costs["apply"] + costs["settle"]
+                   + costs["measure"], "ms", note=f"median per session ({costs['interactions']:.0f} "
+                   f"interactions): apply events + rebuilds {costs['apply']:.1f}, settle {costs['settle']:.1f}, "
+                   f"probe {costs['measure']:.1f}"),
+            Figure(AREA, "index: resolve, outside the page", costs["rest"], "ms",
+                   note="median per session: Python, CDP round trips, asset routing, waits for tasks"),
+        ]
 
         # -- accuracy -------------------------------------------------------------------------
         (tally, n_groups), acc_s = _timed(_accuracy, store, browser)

@@ -14,13 +14,16 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessionheat.assets import package_text
 from sessionheat.store import SessionStore
 
 from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
 from heatmap.keys import element_key_js
+
+if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
+    from replay import ReplayPage
 
 MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
 NODE_KINDS = {*CLICK_KINDS.values(), "input", "move"}
@@ -122,8 +125,13 @@ def _view_rows(stop: ViewStop, top: dict[str, Any] | None, bottom: dict[str, Any
     return rows
 
 
-def index_session(store: SessionStore, session_id: str, *, browser: Any = None) -> IndexResult:
-    """Resolve one session's interactions through its replay and replace its hits."""
+def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
+                  page: "ReplayPage | None" = None) -> IndexResult:
+    """Resolve one session's interactions through its replay and replace its hits.
+
+    `page` (a `replay.ReplayPage`) replays on a page that has taken other sessions before, which
+    is what makes indexing many sessions cheap; otherwise a fresh page is opened on `browser`.
+    """
     from replay import ReplayError, open_session
 
     result = IndexResult(session_id)
@@ -137,20 +145,22 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None) 
     stops = view_stops(interactions, ends)
     rows: list[dict[str, Any]] = []
     try:
-        with open_session(store, session_id, browser=browser) as rp:
-            found = rp.probe([(i.t, i.node_id, None) for i in node_items],
-                             f"(node) => node ? ({element_key_js()})(node) : null")
+        with open_session(store, session_id, browser=browser, page=page, read=read) as rp:
+            points = []
+            for stop in stops:
+                points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
+                           (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
+            # Elements and view anchors in one pass: a second pass would rebuild every page again.
+            probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; return q.point"
+                        f" ? ({view_anchor_js()})(doc, q.point[0], q.point[1], key)"
+                        " : (node ? key(node) : null); }")
+            answers = rp.probe([(i.t, i.node_id, None) for i in node_items] + points, probe_js)
+            found, anchors = answers[:len(node_items)], answers[len(node_items):]
             for inter, (probe, doc) in zip(node_items, found):
                 if probe is None:
                     result.n_unresolved += 1
                     continue
                 rows.append(_node_row(inter, probe, doc))
-            points = []
-            for stop in stops:
-                points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
-                           (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
-            anchors = rp.probe(points, f"(node, q, doc) => ({view_anchor_js()})"
-                                       f"(doc, q.point[0], q.point[1], {element_key_js()})")
             for k, stop in enumerate(stops):
                 (top, doc), (bottom, _) = anchors[2 * k], anchors[2 * k + 1]
                 rows += _view_rows(stop, top, bottom, doc)
@@ -167,18 +177,20 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
                    ) -> list[IndexResult]:
     """Index every session not yet indexed (or all, with `rebuild`), `workers` at a time, each
     worker a process with its own Chromium (one per core by default; `browser` means one worker,
-    in this process, on that browser)."""
+    in this process, on that browser). Each worker replays all its sessions on one reused page."""
     todo = store.sessions_to_index(rebuild=rebuild)
     workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
     results: list[IndexResult] = []
     if workers == 1:
+        from replay import ReplayPage
         from sessionheat.browser import chromium
 
         with ExitStack() as stack:
             if browser is None:
                 browser = stack.enter_context(chromium())
+            page = stack.enter_context(ReplayPage(browser))
             for session_id in todo:
-                results.append(index_session(store, session_id, browser=browser))
+                results.append(index_session(store, session_id, page=page))
                 if progress:
                     progress(results[-1])
         return results
@@ -200,9 +212,12 @@ def _start_worker(db_path: str) -> None:
 
     from sessionheat.browser import launch_chromium
 
+    from replay import ReplayPage
+
     playwright = sync_playwright().start()
-    _worker.update(store=SessionStore(db_path), browser=launch_chromium(playwright))
+    browser = launch_chromium(playwright)
+    _worker.update(store=SessionStore(db_path), browser=browser, page=ReplayPage(browser))
 
 
 def _index_in_worker(session_id: str) -> IndexResult:
-    return index_session(_worker["store"], session_id, browser=_worker["browser"])
+    return index_session(_worker["store"], session_id, page=_worker["page"])

@@ -9,7 +9,7 @@
 
 from replay.host import AssetCache
 from replay.player import player_html, write_player_html
-from replay.session import Box, Pageview, Replay, ReplayError, Resolved, open_session
+from replay.session import Box, Pageview, Replay, ReplayError, ReplayPage, Resolved, open_session
 from replay.timeline import Interaction, LiveClick, Timeline
 from replay.video import VideoResult, frame_times, render_video
 
@@ -21,6 +21,7 @@ __all__ = [
     "Pageview",
     "Replay",
     "ReplayError",
+    "ReplayPage",
     "Resolved",
     "Timeline",
     "VideoResult",

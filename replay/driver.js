@@ -25,6 +25,12 @@
     useVirtualDom: false, // mutations go straight to the DOM, the same path as real-time playback
     insertStyleRules: options.insertStyleRules || [],
   });
+  // A page reused across sessions shares rrweb's cache of hover-adapted stylesheets (keyed by the
+  // CSS text, so it cannot carry anything of one session into another but the parse it saves).
+  if (options.cache) replayer.cache = options.cache;
+  // rrweb builds the first snapshot itself a moment after construction; we build every document
+  // ourselves, by index, so that first build would only be thrown away.
+  replayer.firstFullSnapshot = true;
   var iframe = replayer.iframe;
   iframe.style.border = "0";
   iframe.style.display = "block";
@@ -32,6 +38,18 @@
   // --- indices over the events -----------------------------------------------------------------
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
+
+  // Focus and blur force a layout each (the browser must know what is focusable). When a later
+  // focus within the same catch-up supersedes them, they change nothing the cut can show.
+  var FOCUS = 5, BLUR = 6;
+  function isFocusEvent(e, kind) {
+    return e.type === INCR && e.data.source === INTERACTION && (kind === undefined ? (e.data.type === FOCUS || e.data.type === BLUR) : e.data.type === kind);
+  }
+  var nextFocus = new Array(events.length); // index of the next focus event after each index
+  for (var n = events.length - 1, next = Infinity; n >= 0; n--) {
+    nextFocus[n] = next;
+    if (isFocusEvent(events[n], FOCUS)) next = n;
+  }
 
   function segmentOf(index) { // index of the full snapshot the DOM at `index` is built from
     var found = -1;
@@ -97,8 +115,12 @@
   }
 
   function rebuildFrom(seg) {
-    var meta = -1, resize = null;
+    var meta = -1;
     for (var k = seg - 1; k >= 0; k--) if (events[k].type === META) { meta = k; break; }
+    // Take the outgoing page down first: rrweb's document.close() would lay it out once more
+    // (at the next page's size, after the Meta below) only to throw it away.
+    var old = doc();
+    if (old && old.documentElement) old.documentElement.remove();
     if (meta >= 0) cast(meta);
     scrolls = new Map();
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
@@ -111,12 +133,18 @@
     state.rebuilds++;
   }
 
-  function advance(cut, fresh) {
+  function advance(cut, fresh, ownHover) {
     var seg = segmentOf(cut);
     if (seg < 0) throw new Error("no full snapshot before event " + cut);
     if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
-    for (var k = state.applied + 1; k <= cut; k++) cast(k);
+    for (var k = state.applied + 1; k <= cut; k++) {
+      if (nextFocus[k] <= cut && isFocusEvent(events[k])) continue; // superseded, see above
+      cast(k);
+    }
     state.applied = Math.max(state.applied, cut);
+    // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
+    // pointer really was) follows, that would only dirty the style once more.
+    if (ownHover) replayer.mousePos = null;
     replayer.emitter.emit("flush");
   }
 
@@ -137,11 +165,20 @@
     return out;
   }
 
+  // How long to wait for resources. Every request of the replay is answered by our network guard,
+  // which gives up on an origin after its own fetch timeout: waiting at least that long ends only
+  // when each resource has loaded or failed. A shorter limit measured pages whose images were still
+  // on their way whenever the machine was slow (boxes 100+ px off). Natively lazy images that the
+  // browser has not asked for yet may never load: those get the short limit.
+  var RESOURCE_TIMEOUT_MS = options.resourceTimeoutMs || 12000, LAZY_TIMEOUT_MS = 3000;
+
   function pending() { // promises for whatever still changes layout when it arrives
     var waits = [];
+    waits.eager = false;
     documents().forEach(function (d) {
       d.querySelectorAll("img").forEach(function (img) {
         if (!img.complete && (img.currentSrc || img.getAttribute("src"))) {
+          if (img.loading !== "lazy") waits.eager = true;
           waits.push(new Promise(function (resolve) {
             img.addEventListener("load", resolve, { once: true });
             img.addEventListener("error", resolve, { once: true });
@@ -150,6 +187,7 @@
       });
       d.querySelectorAll("link[rel~=stylesheet]").forEach(function (link) {
         if (!link.sheet) {
+          waits.eager = true;
           waits.push(new Promise(function (resolve) {
             link.addEventListener("load", resolve, { once: true });
             link.addEventListener("error", resolve, { once: true });
@@ -159,6 +197,7 @@
       // Web fonts: a rebuilt stylesheet makes new font faces, which load only once layout asks
       // for them, and even from memory the swap comes a task later. Load every face now.
       if (d.fonts) d.fonts.forEach(function (face) {
+        if (face.status === "unloaded" || face.status === "loading") waits.eager = true;
         if (face.status === "unloaded") waits.push(face.load().catch(function () {}));
         else if (face.status === "loading") waits.push(face.loaded.catch(function () {}));
       });
@@ -166,15 +205,30 @@
     return waits;
   }
 
+  function finishedRequests() { // resources the replayed document has received so far
+    var n = 0;
+    documents().forEach(function (d) {
+      try { n += d.defaultView.performance.getEntriesByType("resource").length; } catch (e) { /* gone */ }
+    });
+    return n;
+  }
+
+  // Waits until nothing is pending, or until the limit passes with nothing arriving at all: the
+  // guard answers requests one after another, so a page with many slow assets (layout-relevant or
+  // not) progresses in steps, each within the guard's own timeout.
   function waitResources(timeoutMs) {
-    var deadline = Date.now() + timeoutMs;
+    var start = Date.now(), last = Infinity, received = finishedRequests();
     function round() {
       var waits = pending();
       if (!waits.length) return Promise.resolve(true);
-      var left = deadline - Date.now();
+      var now = Date.now(), got = finishedRequests();
+      if (waits.length < last || got > received) start = now; // progress: the limit starts again
+      last = waits.length;
+      received = got;
+      var left = start + (timeoutMs || (waits.eager ? RESOURCE_TIMEOUT_MS : LAZY_TIMEOUT_MS)) - now;
       if (left <= 0) return Promise.resolve(false);
-      var timeout = new Promise(function (resolve) { setTimeout(resolve, left); });
-      return Promise.race([Promise.all(waits), timeout]).then(round);
+      var timer, tick = new Promise(function (resolve) { timer = setTimeout(resolve, Math.min(left, 250)); });
+      return Promise.race([Promise.race(waits), tick]).then(function () { clearTimeout(timer); return round(); });
     }
     return round();
   }
@@ -199,6 +253,17 @@
     return found;
   }
 
+  function hoveredAlready(target) { // exactly target and its ancestors carry rrweb's hover class
+    var rootNode = target.getRootNode();
+    if (replayer.lastHoveredRootNode !== rootNode || !rootNode.querySelectorAll) return false;
+    var count = 0;
+    for (var el = target; el; el = el.parentElement) {
+      if (!el.classList || !el.classList.contains(":hover")) return false;
+      count++;
+    }
+    return rootNode.querySelectorAll(".\\:hover").length === count;
+  }
+
   function applyHover(t) {
     var p = pointerAt(t);
     var mirror = replayer.getMirror();
@@ -212,7 +277,7 @@
     var owner = recorded && recorded.ownerDocument;
     if (!owner || owner === d) hit = d.elementFromPoint(p.x, p.y); // what the layout now puts there
     var target = hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement);
-    if (target) replayer.hoverElements(target);
+    if (target && !hoveredAlready(target)) replayer.hoverElements(target);
     return p;
   }
 
@@ -313,18 +378,25 @@
   }
 
   // --- the driver's interface (called from Python) -----------------------------------------------
-  var ready = new Promise(function (resolve) { setTimeout(resolve, 20); }); // rrweb's own first build
+  // rrweb's constructor resizes the frame to the first Meta in a zero-delay task: let it pass first.
+  var ready = new Promise(function (resolve) { setTimeout(resolve, 0); });
+
+  function destroy() { // before the page takes another session: nothing of this one may remain
+    try { replayer.destroy(); } catch (e) { /* already gone */ }
+    scrolls = new Map();
+    state.seg = -1;
+  }
 
   function seek(cut, opts) {
     opts = opts || {};
     var t0;
     return ready.then(function () {
       t0 = performance.now();
-      advance(cut, !!opts.fresh);
+      advance(cut, !!opts.fresh, (opts.skip || []).indexOf("hover") < 0);
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
-      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs || 3000, opts.skip);
+      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs, opts.skip);
     }).then(function (s) {
       state.ms.settle += performance.now() - t0;
       var l = layout();
@@ -401,6 +473,7 @@
     unfaithful: unfaithful,
     setFrameSize: setFrameSize,
     restoreScrolls: restoreScrolls,
+    destroy: destroy,
     state: state,
   };
 })

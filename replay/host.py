@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
 
 HOST_ORIGIN = "http://replay.sessionheat.invalid"
+FETCH_TIMEOUT_MS = 10_000  # the guard gives up on a recorded asset after this; the page waits longer
 HOST_URL = f"{HOST_ORIGIN}/"
 
 # Response headers that must not follow a recorded asset into the replay page.
@@ -73,6 +74,14 @@ def content_security_policy(nonce: str, origins: list[str] | None) -> str:
     ])
 
 
+def host_page_response(nonce: str) -> dict[str, Any]:
+    """`route.fulfill` arguments for the host page, with its script-free CSP."""
+    return {"status": 200, "body": host_page(nonce), "headers": {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": content_security_policy(nonce, None),
+    }}
+
+
 @dataclass
 class AssetCache:
     """Recorded assets fetched once per process and served from memory to every replay.
@@ -99,10 +108,7 @@ class NetworkGuard:
     def handle(self, route: "Route", request: "Request") -> None:
         url = request.url
         if url == HOST_URL:
-            route.fulfill(status=200, body=host_page(self.nonce), headers={
-                "content-type": "text/html; charset=utf-8",
-                "content-security-policy": content_security_policy(self.nonce, None),
-            })
+            route.fulfill(**host_page_response(self.nonce))
             return
         origin = origin_of(url)
         if origin not in self.allowed_origins or request.method not in ("GET", "HEAD"):
@@ -123,7 +129,7 @@ class NetworkGuard:
 
     def _fetch(self, route: "Route", url: str) -> tuple[Any, str | None]:
         try:
-            response = route.fetch(timeout=10_000, max_redirects=5)
+            response = route.fetch(timeout=FETCH_TIMEOUT_MS, max_redirects=5)
             body = response.body()
         except Exception as exc:  # unreachable host, refused, timed out
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

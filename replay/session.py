@@ -6,6 +6,8 @@ so a node id means something only together with a moment of the session.
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -14,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessionheat.browser import chromium, host_resolver_rule
-from sessionheat.store import SessionStore
+from sessionheat.store import SessionEvents, SessionStore
 
-from replay.host import HOST_URL, AssetCache, NetworkGuard, origin_of
+from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response, origin_of
 from replay.timeline import Interaction, LiveClick, Timeline
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
 
 
 class ReplayError(RuntimeError):
@@ -153,13 +155,12 @@ class Replay:
         measure what each is worth.
         """
         asked = [(float(t), int(node)) for t, node in queries]
-        plan = sorted(range(len(asked)), key=lambda k: (self.timeline.cut_for(*asked[k]), k))
+        cuts = [self.timeline.cut_for(t, node) for t, node in asked]
+        plan = sorted(range(len(asked)), key=lambda k: (cuts[k], k))
         payload = []
         for k in plan:
-            t, node = asked[k]
-            cut = self.timeline.cut_for(t, node)
-            hints = {} if "scroll_hints" in skip_fixes else self.timeline.scroll_hints(cut)
-            payload.append({"cut": cut, "id": node, "scroll": hints})
+            hints = {} if "scroll_hints" in skip_fixes else self.timeline.scroll_hints(cuts[k])
+            payload.append({"cut": cuts[k], "id": asked[k][1], "scroll": hints})
         raw = self._run("(d, a) => d.resolve(a.queries, {naive: a.naive, skip: a.skip})",
                         {"queries": payload, "naive": naive, "skip": list(skip_fixes)}) if payload else []
         out: list[Resolved | None] = [None] * len(asked)
@@ -186,18 +187,16 @@ class Replay:
         The heatmap index uses this to name elements and anchor scroll positions where they were.
         """
         asked = [(float(t), None if node is None else int(node), point) for t, node, point in queries]
-        plan = sorted(range(len(asked)), key=lambda k: (self.timeline.cut_for(asked[k][0], asked[k][1]), k))
+        cuts = [self.timeline.cut_for(t, node) for t, node, _ in asked]
+        plan = sorted(range(len(asked)), key=lambda k: (cuts[k], k))
         payload = []
         for k in plan:
-            t, node, point = asked[k]
-            cut = self.timeline.cut_for(t, node)
-            payload.append({"cut": cut, "id": node, "point": list(point) if point else None,
-                            "scroll": self.timeline.scroll_hints(cut)})
+            point = asked[k][2]
+            payload.append({"cut": cuts[k], "id": asked[k][1], "point": list(point) if point else None,
+                            "scroll": self.timeline.scroll_hints(cuts[k])})
         if not payload:
             return []
-        raw = self.page.evaluate(
-            f"(a) => window.__shDriver.resolve(a.queries, {{probe: {probe_js}}})", {"queries": payload})
-        self._fit_viewport()
+        raw = self._run(f"(d, a) => d.resolve(a.queries, {{probe: {probe_js}}})", {"queries": payload})
         out: list[Any] = [None] * len(asked)
         for k, r in zip(plan, raw):
             out[k] = (r.get("probe"), (float(r["doc"][0]), float(r["doc"][1])))
@@ -246,18 +245,110 @@ class Replay:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _run(self, fn: str, arg: Any = None) -> Any:
-        wrapped = f"(a) => {{ const f = {fn}; return f(window.__shDriver, a); }}"
-        result = self.page.evaluate(wrapped, arg)
-        self._fit_viewport()
+        """Call `fn(driver, arg)` in the page; one round trip that also reports the frame's size.
+
+        Argument and answer travel as JSON strings: Playwright's own serialization of nested values
+        costs more than the replay work for a batch of queries.
+        """
+        wrapped = (f"async (a) => {{ const f = {fn}; const d = window.__shDriver;"
+                   " const r = await f(d, JSON.parse(a)); const i = d.replayer.iframe;"
+                   " return JSON.stringify([r === undefined ? null : r,"
+                   " [+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]]); }")
+        result, size = json.loads(self.page.evaluate(wrapped, json.dumps(arg, separators=(",", ":"))))
+        self._fit_viewport(size)
         return result
 
-    def _fit_viewport(self) -> None:
+    def _fit_viewport(self, size: list[int] | None = None) -> None:
         """Keep the host page exactly as large as the replayed viewport (it follows resizes)."""
-        size = self.page.evaluate("() => { const f = window.__shDriver.replayer.iframe;"
-                                  " return [+f.getAttribute('width') || 0, +f.getAttribute('height') || 0]; }")
+        if size is None:
+            size = self.page.evaluate("() => { const f = window.__shDriver.replayer.iframe;"
+                                      " return [+f.getAttribute('width') || 0, +f.getAttribute('height') || 0]; }")
         current = self.page.viewport_size or {}
         if size[0] and size[1] and (current.get("width"), current.get("height")) != tuple(size):
             self.page.set_viewport_size({"width": int(size[0]), "height": int(size[1])})
+
+
+class ReplayPage:
+    """One replay host page that takes session after session: what the heatmap index runs on.
+
+    A fresh page per session costs a context, a navigation, parsing rrweb and the driver (0.5-0.9 s,
+    more than replaying a whole demo session). Here a session switch only replaces rrweb's Replayer
+    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), resizes the
+    page to the session's first viewport and swaps the network guard: requests are checked against
+    the origins of the session being replayed, and ones still arriving from the previous session
+    are refused uncounted. Use as a context manager, one session at a time.
+    """
+
+    def __init__(self, browser: "Browser", *, assets: AssetCache | None = None) -> None:
+        self.assets = assets or AssetCache()
+        self.nonce = secrets.token_urlsafe(16)
+        self.guard: NetworkGuard | None = None
+        self.sessions = 0  # how many sessions this page has replayed
+        self.context: BrowserContext = browser.new_context(
+            viewport={"width": 1280, "height": 800},
+            device_scale_factor=1, service_workers="block", accept_downloads=False,
+        )
+        try:
+            self.context.route("**/*", self._route)
+            self.page: Page = self.context.new_page()
+            self.page.goto(HOST_URL)
+        except BaseException:
+            _close_quietly(self.context)
+            raise
+
+    def _route(self, route: "Route", request: "Request") -> None:
+        guard = self.guard
+        if guard is not None:
+            guard.handle(route, request)
+        elif request.url == HOST_URL:
+            route.fulfill(**host_page_response(self.nonce))
+        else:  # between sessions: a straggler of the previous one
+            route.abort("blockedbyclient")
+
+    def load(self, events: list[dict[str, Any]], origins: frozenset[str],
+             viewport: tuple[int, int]) -> NetworkGuard:
+        """Replace whatever the page replayed before with a driver over `events`."""
+        if self.guard is not None:
+            raise RuntimeError("this ReplayPage is still replaying another session")
+        if self.sessions:
+            self.unload()
+        size = self.page.viewport_size or {}
+        if (size.get("width"), size.get("height")) != viewport:
+            self.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        self.guard = NetworkGuard(origins, cache=self.assets, nonce=self.nonce)
+        # As one JSON string: Playwright's own argument serialization walks every node of every
+        # snapshot, and took longer than replaying the session.
+        self.page.evaluate(
+            "(a) => { window.__shDriver = window.__shMakeDriver(window.__shLib.rrweb,"
+            " document.getElementById('root'), JSON.parse(a.events),"
+            " {cache: window.__shStyleCache, resourceTimeoutMs: a.timeout});"
+            " window.__shStyleCache = window.__shDriver.replayer.cache; }",
+            {"events": json.dumps(events, separators=(",", ":")), "timeout": FETCH_TIMEOUT_MS + 2000},
+        )
+        self.sessions += 1
+        return self.guard
+
+    def unload(self) -> None:
+        """Take the current session's replay down; its late requests are refused uncounted."""
+        self.guard = None
+        self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.destroy();"
+                           " window.__shDriver = null; }")
+
+    def unload_quietly(self) -> None:
+        """`unload`, when the page may be gone already (closed, crashed): the guard still goes."""
+        try:
+            self.unload()
+        except Exception:
+            self.guard = None
+
+    def close(self) -> None:
+        _close_quietly(self.context)
+
+    def __enter__(self) -> "ReplayPage":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextmanager
@@ -268,15 +359,19 @@ def open_session(
     browser: "Browser | None" = None,
     allow_origins: Sequence[str] = (),
     assets: AssetCache | None = None,
+    page: ReplayPage | None = None,
+    read: SessionEvents | None = None,
 ) -> Iterator[Replay]:
-    """Load a session into a fresh headless replay page; everything is torn down on exit.
+    """Load a session into a headless replay page; everything is torn down on exit.
 
     Reads up to the first missing or corrupt chunk (`Replay.problems` says where). Pass `browser` to
     reuse a Chromium; otherwise one is launched through `sessionheat.browser`, unable to resolve any
-    host the session did not record. Only the recorded pages' origins (and `allow_origins`) are
-    reachable from the replay; every other request is blocked and counted.
+    host the session did not record. Pass `page` (a `ReplayPage`) to replay on a page that takes one
+    session after another instead of a fresh one, and `read` if the events are already read. Only
+    the recorded pages' origins (and `allow_origins`) are reachable from the replay; every other
+    request is blocked and counted.
     """
-    read = store.read_events(session_id)
+    read = read or store.read_events(session_id)
     timeline = Timeline(read.events)
     problems = [p.reason for p in read.problems]
     if not timeline.replayable():
@@ -284,28 +379,18 @@ def open_session(
                           + (f" ({'; '.join(problems)})" if problems else ""))
     origins = {origin_of(u) for u in timeline.page_urls() if u.startswith(("http:", "https:"))}
     origins |= {origin_of(o) for o in allow_origins}
-    guard = NetworkGuard(frozenset(origins), cache=assets or AssetCache())
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
     first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})
     with ExitStack() as stack:
-        if browser is None:
-            hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
-            browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
-        context: BrowserContext = browser.new_context(
-            viewport={"width": int(first["width"]), "height": int(first["height"])},
-            device_scale_factor=1, service_workers="block", accept_downloads=False,
-        )
-        stack.callback(_close_quietly, context)
-        context.route("**/*", guard.handle)
-        page = context.new_page()
-        page.goto(HOST_URL)
-        page.evaluate(
-            "(a) => { window.__shDriver = window.__shMakeDriver(window.__shLib.rrweb,"
-            " document.getElementById('root'), a.events, {}); }",
-            {"events": read.events},
-        )
-        replay = Replay(session_id, page, timeline, guard, pageviews, problems)
+        if page is None:
+            if browser is None:
+                hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
+                browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
+            page = stack.enter_context(ReplayPage(browser, assets=assets))
+        guard = page.load(read.events, frozenset(origins), (int(first["width"]), int(first["height"])))
+        stack.callback(page.unload_quietly)
+        replay = Replay(session_id, page.page, timeline, guard, pageviews, problems)
         replay.seek(0)
         yield replay
 

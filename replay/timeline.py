@@ -60,6 +60,17 @@ class Timeline:
         self.t0 = events[0]["timestamp"] if events else 0
         self.times = [e["timestamp"] - self.t0 for e in events]
         self.fulls = [i for i, e in enumerate(events) if e["type"] == EventType.FULL_SNAPSHOT]
+        # For each scroll event: the index of the previous scroll of the same node within the same
+        # full snapshot (-1 if none), so `scroll_hints` looks only at the few events near a cut.
+        self._prev_scroll: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for i, e in enumerate(events):
+            if e["type"] == EventType.FULL_SNAPSHOT:
+                last = {}
+            elif _is_scroll(e):
+                sid = e["data"]["id"]
+                self._prev_scroll[i] = last.get(sid, -1)
+                last[sid] = i
 
     @property
     def duration(self) -> int:
@@ -98,13 +109,6 @@ class Timeline:
         lands within one window after the cut, its position is the better guess for the cut.
         """
         t = self.times[cut]
-        last: dict[int, float] = {}
-        for i in range(cut, -1, -1):
-            e = self.events[i]
-            if e["type"] == EventType.FULL_SNAPSHOT:
-                break
-            if _is_scroll(e) and e["data"]["id"] not in last:
-                last[e["data"]["id"]] = self.times[i]
         hints: dict[int, dict[str, float]] = {}
         for i in range(cut + 1, len(self.events)):
             if self.times[i] - t > SCROLL_THROTTLE_MS + 20:
@@ -112,12 +116,14 @@ class Timeline:
             e = self.events[i]
             if e["type"] == EventType.FULL_SNAPSHOT:
                 break
-            if not _is_scroll(e):
+            if i not in self._prev_scroll:
                 continue
             sid = e["data"]["id"]
-            previous = last.get(sid)
-            if sid not in hints and previous is not None \
-                    and self.times[i] - previous <= SCROLL_THROTTLE_MS + 20:
+            previous = self._prev_scroll[i]  # the last emission of `sid` at or before the cut
+            while previous > cut:
+                previous = self._prev_scroll[previous]
+            if sid not in hints and previous >= 0 \
+                    and self.times[i] - self.times[previous] <= SCROLL_THROTTLE_MS + 20:
                 hints[sid] = {"x": e["data"]["x"], "y": e["data"]["y"]}
         return hints
 

@@ -414,3 +414,38 @@ def test_cli_index_then_heatmap_writes_png_and_json(rec, tmp_path):
     assert {p["session_id"] for p in data["points"]} <= set(desktop)
     cta = next(e for e in data["elements"] if e["element_key"] == "#cta-main")
     assert cta["clicks"] == 2 and cta["sessions"] == 2
+
+
+def test_a_reused_replay_page_indexes_each_session_as_a_fresh_page_does(rec, tmp_path):
+    """Index workers replay session after session on one page; nothing of one session (node ids,
+    styles, scroll, viewport, hover, allowed origins) may change another's hits. The order mixes
+    viewports and variants, and the scrolled-to-the-footer visit comes first."""
+    from heatmap.index import index_session
+    from replay import ReplayPage
+
+    db = tmp_path / "reuse.db"
+    with sqlite3.connect(rec.raw_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    store = SessionStore(db)
+    order = ["b", "phone", "hero", "a"]
+
+    def all_hits(name: str) -> list[dict]:
+        sid = rec.ids[name]
+        rows = store.hits([(sid, p["index"]) for p in store.pageviews(sid)])
+        return sorted(rows, key=lambda h: json.dumps(h, sort_keys=True))
+
+    try:
+        with ReplayPage(rec.browser) as page:
+            for name in order:
+                result = index_session(store, rec.ids[name], page=page)
+                assert not result.problem and not result.n_unresolved, result.as_json()
+            assert page.sessions == len(order)
+        reused = {name: all_hits(name) for name in order}
+        for name in order:  # each on a page of its own
+            index_session(store, rec.ids[name], browser=rec.browser)
+        fresh = {name: all_hits(name) for name in order}
+    finally:
+        store.close()
+    for name in order:
+        assert reused[name], f"{name}: no hits"
+        assert reused[name] == fresh[name], name
