@@ -12,7 +12,7 @@ from heatmap.render import (
     render_point_map,
     write_png,
 )
-from heatmap.segments import Segment, SegmentError, url_matches
+from heatmap.segments import OriginChoice, Segment, SegmentError, url_matches
 
 __all__ = [
     "LEGEND_HEIGHT",
@@ -20,6 +20,7 @@ __all__ = [
     "ElementOutline",
     "ElementStat",
     "Interaction",
+    "OriginChoice",
     "PlacedPoint",
     "Placement",
     "Segment",
