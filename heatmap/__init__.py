@@ -36,8 +36,15 @@ __all__ = [
     "write_png",
 ]
 
-from heatmap.build import Heatmap, HeatmapError, build_compare, build_heatmap  # noqa: E402
+from heatmap.build import (  # noqa: E402
+    Heatmap,
+    HeatmapError,
+    build_compare,
+    build_heatmap,
+    compare_to_json,
+    write_compare,
+)
 from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
 
-__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "index_session",
-            "index_sessions"]
+__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_to_json",
+            "index_session", "index_sessions", "write_compare"]

@@ -169,19 +169,70 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
     pv_b, hits_b, origin_b = _select(store, b, kind, site)
     ref = _reference(store, [*pv_a, *pv_b], [*hits_a, *hits_b], reference, browser)
     maps = []
+    at = f"reference {ref.session_id} at {ref.t / 1000:.1f} s"
     for seg, pvs, hits, origin in ((a, pv_a, hits_a, origin_a), (b, pv_b, hits_b, origin_b)):
         placement = place_hits(hits, ref.boxes)
         n = len({p["session_id"] for p in pvs})
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
-        image = render_point_map(ref.image, points, caption=f"{seg.label()} | {n} sessions",
-                                 caution=_caution(n, origin))
+        caption = f"{seg.label()} | {_count(n, 'session')}, {_count(len(pvs), 'pageview')} | {at}"
+        if placement.n_missing:
+            caption += f" | {placement.n_missing} not on this layout"
+        image = render_point_map(ref.image, points, caption=caption, caution=_caution(n, origin))
         maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n, origin),
                             origin=origin))
     pa = np.array([(p.x, p.y) for p in maps[0].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     pb = np.array([(p.x, p.y) for p in maps[1].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     diff = render_difference_map(ref.image, pa, pb, label_a=a.label(), label_b=b.label(),
-                                 caption=f"{kind}: share of each segment's own total, A - B")
+                                 caption=f"{kind}: share of each segment's own total, A - B | {at}",
+                                 caution=compare_caution(maps[0], maps[1]))
     return maps[0], maps[1], diff
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
+def compare_caution(a: Heatmap, b: Heatmap) -> str | None:
+    """The difference map's caution: a small side makes the difference as untrustworthy."""
+    parts = [f"{name}: {hm.caution}" for name, hm in (("A", a), ("B", b)) if hm.caution]
+    return "; ".join(parts) or None
+
+
+def compare_to_json(a: Heatmap, b: Heatmap) -> dict[str, Any]:
+    """Both sides of a compare (points, element tables, not on this layout) and, per element,
+    each side's share of its own total and their difference (A - B), biggest change first."""
+    sides = {"a": a.to_json(), "b": b.to_json()}
+    merged: dict[str, dict[str, Any]] = {}
+    for name, data in sides.items():
+        for e in data["elements"]:
+            row = merged.setdefault(e["element_key"], {
+                "element_key": e["element_key"], "label": e["label"], "tag": e["tag"], "box": e["box"],
+                "a_clicks": 0, "a_share": 0.0, "b_clicks": 0, "b_share": 0.0})
+            row[f"{name}_clicks"], row[f"{name}_share"] = e["clicks"], e["share"]
+    for row in merged.values():
+        row["delta"] = round(row["a_share"] - row["b_share"], 4)
+    return {"kind": a.kind, "reference": sides["a"]["reference"], "caution": compare_caution(a, b),
+            "a": sides["a"], "b": sides["b"],
+            "difference": sorted(merged.values(),
+                                 key=lambda r: (-abs(r["delta"]), -(r["a_clicks"] + r["b_clicks"])))}
+
+
+def write_compare(out_png: str | Path, a: Heatmap, b: Heatmap, diff: np.ndarray,
+                  json_path: str | Path | None = None) -> list[Path]:
+    """Write the difference to `out_png`, each side beside it (-a.png, -b.png), and optionally the
+    JSON of both; returns the paths written, difference first."""
+    import json
+
+    out_png = Path(out_png)
+    written = [write_png(out_png, diff)]
+    for name, hm in (("a", a), ("b", b)):
+        side = out_png.with_name(f"{out_png.stem}-{name}{out_png.suffix or '.png'}")
+        hm.write(side)
+        written.append(side)
+    if json_path:
+        Path(json_path).write_text(json.dumps(compare_to_json(a, b), indent=1))
+        written.append(Path(json_path))
+    return written
 
 
 def _common_origin(store: SessionStore, a: Segment, b: Segment) -> str | None:

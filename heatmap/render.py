@@ -206,7 +206,7 @@ def render_difference_map(
         ticks=[(0.0, f"B +{pp} pts"), (0.5, "same share"), (1.0, f"A +{pp} pts")],
         bar_label=[
             f"share of each segment's {kind_label} within ~{radius_px:g} px,",
-            f"A's share minus B's, in percentage points ({label_a} vs {label_b})",
+            "A's share minus B's, in percentage points",
         ],
         stats=[
             (f"A (orange) = {label_a}: {n_a:,} {kind_label}", A_INK),

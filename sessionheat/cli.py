@@ -335,7 +335,7 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
                     reference: str | None, compare: tuple[str, ...], out_png: Path,
                     json_path: Path | None) -> None:
     """Draw a heatmap of URL on one reference layout, every hit placed through its element."""
-    from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap
+    from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap, write_compare
 
     store = open_store(db_path)
     fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until}
@@ -344,12 +344,14 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
         if compare:
             a, b, diff = build_compare(store, segment, Segment.parse(compare, **fixed), kind,
                                        reference=reference)
-            a.write(out_png.with_name(out_png.stem + "-a.png"))
-            b.write(out_png.with_name(out_png.stem + "-b.png"))
-            from heatmap import write_png
-
-            write_png(out_png, diff)
-            click.echo(f"wrote {out_png} (A - B) and its two sides")
+            diff_png, a_png, b_png, *js = write_compare(out_png, a, b, diff, json_path)
+            click.echo(f"wrote {diff_png} (difference, A - B), {a_png} (A: {a.segment.label()}, "
+                       f"{_count(a.n_sessions, 'session')}) and {b_png} (B: {b.segment.label()}, "
+                       f"{_count(b.n_sessions, 'session')}), on {a.reference.session_id}'s layout"
+                       + (f"; points and tables in {js[0]}" if js else ""))
+            for name, side in (("A", a), ("B", b)):
+                if side.caution:
+                    click.echo(f"caution ({name}): {side.caution}", err=True)
             return
         result = build_heatmap(store, segment, kind, reference=reference)
     except (HeatmapError, SegmentError) as exc:
@@ -361,6 +363,11 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     click.echo(summary)
     if result.caution:
         click.echo(f"caution: {result.caution}", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
 
 
 class _ProgressSteps:
