@@ -138,7 +138,8 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     ref = _reference(store, pageviews, hits, reference, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
     caution = _caution(n_sessions, origin)
-    caption = (f"{segment.label()} | {n_sessions} sessions, {len(pageviews)} pageviews | reference {ref.session_id}"
+    caption = (f"{segment.label()} | {_count(n_sessions, 'session')}, {_count(len(pageviews), 'pageview')}"
+               f" | reference {ref.session_id}"
                f" at {ref.t / 1000:.1f} s")
     if kind in ("scroll", "attention"):
         values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)

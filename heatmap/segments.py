@@ -134,11 +134,11 @@ class OriginChoice:
         if not self.others:
             return None
         path = urlsplit(self.url).path or "/"
-        aside = ", ".join(f"{o} ({n} pageview{'s' * (n != 1)})" for o, n in self.others.items())
+        aside = ", ".join(f"{o} ({n})" for o, n in self.others.items())
         example = next(iter(self.others)) + path
         return (f"{path} is on {len(self.others) + 1} sites: drew {self.origin} "
-                f"({len(self.pageviews)} pageview{'s' * (len(self.pageviews) != 1)}), set aside {aside}; "
-                f"give the full URL to choose, e.g. {example}")
+                f"({len(self.pageviews)} pageview{'s' * (len(self.pageviews) != 1)}), not {aside}; "
+                f"give a full URL to choose, e.g. {example}")
 
     def as_json(self) -> dict[str, Any]:
         return {"origin": self.origin,

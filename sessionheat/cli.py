@@ -357,7 +357,8 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     except (HeatmapError, SegmentError) as exc:
         raise click.ClickException(str(exc)) from None
     result.write(out_png, json_path)
-    summary = f"wrote {out_png}: {kind} of {result.n_sessions} sessions on {result.reference.session_id}"
+    summary = (f"wrote {out_png}: {kind} of {_count(result.n_sessions, 'session')} on"
+               f" {result.reference.session_id}'s layout")
     if result.placement:
         summary += f", {len(result.placement.points)} placed, {result.placement.n_missing} not on this layout"
     click.echo(summary)

@@ -120,3 +120,9 @@ def test_bad_viewport_is_refused(bad, tmp_path):
     result = CliRunner().invoke(main, ["record", "http://127.0.0.1:1/", "--viewport", bad,
                                        "--db", str(tmp_path / "s.db")])
     assert result.exit_code == 2 and "WIDTHxHEIGHT" in result.output
+
+
+def test_counts_in_messages_are_singular_for_one():
+    from sessionheat.cli import _count
+
+    assert _count(1, "session") == "1 session" and _count(3, "session") == "3 sessions"
