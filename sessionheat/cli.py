@@ -23,11 +23,35 @@ DEFAULT_DB = "sessionheat.db"
 
 # -- options shared by many commands, defined once ------------------------------------------------
 
-def db_option(fn: F) -> F:
-    return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-        show_default=True, envvar="SESSIONHEAT_DB", help="SQLite file holding the sessions.",
-    )(fn)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def db_option(fn: F | None = None, *, existing: bool = False) -> Any:
+    """`--db PATH`, the same on every command. `existing=True` for commands that only read: a
+    mistyped path must be refused, not answered from a new, empty database left behind. Either
+    way, a file that is not SQLite (a JSON export given by mistake) is refused by name."""
+
+    def check(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
+        if path.exists():
+            with path.open("rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+            if head and head != SQLITE_HEADER:
+                raise click.BadParameter(f"{path} is not a SQLite database (sessionheat's --db is the "
+                                         f"SQLite file sessions are recorded into)", ctx, param)
+        elif existing:
+            raise click.BadParameter(
+                f"no database at {path}; give the file sessions were recorded into, or create one "
+                f"with `sessionheat record`, `import` or `demo`", ctx, param)
+        return path
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+            show_default=True, envvar="SESSIONHEAT_DB", callback=check,
+            help="SQLite file holding the sessions" + (" (must exist)." if existing else "."),
+        )(f)
+
+    return decorate(fn) if fn is not None else decorate
 
 
 def json_option(fn: F) -> F:
@@ -165,7 +189,7 @@ def _wait_for_person(page: Any, rng: Any) -> None:
 
 
 @main.command("sessions")
-@db_option
+@db_option(existing=True)
 @json_option
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
 def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
@@ -194,7 +218,7 @@ def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
 
 
 @main.command("export")
-@db_option
+@db_option(existing=True)
 @click.argument("session_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
@@ -233,7 +257,7 @@ def import_command(db_path: Path, file: Any, session_id: str | None, properties:
 
 
 @main.command("replay")
-@db_option
+@db_option(existing=True)
 @click.argument("session_id")
 @click.option("--at", "at_ms", type=float, metavar="MS", help="Moment to show, in ms since the session's start.")
 @click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path),
@@ -284,7 +308,7 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
 
 
 @main.command("index")
-@db_option
+@db_option(existing=True)
 @json_option
 @click.option("--rebuild", is_flag=True, help="Recompute every session's hits from its raw events.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
@@ -312,7 +336,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 
 
 @main.command("heatmap")
-@db_option
+@db_option(existing=True)
 @click.option("--url", required=True, help="Page URL or path (query ignored), e.g. /pricing.html.")
 @click.option("--kind", type=click.Choice(["click", "move", "scroll", "attention", "rage", "dead"]),
               default="click", show_default=True)
@@ -432,7 +456,7 @@ def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...]) -> Non
 
 
 @sites_group.command("list")
-@db_option
+@db_option(existing=True)
 @json_option
 def sites_list_command(db_path: Path, as_json: bool) -> None:
     """List the registered sites with their keys and allowed origins."""

@@ -88,8 +88,43 @@ def test_import_refuses_bad_input_and_writes_nothing(tmp_path, content, message)
 
 
 def test_export_of_unknown_session_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["export", "nope-nope-nope", "--db", str(tmp_path / "s.db")])
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["export", "nope-nope-nope", "--db", db])
     assert result.exit_code == 1 and "no session" in result.output
+
+
+READ_ONLY = [["sessions"], ["export", "some-id"], ["replay", "some-id", "--html", "x.html"], ["index"],
+             ["heatmap", "--url", "/", "--out", "x.png"], ["sites", "list"]]
+
+
+@pytest.mark.parametrize("args", READ_ONLY, ids=lambda a: " ".join(a[:2]))
+def test_read_only_commands_refuse_a_database_that_does_not_exist(tmp_path, args):
+    db = tmp_path / "typo.db"
+    result = CliRunner().invoke(main, [*args, "--db", str(db)])
+    assert result.exit_code == 2 and f"no database at {db}" in result.output, result.output
+    assert "Traceback" not in result.output and not db.exists()  # nothing left behind
+
+
+@pytest.mark.parametrize("args", [*READ_ONLY, ["import", "EVENTS"], ["sites", "add", "x", "--origin", "*"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_a_file_that_is_not_sqlite_is_refused_by_name(tmp_path, args):
+    db = events_file(tmp_path, GOOD, "session.json")
+    before = db.read_bytes()
+    args = [str(events_file(tmp_path, GOOD)) if a == "EVENTS" else a for a in args]
+    result = CliRunner().invoke(main, [*args, "--db", str(db)])
+    assert result.exit_code == 2 and f"{db} is not a SQLite database" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.read_bytes() == before
+
+
+def test_commands_that_record_still_create_the_database(tmp_path):
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", str(db)])
+    assert result.exit_code == 0 and db.exists()
+    assert CliRunner().invoke(main, ["sessions", "--db", str(db)]).exit_code == 0
+    fresh = tmp_path / "sites.db"
+    assert CliRunner().invoke(main, ["sites", "add", "s", "--origin", "*", "--db", str(fresh)]).exit_code == 0
 
 
 def test_record_runs_journeys_with_seeds_viewports_and_properties(asset_server, tmp_path):
