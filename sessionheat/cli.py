@@ -280,6 +280,8 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
     import replay
 
     store = open_store(db_path)
+    if at_ms is not None:
+        _check_moment(store, session_id, at_ms)
     console = Console(stderr=True)
     if html_out:
         replay.write_player_html(store, session_id, html_out)
@@ -305,6 +307,18 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
                     progress=lambda done, total: bar.update(task, completed=done, total=total))
             click.echo(f"wrote {result.path}: {result.frames} frames, {result.size[0]}x{result.size[1]},"
                        f" {result.fps:g} fps, {result.skipped_ms / 1000:.1f} s idle skipped")
+
+
+def _check_moment(store: Any, session_id: str, at_ms: float) -> None:
+    """Refuse a moment outside the session before a browser starts: seeking past the end (or
+    before the start) would silently show the last (or first) frame as if it were that moment."""
+    row = store.get_session(session_id)
+    if row is None:
+        raise click.ClickException(f"no session {session_id}")
+    duration = int(row["duration_ms"] or 0)
+    if not 0 <= at_ms <= duration:
+        raise click.BadParameter(f"{at_ms:g} ms is outside session {session_id}, which lasts {duration:,} ms "
+                                 f"({duration / 1000:.1f} s): give 0 to {duration}", param_hint="--at")
 
 
 @main.command("index")

@@ -161,3 +161,14 @@ def test_counts_in_messages_are_singular_for_one():
     from sessionheat.cli import _count
 
     assert _count(1, "session") == "1 session" and _count(3, "session") == "3 sessions"
+
+
+@pytest.mark.parametrize("at", ["999999", "-5", "6"])
+def test_replay_refuses_a_moment_outside_the_session_with_its_duration(tmp_path, at):
+    db = str(tmp_path / "s.db")
+    sid = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db]).output.strip()
+    result = CliRunner().invoke(main, ["replay", sid, "--at", at, "--screenshot", str(tmp_path / "x.png"),
+                                       "--db", db])
+    assert result.exit_code == 2, result.output
+    assert f"{float(at):g} ms is outside session {sid}, which lasts 5 ms" in result.output
+    assert not (tmp_path / "x.png").exists()
