@@ -16,6 +16,7 @@ VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("desktop", 1024, 100_000),
 )
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
+DEVICES = tuple(name for name, _, _ in VIEWPORT_BUCKETS)  # what the store's device column holds
 
 
 class SegmentError(ValueError):
@@ -67,10 +68,21 @@ class Segment:
                 setattr(segment, key, value)
             else:
                 segment.properties[key] = value
+        if segment.device is not None and segment.device not in DEVICES:
+            raise SegmentError(f"device={segment.device!r} is not a device: one of {', '.join(reversed(DEVICES))}")
         for value in (segment.since, segment.until):
             if value:
                 _day_ms(value, end=False)
         return segment
+
+    def bucket_label(self) -> str | None:
+        """Which viewport bucket a width selects, and its range: `--viewport 1000x700` draws every
+        tablet, which nobody guesses from the number alone."""
+        if not self.viewport_w:
+            return None
+        name, low, high = viewport_bucket(self.viewport_w)
+        span = f"{low}-{high} px wide" if high < VIEWPORT_BUCKETS[-1][2] else f"{low} px wide and up"
+        return f"{name} viewports ({span})"
 
     def label(self) -> str:
         parts = []

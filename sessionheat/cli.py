@@ -379,6 +379,8 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until}
     try:
         segment = Segment.parse(segments, **fixed)
+        if segment.bucket_label():
+            click.echo(f"width {segment.viewport_w} px: drawing {segment.bucket_label()}")
         if compare:
             a, b, diff = build_compare(store, segment, Segment.parse(compare, **fixed), kind,
                                        reference=reference)

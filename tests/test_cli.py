@@ -172,3 +172,24 @@ def test_replay_refuses_a_moment_outside_the_session_with_its_duration(tmp_path,
     assert result.exit_code == 2, result.output
     assert f"{float(at):g} ms is outside session {sid}, which lasts 5 ms" in result.output
     assert not (tmp_path / "x.png").exists()
+
+
+def test_unknown_device_lists_the_devices(tmp_path):
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["heatmap", "--url", "/", "--segment", "device=watch",
+                                       "--out", str(tmp_path / "x.png"), "--db", db])
+    assert result.exit_code == 1
+    assert "device='watch' is not a device: one of desktop, tablet, mobile" in result.output
+
+
+@pytest.mark.parametrize("viewport, said", [("1000x700", "tablet viewports (768-1023 px wide)"),
+                                            ("390x844", "mobile viewports (0-767 px wide)"),
+                                            ("1280x800", "desktop viewports (1024 px wide and up)")])
+def test_heatmap_says_which_viewport_bucket_it_draws(tmp_path, viewport, said):
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["heatmap", "--url", "/nowhere.html", "--viewport", viewport,
+                                       "--out", str(tmp_path / "x.png"), "--db", db])
+    assert f"width {viewport.split('x')[0]} px: drawing {said}" in result.output, result.output
+    assert result.exit_code == 1 and "no pageviews match" in result.output  # nothing drawn, still said
