@@ -335,6 +335,14 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 
     store = open_store(db_path)
     todo = store.sessions_to_index(rebuild=rebuild)
+    if not todo:
+        if as_json:
+            click.echo("[]")
+            return
+        total = len(store.sessions_to_index(rebuild=True))
+        click.echo(f"nothing to index: all {_count(total, 'session')} already indexed; --rebuild recomputes"
+                   f" them from their events" if total else "nothing to index: no sessions with events yet")
+        return
     with _progress(Console(stderr=True)) as bar:
         task = bar.add_task("indexing sessions", total=len(todo))
         results = index_sessions(store, rebuild=rebuild, workers=workers,

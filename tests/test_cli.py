@@ -193,3 +193,17 @@ def test_heatmap_says_which_viewport_bucket_it_draws(tmp_path, viewport, said):
                                        "--out", str(tmp_path / "x.png"), "--db", db])
     assert f"width {viewport.split('x')[0]} px: drawing {said}" in result.output, result.output
     assert result.exit_code == 1 and "no pageviews match" in result.output  # nothing drawn, still said
+
+
+def test_index_with_nothing_new_says_so_and_how_to_rebuild(tmp_path):
+    from sessionheat.store import SessionStore
+
+    db = tmp_path / "s.db"
+    sid = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", str(db)]).output.strip()
+    store = SessionStore(db)
+    store.replace_hits(sid, [], n_events=len(GOOD))  # as if indexed already
+    store.close()
+    result = CliRunner().invoke(main, ["index", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "nothing to index: all 1 session already indexed; --rebuild recomputes them from their events"
+    assert json.loads(CliRunner().invoke(main, ["index", "--json", "--db", str(db)]).output) == []
