@@ -53,6 +53,12 @@ DEMO_MAPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Pricing, clicks (desktop)", "/pricing.html", "click", ("viewport=1280x800",)),
     ("Product, clicks (tablet)", "/product.html", "click", ("viewport=820x1180",)),
     ("Sign-up, clicks (phone)", "/signup.html", "click", ("viewport=390x844",)),
+    ("Home, dead clicks (all screens on one layout)", "/", "dead", ()),
+)
+# Variant compares: (title, url, kind, segment A pairs, segment B pairs); one reference, A - B
+DEMO_COMPARES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Home, clicks, variant A vs B (desktop)", "/", "click", ("viewport=1280x800", "variant=A"),
+     ("viewport=1280x800", "variant=B")),
 )
 
 
@@ -122,7 +128,7 @@ def run_demo_job(
     """Serve the demo site on 127.0.0.1, record `n_sessions` varied visitors, index them, and
     draw heatmaps, a report and an offline replay into `out_dir` — while the site is still up, so
     replays load the recorded pages' images from where they came from."""
-    from heatmap import HeatmapError, Segment, build_heatmap, index_sessions
+    from heatmap import HeatmapError, Segment, build_compare, build_heatmap, index_sessions, write_compare
     from heatmap.report import ReportEntry, write_report
     from replay import write_player_html
 
@@ -138,7 +144,7 @@ def run_demo_job(
         steps.stage("indexing interactions", len(store.sessions_to_index()))
         indexed = index_sessions(store, browser=browser, progress=lambda r: steps.advance())
         result.n_hits = sum(r.n_hits for r in indexed)
-        steps.stage("drawing heatmaps", len(DEMO_MAPS))
+        steps.stage("drawing heatmaps", len(DEMO_MAPS) + len(DEMO_COMPARES))
         entries = []
         for i, (title, url, kind, pairs) in enumerate(DEMO_MAPS):
             try:
@@ -151,6 +157,22 @@ def run_demo_job(
                 heatmap.write(out_dir / png, out_dir / js)
                 result.maps.append(out_dir / png)
                 entries.append(ReportEntry(title, png, heatmap, js))
+            steps.advance()
+        for i, (title, url, kind, pairs_a, pairs_b) in enumerate(DEMO_COMPARES):
+            try:
+                seg_a = Segment.parse([*pairs_a, f"demo_run={run}"], url=url)
+                seg_b = Segment.parse([*pairs_b, f"demo_run={run}"], url=url)
+                a, b, diff = build_compare(store, seg_a, seg_b, kind, browser=browser)
+            except HeatmapError as exc:
+                result.skipped.append(f"{title}: {exc}")
+            else:
+                stem = f"compare-{i:02d}-{kind}"
+                written = write_compare(out_dir / f"{stem}.png", a, b, diff, out_dir / f"{stem}.json")
+                result.maps.append(written[0])
+                names = [Path(p.name) for p in written]
+                entries.append(ReportEntry(f"{title}: difference, A - B", names[0], None, names[3]))
+                entries.append(ReportEntry(f"{title}: A ({a.segment.label()})", names[1], a))
+                entries.append(ReportEntry(f"{title}: B ({b.segment.label()})", names[2], b))
             steps.advance()
         result.report = write_report(
             out_dir / "report.html", entries, title="sessionheat demo",

@@ -12,7 +12,7 @@ from heatmap.render import (
     render_point_map,
     write_png,
 )
-from heatmap.segments import Segment, SegmentError, url_matches
+from heatmap.segments import OriginChoice, Segment, SegmentError, url_matches
 
 __all__ = [
     "LEGEND_HEIGHT",
@@ -20,6 +20,7 @@ __all__ = [
     "ElementOutline",
     "ElementStat",
     "Interaction",
+    "OriginChoice",
     "PlacedPoint",
     "Placement",
     "Segment",
@@ -35,8 +36,15 @@ __all__ = [
     "write_png",
 ]
 
-from heatmap.build import Heatmap, HeatmapError, build_compare, build_heatmap  # noqa: E402
+from heatmap.build import (  # noqa: E402
+    Heatmap,
+    HeatmapError,
+    build_compare,
+    build_heatmap,
+    compare_to_json,
+    write_compare,
+)
 from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
 
-__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "index_session",
-            "index_sessions"]
+__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_to_json",
+            "index_session", "index_sessions", "write_compare"]

@@ -17,7 +17,7 @@ from sessionheat.store import SessionStore
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
 from heatmap.reference import ReferenceLayout, choose_reference, load_reference
 from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
-from heatmap.segments import Segment
+from heatmap.segments import OriginChoice, Segment
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 HIT_KINDS: dict[str, tuple[str, ...]] = {
@@ -47,6 +47,12 @@ class Heatmap:
     placement: Placement | None = None  # point kinds
     marks: dict[str, int] = field(default_factory=dict)  # scroll: y where 75/50/25 % still were
     caution: str | None = None
+    origin: OriginChoice | None = None  # which site a path-only URL was drawn from
+
+    @property
+    def origin_note(self) -> str | None:
+        """Set when pageviews of other sites sharing the path were set aside."""
+        return self.origin.note() if self.origin else None
 
     def to_json(self) -> dict[str, Any]:
         placement = self.placement
@@ -65,6 +71,8 @@ class Heatmap:
             "elements": [e.as_json(total) for e in placement.elements] if placement else [],
             "not_on_layout": [self._absent_json(e, total) for e in placement.not_on_layout] if placement else [],
             "marks": self.marks,
+            **(self.origin.as_json() if self.origin else {"origin": None, "other_origins": []}),
+            "origin_note": self.origin_note,
         }
 
     def _absent_json(self, stat: ElementStat, total: int) -> dict[str, Any]:
@@ -82,17 +90,24 @@ class Heatmap:
             Path(json_path).write_text(json.dumps(self.to_json(), indent=1))
 
 
-def _caution(n_sessions: int) -> str | None:
-    if n_sessions >= TRUSTED_SESSIONS:
-        return None
-    return (f"only {n_sessions} session{'s' * (n_sessions != 1)}: heatmaps need about "
-            f"{TRUSTED_SESSIONS} to trust")
+def _caution(n_sessions: int, origin: OriginChoice | None = None) -> str | None:
+    """Everything the reader must not miss: a small sample, other sites set aside."""
+    parts = []
+    if n_sessions < TRUSTED_SESSIONS:
+        parts.append(f"only {n_sessions} session{'s' * (n_sessions != 1)}: heatmaps need about "
+                     f"{TRUSTED_SESSIONS} to trust")
+    if origin is not None and origin.note():
+        parts.append(origin.note())
+    return "; ".join(parts) or None
 
 
-def _select(store: SessionStore, segment: Segment, kind: str) -> tuple[list[dict], list[dict]]:
+def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None = None
+            ) -> tuple[list[dict], list[dict], OriginChoice]:
+    """Pageviews and hits of `kind`; `origin` forces the site (compare: both sides on one)."""
     if kind not in KINDS:
         raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
-    pageviews = segment.select(store)
+    choice = segment.select_one_origin(store, prefer=origin)
+    pageviews = choice.pageviews
     if not pageviews:
         raise HeatmapError(f"no pageviews match {segment.label()}")
     hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS[kind])
@@ -100,7 +115,7 @@ def _select(store: SessionStore, segment: Segment, kind: str) -> tuple[list[dict
         hits = [h for h in hits if h["rage"]]
     elif kind == "dead":
         hits = [h for h in hits if h["dead"]]
-    return pageviews, hits
+    return pageviews, hits, choice
 
 
 def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict],
@@ -119,17 +134,19 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
 def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
                   reference: str | None = None, browser: Any = None) -> Heatmap:
     """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
-    pageviews, hits = _select(store, segment, kind)
+    pageviews, hits, origin = _select(store, segment, kind)
     ref = _reference(store, pageviews, hits, reference, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
-    caution = _caution(n_sessions)
-    caption = (f"{segment.label()} | {n_sessions} sessions, {len(pageviews)} pageviews | reference {ref.session_id}"
+    caution = _caution(n_sessions, origin)
+    caption = (f"{segment.label()} | {_count(n_sessions, 'session')}, {_count(len(pageviews), 'pageview')}"
+               f" | reference {ref.session_id}"
                f" at {ref.t / 1000:.1f} s")
     if kind in ("scroll", "attention"):
         values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
         image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,
                                 caption=caption, caution=caution)
-        return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, marks=marks, caution=caution)
+        return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, marks=marks, caution=caution,
+                       origin=origin)
     placement = place_hits(hits, ref.boxes)
     if placement.n_missing:
         caption += f" | {placement.n_missing} not on this layout"
@@ -139,7 +156,8 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     label = {"move": "mouse positions", "rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
     image = render_point_map(ref.image, points, kind_label=label, outlines=outlines, caption=caption,
                              caution=caution)
-    return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, placement, caution=caution)
+    return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, placement, caution=caution,
+                   origin=origin)
 
 
 def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "click", *,
@@ -147,22 +165,87 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
     """Two segments on one reference layout, and the difference of their shares (A - B)."""
     if kind in ("scroll", "attention"):
         raise HeatmapError("compare draws point kinds (click, move, rage, dead)")
-    pv_a, hits_a = _select(store, a, kind)
-    pv_b, hits_b = _select(store, b, kind)
+    site = _common_origin(store, a, b)
+    pv_a, hits_a, origin_a = _select(store, a, kind, site)
+    pv_b, hits_b, origin_b = _select(store, b, kind, site)
     ref = _reference(store, [*pv_a, *pv_b], [*hits_a, *hits_b], reference, browser)
     maps = []
-    for seg, pvs, hits in ((a, pv_a, hits_a), (b, pv_b, hits_b)):
+    at = f"reference {ref.session_id} at {ref.t / 1000:.1f} s"
+    for seg, pvs, hits, origin in ((a, pv_a, hits_a, origin_a), (b, pv_b, hits_b, origin_b)):
         placement = place_hits(hits, ref.boxes)
         n = len({p["session_id"] for p in pvs})
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
-        image = render_point_map(ref.image, points, caption=f"{seg.label()} | {n} sessions",
-                                 caution=_caution(n))
-        maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n)))
+        caption = f"{seg.label()} | {_count(n, 'session')}, {_count(len(pvs), 'pageview')} | {at}"
+        if placement.n_missing:
+            caption += f" | {placement.n_missing} not on this layout"
+        image = render_point_map(ref.image, points, caption=caption, caution=_caution(n, origin))
+        maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n, origin),
+                            origin=origin))
     pa = np.array([(p.x, p.y) for p in maps[0].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     pb = np.array([(p.x, p.y) for p in maps[1].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     diff = render_difference_map(ref.image, pa, pb, label_a=a.label(), label_b=b.label(),
-                                 caption=f"{kind}: share of each segment's own total, A - B")
+                                 caption=f"{kind}: share of each segment's own total, A - B | {at}",
+                                 caution=compare_caution(maps[0], maps[1]))
     return maps[0], maps[1], diff
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
+def compare_caution(a: Heatmap, b: Heatmap) -> str | None:
+    """The difference map's caution: a small side makes the difference as untrustworthy."""
+    parts = [f"{name}: {hm.caution}" for name, hm in (("A", a), ("B", b)) if hm.caution]
+    return "; ".join(parts) or None
+
+
+def compare_to_json(a: Heatmap, b: Heatmap) -> dict[str, Any]:
+    """Both sides of a compare (points, element tables, not on this layout) and, per element,
+    each side's share of its own total and their difference (A - B), biggest change first."""
+    sides = {"a": a.to_json(), "b": b.to_json()}
+    merged: dict[str, dict[str, Any]] = {}
+    for name, data in sides.items():
+        for e in data["elements"]:
+            row = merged.setdefault(e["element_key"], {
+                "element_key": e["element_key"], "label": e["label"], "tag": e["tag"], "box": e["box"],
+                "a_clicks": 0, "a_share": 0.0, "b_clicks": 0, "b_share": 0.0})
+            row[f"{name}_clicks"], row[f"{name}_share"] = e["clicks"], e["share"]
+    for row in merged.values():
+        row["delta"] = round(row["a_share"] - row["b_share"], 4)
+    return {"kind": a.kind, "reference": sides["a"]["reference"], "caution": compare_caution(a, b),
+            "a": sides["a"], "b": sides["b"],
+            "difference": sorted(merged.values(),
+                                 key=lambda r: (-abs(r["delta"]), -(r["a_clicks"] + r["b_clicks"])))}
+
+
+def write_compare(out_png: str | Path, a: Heatmap, b: Heatmap, diff: np.ndarray,
+                  json_path: str | Path | None = None) -> list[Path]:
+    """Write the difference to `out_png`, each side beside it (-a.png, -b.png), and optionally the
+    JSON of both; returns the paths written, difference first."""
+    import json
+
+    out_png = Path(out_png)
+    written = [write_png(out_png, diff)]
+    for name, hm in (("a", a), ("b", b)):
+        side = out_png.with_name(f"{out_png.stem}-{name}{out_png.suffix or '.png'}")
+        hm.write(side)
+        written.append(side)
+    if json_path:
+        Path(json_path).write_text(json.dumps(compare_to_json(a, b), indent=1))
+        written.append(Path(json_path))
+    return written
+
+
+def _common_origin(store: SessionStore, a: Segment, b: Segment) -> str | None:
+    """The one site both sides of a compare are drawn from: most pageviews over both."""
+    counts: dict[str, int] = {}
+    for seg in (a, b):
+        choice = seg.select_one_origin(store)
+        if choice.origin is None:
+            continue
+        for o, n in {**choice.others, choice.origin: len(choice.pageviews)}.items():
+            counts[o] = counts.get(o, 0) + n
+    return min(counts, key=lambda o: (-counts[o], o)) if len(counts) > 1 else None
 
 
 def _scroll_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]

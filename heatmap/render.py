@@ -50,6 +50,7 @@ from heatmap.render_legend import (
     bar_over_white,
     draw_legend,
     fmt_value,
+    plural,
 )
 from heatmap.render_marks import ElementOutline, draw_hline, draw_outlines
 
@@ -102,9 +103,10 @@ def render_point_map(
     if scale > 0:
         field = upscale(grid.values, grid.cell, width, height)
         blend(page, to_index(field, scale), _TURBO, _TURBO_ALPHA)
-    draw_outlines(out, outlines, LEGEND_HEIGHT, kind_label)
+    for outline in reversed(list(outlines)):  # one by one, so a badge of 1 says "1 click"
+        draw_outlines(out, [outline], LEGEND_HEIGHT, plural(outline.count, kind_label).split(" ", 1)[1])
     n_in = int(inside.sum())
-    stats = [(f"{n_in:,} {kind_label} drawn", INK)]
+    stats = [(f"{plural(n_in, kind_label)} drawn", INK)]
     if w_in is not None:
         stats.append((f"weighted total {fmt_value(float(w_in.sum()))}", INK))
     stats.append(_clipped_stat(len(pts) - n_in))
@@ -206,11 +208,11 @@ def render_difference_map(
         ticks=[(0.0, f"B +{pp} pts"), (0.5, "same share"), (1.0, f"A +{pp} pts")],
         bar_label=[
             f"share of each segment's {kind_label} within ~{radius_px:g} px,",
-            f"A's share minus B's, in percentage points ({label_a} vs {label_b})",
+            "A's share minus B's, in percentage points",
         ],
         stats=[
-            (f"A (orange) = {label_a}: {n_a:,} {kind_label}", A_INK),
-            (f"B (blue) = {label_b}: {n_b:,} {kind_label}", B_INK),
+            (f"A (orange) = {label_a}: {plural(n_a, kind_label)}", A_INK),
+            (f"B (blue) = {label_b}: {plural(n_b, kind_label)}", B_INK),
             _clipped_stat(clip_a + clip_b),
         ],
         caution=caution,

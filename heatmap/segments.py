@@ -16,6 +16,7 @@ VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("desktop", 1024, 100_000),
 )
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
+DEVICES = tuple(name for name, _, _ in VIEWPORT_BUCKETS)  # what the store's device column holds
 
 
 class SegmentError(ValueError):
@@ -67,10 +68,21 @@ class Segment:
                 setattr(segment, key, value)
             else:
                 segment.properties[key] = value
+        if segment.device is not None and segment.device not in DEVICES:
+            raise SegmentError(f"device={segment.device!r} is not a device: one of {', '.join(reversed(DEVICES))}")
         for value in (segment.since, segment.until):
             if value:
                 _day_ms(value, end=False)
         return segment
+
+    def bucket_label(self) -> str | None:
+        """Which viewport bucket a width selects, and its range: `--viewport 1000x700` draws every
+        tablet, which nobody guesses from the number alone."""
+        if not self.viewport_w:
+            return None
+        name, low, high = viewport_bucket(self.viewport_w)
+        span = f"{low}-{high} px wide" if high < VIEWPORT_BUCKETS[-1][2] else f"{low} px wide and up"
+        return f"{name} viewports ({span})"
 
     def label(self) -> str:
         parts = []
@@ -86,7 +98,30 @@ class Segment:
         return ", ".join(parts) or "all pageviews"
 
     def select(self, store: SessionStore) -> list[dict[str, Any]]:
-        """The matching pageviews, each with its session's segment columns."""
+        """The matching pageviews, each with its session's segment columns, from one origin
+        (see select_one_origin)."""
+        return self.select_one_origin(store).pageviews
+
+    def select_one_origin(self, store: SessionStore, prefer: str | None = None) -> "OriginChoice":
+        """The matching pageviews, from one origin only: a path-only URL (`/index.html`) can match
+        pages of several sites (staging, the demo, a colleague's port), and their layouts have
+        nothing in common. The origin with most pageviews is kept, and the others are named, so
+        nobody reads one site's clicks as "not on this layout" of another's. `prefer` keeps that
+        origin instead when it has any (a compare draws both sides from one site)."""
+        rows = self._select_all(store)
+        if not self.url or urlsplit(self.url).netloc:
+            return OriginChoice(rows, None, {}, self.url or "")
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[origin_of(row["url"])] = counts.get(origin_of(row["url"]), 0) + 1
+        if len(counts) < 2:
+            return OriginChoice(rows, next(iter(counts), None), {}, self.url)
+        kept = prefer if prefer in counts else min(counts, key=lambda o: (-counts[o], o))
+        others = {o: n for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if o != kept}
+        return OriginChoice([r for r in rows if origin_of(r["url"]) == kept], kept, others, self.url)
+
+    def _select_all(self, store: SessionStore) -> list[dict[str, Any]]:
+        """Every matching pageview, whatever its origin."""
         bucket = viewport_bucket(self.viewport_w)[1:] if self.viewport_w else None
         rows = store.find_pageviews(
             device=self.device, viewport_w=bucket,
@@ -95,6 +130,37 @@ class Segment:
             properties=self.properties, path=self.url,
         )
         return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
+
+
+@dataclass
+class OriginChoice:
+    """Pageviews of one origin, and the origins set aside (origin -> pageviews) with their count."""
+
+    pageviews: list[dict[str, Any]]
+    origin: str | None  # scheme://host:port kept; None when the URL named it or nothing matched
+    others: dict[str, int]
+    url: str
+
+    def note(self) -> str | None:
+        """What a reader must be told when other sites' pageviews were set aside, and how to pick."""
+        if not self.others:
+            return None
+        path = urlsplit(self.url).path or "/"
+        aside = ", ".join(f"{o} ({n})" for o, n in self.others.items())
+        example = next(iter(self.others)) + path
+        return (f"{path} is on {len(self.others) + 1} sites: drew {self.origin} "
+                f"({len(self.pageviews)} pageview{'s' * (len(self.pageviews) != 1)}), not {aside}; "
+                f"give a full URL to choose, e.g. {example}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"origin": self.origin,
+                "other_origins": [{"origin": o, "pageviews": n} for o, n in self.others.items()]}
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port of a URL ('' for a bare path)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def url_matches(wanted: str, url: str) -> bool:

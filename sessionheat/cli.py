@@ -23,11 +23,35 @@ DEFAULT_DB = "sessionheat.db"
 
 # -- options shared by many commands, defined once ------------------------------------------------
 
-def db_option(fn: F) -> F:
-    return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-        show_default=True, envvar="SESSIONHEAT_DB", help="SQLite file holding the sessions.",
-    )(fn)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def db_option(fn: F | None = None, *, existing: bool = False) -> Any:
+    """`--db PATH`, the same on every command. `existing=True` for commands that only read: a
+    mistyped path must be refused, not answered from a new, empty database left behind. Either
+    way, a file that is not SQLite (a JSON export given by mistake) is refused by name."""
+
+    def check(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
+        if path.exists():
+            with path.open("rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+            if head and head != SQLITE_HEADER:
+                raise click.BadParameter(f"{path} is not a SQLite database (sessionheat's --db is the "
+                                         f"SQLite file sessions are recorded into)", ctx, param)
+        elif existing:
+            raise click.BadParameter(
+                f"no database at {path}; give the file sessions were recorded into, or create one "
+                f"with `sessionheat record`, `import` or `demo`", ctx, param)
+        return path
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+            show_default=True, envvar="SESSIONHEAT_DB", callback=check,
+            help="SQLite file holding the sessions" + (" (must exist)." if existing else "."),
+        )(f)
+
+    return decorate(fn) if fn is not None else decorate
 
 
 def json_option(fn: F) -> F:
@@ -165,7 +189,7 @@ def _wait_for_person(page: Any, rng: Any) -> None:
 
 
 @main.command("sessions")
-@db_option
+@db_option(existing=True)
 @json_option
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
 def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
@@ -194,7 +218,7 @@ def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
 
 
 @main.command("export")
-@db_option
+@db_option(existing=True)
 @click.argument("session_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
@@ -233,7 +257,7 @@ def import_command(db_path: Path, file: Any, session_id: str | None, properties:
 
 
 @main.command("replay")
-@db_option
+@db_option(existing=True)
 @click.argument("session_id")
 @click.option("--at", "at_ms", type=float, metavar="MS", help="Moment to show, in ms since the session's start.")
 @click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path),
@@ -256,6 +280,8 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
     import replay
 
     store = open_store(db_path)
+    if at_ms is not None:
+        _check_moment(store, session_id, at_ms)
     console = Console(stderr=True)
     if html_out:
         replay.write_player_html(store, session_id, html_out)
@@ -283,8 +309,20 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
                        f" {result.fps:g} fps, {result.skipped_ms / 1000:.1f} s idle skipped")
 
 
+def _check_moment(store: Any, session_id: str, at_ms: float) -> None:
+    """Refuse a moment outside the session before a browser starts: seeking past the end (or
+    before the start) would silently show the last (or first) frame as if it were that moment."""
+    row = store.get_session(session_id)
+    if row is None:
+        raise click.ClickException(f"no session {session_id}")
+    duration = int(row["duration_ms"] or 0)
+    if not 0 <= at_ms <= duration:
+        raise click.BadParameter(f"{at_ms:g} ms is outside session {session_id}, which lasts {duration:,} ms "
+                                 f"({duration / 1000:.1f} s): give 0 to {duration}", param_hint="--at")
+
+
 @main.command("index")
-@db_option
+@db_option(existing=True)
 @json_option
 @click.option("--rebuild", is_flag=True, help="Recompute every session's hits from its raw events.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
@@ -297,6 +335,14 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 
     store = open_store(db_path)
     todo = store.sessions_to_index(rebuild=rebuild)
+    if not todo:
+        if as_json:
+            click.echo("[]")
+            return
+        total = len(store.sessions_to_index(rebuild=True))
+        click.echo(f"nothing to index: all {_count(total, 'session')} already indexed; --rebuild recomputes"
+                   f" them from their events" if total else "nothing to index: no sessions with events yet")
+        return
     with _progress(Console(stderr=True)) as bar:
         task = bar.add_task("indexing sessions", total=len(todo))
         results = index_sessions(store, rebuild=rebuild, workers=workers,
@@ -312,7 +358,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 
 
 @main.command("heatmap")
-@db_option
+@db_option(existing=True)
 @click.option("--url", required=True, help="Page URL or path (query ignored), e.g. /pricing.html.")
 @click.option("--kind", type=click.Choice(["click", "move", "scroll", "attention", "rage", "dead"]),
               default="click", show_default=True)
@@ -335,32 +381,42 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
                     reference: str | None, compare: tuple[str, ...], out_png: Path,
                     json_path: Path | None) -> None:
     """Draw a heatmap of URL on one reference layout, every hit placed through its element."""
-    from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap
+    from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap, write_compare
 
     store = open_store(db_path)
     fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until}
     try:
         segment = Segment.parse(segments, **fixed)
+        if segment.bucket_label():
+            click.echo(f"width {segment.viewport_w} px: drawing {segment.bucket_label()}")
         if compare:
             a, b, diff = build_compare(store, segment, Segment.parse(compare, **fixed), kind,
                                        reference=reference)
-            a.write(out_png.with_name(out_png.stem + "-a.png"))
-            b.write(out_png.with_name(out_png.stem + "-b.png"))
-            from heatmap import write_png
-
-            write_png(out_png, diff)
-            click.echo(f"wrote {out_png} (A - B) and its two sides")
+            diff_png, a_png, b_png, *js = write_compare(out_png, a, b, diff, json_path)
+            click.echo(f"wrote {diff_png} (difference, A - B), {a_png} (A: {a.segment.label()}, "
+                       f"{_count(a.n_sessions, 'session')}) and {b_png} (B: {b.segment.label()}, "
+                       f"{_count(b.n_sessions, 'session')}), on {a.reference.session_id}'s layout"
+                       + (f"; points and tables in {js[0]}" if js else ""))
+            for name, side in (("A", a), ("B", b)):
+                if side.caution:
+                    click.echo(f"caution ({name}): {side.caution}", err=True)
             return
         result = build_heatmap(store, segment, kind, reference=reference)
     except (HeatmapError, SegmentError) as exc:
         raise click.ClickException(str(exc)) from None
     result.write(out_png, json_path)
-    summary = f"wrote {out_png}: {kind} of {result.n_sessions} sessions on {result.reference.session_id}"
+    summary = (f"wrote {out_png}: {kind} of {_count(result.n_sessions, 'session')} on"
+               f" {result.reference.session_id}'s layout")
     if result.placement:
         summary += f", {len(result.placement.points)} placed, {result.placement.n_missing} not on this layout"
     click.echo(summary)
     if result.caution:
         click.echo(f"caution: {result.caution}", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
 
 
 class _ProgressSteps:
@@ -424,7 +480,7 @@ def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...]) -> Non
 
 
 @sites_group.command("list")
-@db_option
+@db_option(existing=True)
 @json_option
 def sites_list_command(db_path: Path, as_json: bool) -> None:
     """List the registered sites with their keys and allowed origins."""

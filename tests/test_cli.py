@@ -88,8 +88,43 @@ def test_import_refuses_bad_input_and_writes_nothing(tmp_path, content, message)
 
 
 def test_export_of_unknown_session_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["export", "nope-nope-nope", "--db", str(tmp_path / "s.db")])
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["export", "nope-nope-nope", "--db", db])
     assert result.exit_code == 1 and "no session" in result.output
+
+
+READ_ONLY = [["sessions"], ["export", "some-id"], ["replay", "some-id", "--html", "x.html"], ["index"],
+             ["heatmap", "--url", "/", "--out", "x.png"], ["sites", "list"]]
+
+
+@pytest.mark.parametrize("args", READ_ONLY, ids=lambda a: " ".join(a[:2]))
+def test_read_only_commands_refuse_a_database_that_does_not_exist(tmp_path, args):
+    db = tmp_path / "typo.db"
+    result = CliRunner().invoke(main, [*args, "--db", str(db)])
+    assert result.exit_code == 2 and f"no database at {db}" in result.output, result.output
+    assert "Traceback" not in result.output and not db.exists()  # nothing left behind
+
+
+@pytest.mark.parametrize("args", [*READ_ONLY, ["import", "EVENTS"], ["sites", "add", "x", "--origin", "*"]],
+                         ids=lambda a: " ".join(a[:2]))
+def test_a_file_that_is_not_sqlite_is_refused_by_name(tmp_path, args):
+    db = events_file(tmp_path, GOOD, "session.json")
+    before = db.read_bytes()
+    args = [str(events_file(tmp_path, GOOD)) if a == "EVENTS" else a for a in args]
+    result = CliRunner().invoke(main, [*args, "--db", str(db)])
+    assert result.exit_code == 2 and f"{db} is not a SQLite database" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.read_bytes() == before
+
+
+def test_commands_that_record_still_create_the_database(tmp_path):
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", str(db)])
+    assert result.exit_code == 0 and db.exists()
+    assert CliRunner().invoke(main, ["sessions", "--db", str(db)]).exit_code == 0
+    fresh = tmp_path / "sites.db"
+    assert CliRunner().invoke(main, ["sites", "add", "s", "--origin", "*", "--db", str(fresh)]).exit_code == 0
 
 
 def test_record_runs_journeys_with_seeds_viewports_and_properties(asset_server, tmp_path):
@@ -120,3 +155,55 @@ def test_bad_viewport_is_refused(bad, tmp_path):
     result = CliRunner().invoke(main, ["record", "http://127.0.0.1:1/", "--viewport", bad,
                                        "--db", str(tmp_path / "s.db")])
     assert result.exit_code == 2 and "WIDTHxHEIGHT" in result.output
+
+
+def test_counts_in_messages_are_singular_for_one():
+    from sessionheat.cli import _count
+
+    assert _count(1, "session") == "1 session" and _count(3, "session") == "3 sessions"
+
+
+@pytest.mark.parametrize("at", ["999999", "-5", "6"])
+def test_replay_refuses_a_moment_outside_the_session_with_its_duration(tmp_path, at):
+    db = str(tmp_path / "s.db")
+    sid = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db]).output.strip()
+    result = CliRunner().invoke(main, ["replay", sid, "--at", at, "--screenshot", str(tmp_path / "x.png"),
+                                       "--db", db])
+    assert result.exit_code == 2, result.output
+    assert f"{float(at):g} ms is outside session {sid}, which lasts 5 ms" in result.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_unknown_device_lists_the_devices(tmp_path):
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["heatmap", "--url", "/", "--segment", "device=watch",
+                                       "--out", str(tmp_path / "x.png"), "--db", db])
+    assert result.exit_code == 1
+    assert "device='watch' is not a device: one of desktop, tablet, mobile" in result.output
+
+
+@pytest.mark.parametrize("viewport, said", [("1000x700", "tablet viewports (768-1023 px wide)"),
+                                            ("390x844", "mobile viewports (0-767 px wide)"),
+                                            ("1280x800", "desktop viewports (1024 px wide and up)")])
+def test_heatmap_says_which_viewport_bucket_it_draws(tmp_path, viewport, said):
+    db = str(tmp_path / "s.db")
+    CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", db])
+    result = CliRunner().invoke(main, ["heatmap", "--url", "/nowhere.html", "--viewport", viewport,
+                                       "--out", str(tmp_path / "x.png"), "--db", db])
+    assert f"width {viewport.split('x')[0]} px: drawing {said}" in result.output, result.output
+    assert result.exit_code == 1 and "no pageviews match" in result.output  # nothing drawn, still said
+
+
+def test_index_with_nothing_new_says_so_and_how_to_rebuild(tmp_path):
+    from sessionheat.store import SessionStore
+
+    db = tmp_path / "s.db"
+    sid = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", str(db)]).output.strip()
+    store = SessionStore(db)
+    store.replace_hits(sid, [], n_events=len(GOOD))  # as if indexed already
+    store.close()
+    result = CliRunner().invoke(main, ["index", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "nothing to index: all 1 session already indexed; --rebuild recomputes them from their events"
+    assert json.loads(CliRunner().invoke(main, ["index", "--json", "--db", str(db)]).output) == []

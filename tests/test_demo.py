@@ -26,27 +26,39 @@ def test_demo_plans_vary_layouts_the_way_real_visitors_do():
     assert [p.url for p in plans] == [p.url for p in plan_demo_visitors("http://127.0.0.1:1/", 12, seed=0)]
 
 
-def test_demo_command_records_sessions_across_viewports(tmp_path):
+def test_demo_command_records_indexes_and_draws_what_readme_promises(tmp_path):
     """Run as its own process, as README's first command is: in-process it would start Playwright
-    inside the test session's running Playwright, which the sync API refuses."""
+    inside the test session's running Playwright, which the sync API refuses. Six visitors: the
+    first three see variant A, the next three B, and the sixth is the impatient one (dead clicks
+    on the hero title), so the dead-click map and the A vs B compare have something to draw."""
     db = tmp_path / "demo.db"
     result = subprocess.run(
-        [sys.executable, "-m", "sessionheat", "demo", "--db", str(db), "--sessions", "3",
+        [sys.executable, "-m", "sessionheat", "demo", "--db", str(db), "--sessions", "6",
          "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert f"recorded 3 sessions into {db}" in output and "failed" not in output
+    assert f"recorded 6 sessions into {db}" in output
+    assert "failed" not in output and "skipped" not in output, output
     out = tmp_path / "out"
     report = (out / "report.html").read_text()
     assert "Home, clicks (desktop)" in report and "<script" not in report
     assert (out / "map-00-click.png").stat().st_size > 10_000 and (out / "replay.html").exists()
     points = json.loads((out / "map-00-click.json").read_text())
     assert points["points"] and points["reference"]["viewport"] == [1280, 800]
+    dead = json.loads((out / "map-10-dead.json").read_text())
+    assert dead["kind"] == "dead" and dead["points"] and "Home, dead clicks" in report
+    compare = json.loads((out / "compare-00-click.json").read_text())
+    assert compare["a"]["points"] and compare["b"]["points"] and compare["difference"]
+    assert "variant=A" in compare["a"]["segment"] and "variant=B" in compare["b"]["segment"]
+    assert "variant A vs B" in report
+    for name in ("compare-00-click.png", "compare-00-click-a.png", "compare-00-click-b.png"):
+        assert (out / name).stat().st_size > 10_000 and name in report
     listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", str(db)]).output)
-    assert sorted(s["device"] for s in listed) == ["desktop", "mobile", "tablet"]
+    assert sorted({s["device"] for s in listed}) == ["desktop", "mobile", "tablet"]
     for session in listed:
-        assert session["n_pageviews"] >= 2, session  # visitors navigate
+        if session["properties"]["journey"] != "rage":  # the impatient one stays on the home page
+            assert session["n_pageviews"] >= 2, session  # visitors navigate
         # the page tagged its own layout, and it agrees with what the visit asked for
         assert session["properties"]["variant"] in ("A", "B")
         assert set(session["properties"]) >= {"variant", "banner", "promo", "journey"}

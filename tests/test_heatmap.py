@@ -449,3 +449,48 @@ def test_a_reused_replay_page_indexes_each_session_as_a_fresh_page_does(rec, tmp
     for name in order:
         assert reused[name], f"{name}: no hits"
         assert reused[name] == fresh[name], name
+
+
+# -- compare -----------------------------------------------------------------------------------
+
+
+def caution_strip(image: np.ndarray) -> bool:
+    """The legend holds the amber caution box."""
+    from heatmap.render_legend import CAUTION_FILL
+
+    return bool((image[:LEGEND_HEIGHT] == CAUTION_FILL).all(axis=2).sum() > 2000)
+
+
+def test_compare_writes_both_sides_the_difference_and_json_with_cautions(rec, tmp_path):
+    a, b, diff = heatmap.build_compare(rec.store, desktop_index(variant="A"), desktop_index(variant="B"),
+                                       reference=rec.ids["a"], browser=rec.browser)
+    assert a.caution and b.caution and "only 2 sessions" in a.caution
+    assert caution_strip(diff) and caution_strip(a.image) and caution_strip(b.image)
+    written = heatmap.write_compare(tmp_path / "ab.png", a, b, diff, tmp_path / "ab.json")
+    assert [p.name for p in written] == ["ab.png", "ab-a.png", "ab-b.png", "ab.json"]
+    data = json.loads((tmp_path / "ab.json").read_text())
+    assert data["reference"]["session_id"] == rec.ids["a"]
+    assert "A: only 2 sessions" in data["caution"] and "B: only 1 session:" in data["caution"]
+    for side, hm in (("a", a), ("b", b)):
+        assert {"points", "elements", "not_on_layout"} <= set(data[side])
+        assert len(data[side]["points"]) == len(hm.placement.points)
+    assert [e["element_key"] for e in data["b"]["not_on_layout"]] == [
+        e.element_key for e in b.placement.not_on_layout]  # b's promo: not on a's layout
+    cta = next(r for r in data["difference"] if r["element_key"] == "#cta-main")
+    assert cta["a_clicks"] == 1 and cta["b_clicks"] == 1
+    assert cta["delta"] == pytest.approx(cta["a_share"] - cta["b_share"], abs=1e-4)
+    deltas = [abs(r["delta"]) for r in data["difference"]]
+    assert deltas == sorted(deltas, reverse=True)
+
+
+def test_cli_compare_names_its_files_writes_json_and_cautions(rec, tmp_path):
+    out, js = tmp_path / "cmp.png", tmp_path / "cmp.json"
+    result = invoke_cli("heatmap", "--db", str(rec.store.path), "--url", INDEX, "--viewport", "1280x800",
+                        "--segment", "variant=A", "--compare", "variant=B", "--reference", rec.ids["a"],
+                        "--out", str(out), "--json", str(js))
+    assert result.exit_code == 0, result.output
+    for path in (out, tmp_path / "cmp-a.png", tmp_path / "cmp-b.png", js):
+        assert path.exists() and str(path) in result.stdout
+    assert rec.ids["a"] in result.stdout
+    assert "caution (A): only 2 sessions" in result.stderr and "caution (B): only 1 session" in result.stderr
+    assert set(json.loads(js.read_text())) >= {"a", "b", "difference"}

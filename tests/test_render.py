@@ -21,7 +21,17 @@ from heatmap.render import (
     render_point_map,
     write_png,
 )
-from heatmap.render_legend import CAUTION_FILL, CAUTION_INK, FONT, INK, MUTED, PAPER
+from heatmap.render_legend import (
+    CAUTION_FILL,
+    CAUTION_INK,
+    CAUTION_STYLES,
+    FONT,
+    INK,
+    MUTED,
+    PAPER,
+    ascii_text,
+    wrap_text,
+)
 
 H, W = 600, 900
 LH = LEGEND_HEIGHT
@@ -145,7 +155,7 @@ def test_legend_shows_the_scale_in_counts_and_the_caption() -> None:
     bg = page()
     out = render_point_map(bg, cluster(300, 300, 1, spread=0), caption="Café — /pricing")
     assert legend_says(out, "Cafe - /pricing", scale=0.55, colour=MUTED)
-    assert legend_says(out, "1 clicks drawn")
+    assert legend_says(out, "1 click drawn")
 
 
 def test_caution_is_drawn_prominently() -> None:
@@ -259,3 +269,73 @@ def test_write_png_round_trips_and_explains_failures(tmp_path) -> None:
     assert np.array_equal(cv2.imread(str(path)), out)
     with pytest.raises(OSError, match="could not write heatmap PNG"):
         write_png(tmp_path / "missing" / "map.png", out)
+
+
+# -- narrow maps: text wraps, never cut ---------------------------------------------------------
+
+PHONE_CAPTION = ("/signup.html, mobile viewport, demo_run=20261126T024218 | 2 sessions, 2 pageviews | "
+                 "reference BSgPyjZG_gD8CUQC at 3.1 s | 4 not on this layout")
+LONG_CAUTION = ("only 2 sessions: heatmaps need about 100 to trust; /index.html is on 2 sites: drew "
+                "http://127.0.0.1:46051 (10 pageviews), not http://127.0.0.1:54939 (3); "
+                "give a full URL to choose, e.g. http://127.0.0.1:54939/index.html")
+
+
+def legend_line_says(img: np.ndarray, text: str, *, scale: float, colour: tuple = INK,
+                     paper: tuple = PAPER, thickness: int = 1) -> bool:
+    """legend_says for wrapped lines: the template holds no blank rows above or below the text,
+    which the line before or after would overlap."""
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thickness)
+    tpl = np.full((th + base, tw + 4, 3), paper, np.uint8)
+    cv2.putText(tpl, text, (2, th), FONT, scale, colour, thickness, cv2.LINE_AA)
+    x, y = cv2.minMaxLoc(cv2.matchTemplate(img[:LH], tpl, cv2.TM_SQDIFF))[2]
+    return np.array_equal(img[y : y + tpl.shape[0], x : x + tpl.shape[1]], tpl)
+
+
+def drawn_anywhere(img: np.ndarray, text: str, scale: float, colour: tuple, paper: tuple) -> bool:
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, 1)
+    tpl = np.full((th + base + 4, tw + 4, 3), paper, np.uint8)
+    cv2.putText(tpl, text, (2, th + 2), FONT, scale, colour, 1, cv2.LINE_AA)
+    x, y = cv2.minMaxLoc(cv2.matchTemplate(img, tpl, cv2.TM_SQDIFF))[2]
+    return np.array_equal(img[y : y + tpl.shape[0], x : x + tpl.shape[1]], tpl)
+
+
+def test_phone_width_caption_stats_and_caution_wrap_instead_of_being_cut() -> None:
+    narrow = page(400, 390)
+    out = render_point_map(narrow, cluster(100, 100, 3), caption=PHONE_CAPTION, caution=LONG_CAUTION,
+                           outlines=[ElementOutline(50, 50, 100, 40, 3, "Buy")])
+    assert out.shape == (400 + LH, LEGEND_MIN_WIDTH, 3)  # the legend's height is the same for all
+    assert np.array_equal(out[LH + 200 :, :390], narrow[200:])
+    title_w = cv2.getTextSize("Heatmap: clicks", FONT, 0.7, 2)[0][0]
+    lines = wrap_text(PHONE_CAPTION, LEGEND_MIN_WIDTH - 28, 0.55,
+                      first_width=LEGEND_MIN_WIDTH - 14 - title_w - cv2.getTextSize("  ", FONT, 0.55, 1)[0][0] - 14)
+    assert len(lines) >= 2 and " ".join(lines) == PHONE_CAPTION  # nothing dropped
+    for line in lines:
+        assert legend_line_says(out, line, scale=0.55, colour=MUTED), line
+    assert lines[-1].endswith("4 not on this layout")
+    # The stats that do not fit beside each other go on to the next line, whole.
+    assert legend_says(out, "top 1 elements outlined with their clicks")
+    assert legend_says(out, "3 clicks drawn")
+    # The caution, set smaller to fit the room left, is all there, below the stats.
+    found = []
+    for scale, thickness, _ in CAUTION_STYLES:
+        caution = wrap_text("CAUTION: " + LONG_CAUTION, LEGEND_MIN_WIDTH - 36, scale, thickness)
+        style = {"colour": CAUTION_INK, "paper": CAUTION_FILL, "thickness": thickness}
+        if all(legend_line_says(out, line, scale=scale, **style) for line in caution):
+            found.append(caution)
+    assert found and " ".join(found[0]) == "CAUTION: " + LONG_CAUTION
+    rows = np.nonzero((out[:LH] == CAUTION_FILL).all(axis=2).any(axis=1))[0]
+    stats_row = np.nonzero((out[:LH, :300] != PAPER).any(axis=2).any(axis=1))[0]
+    assert rows[0] > max(r for r in stats_row if r < rows[0])  # under the stats, not over them
+
+
+def test_one_click_is_singular_and_symbols_the_font_lacks_are_dropped() -> None:
+    assert ascii_text("\u25b6 Watch demo") == "Watch demo" and ascii_text("a \u2713 b") == "a b"
+    assert ascii_text("Caf\u00e9 \u2014 x") == "Cafe - x"
+    bg = page()
+    out = render_point_map(bg, cluster(480, 330, 1, spread=0),
+                           outlines=[ElementOutline(400, 300, 160, 50, 1, "\u25b6 Watch demo")])
+    assert legend_says(out, "1 click drawn")
+    assert drawn_anywhere(out, "1 click - Watch demo", 0.45, (255, 255, 255), (30, 30, 30))
+    two = render_point_map(bg, cluster(480, 330, 2, spread=0),
+                           outlines=[ElementOutline(400, 300, 160, 50, 2, "Buy")], kind_label="taps")
+    assert drawn_anywhere(two, "2 taps - Buy", 0.45, (255, 255, 255), (30, 30, 30))
