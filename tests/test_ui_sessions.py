@@ -23,9 +23,10 @@ from starlette.routing import Route
 
 from collector_helpers import ROOT, ThreadServer, click, meta, snapshot
 from recorder import record
-from sessionheat.events import TAG_ANNOTATION
+from sessionheat.events import TAG_ANNOTATION, TAG_ROUTE
 from sessionheat.store import SessionFilter, SessionStore, StoreError
 from sessionheat.web import create_app
+from sessionheat.web.session_timeline import build_timeline
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "ui"
 T0 = 1_790_000_000_000  # 2026-09-21, a fixed start for synthetic sessions
@@ -230,6 +231,88 @@ def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) ->
         shot(page, "session-opened-at-t")
     finally:
         page.close()
+
+
+def _route(t: int, href: str, kind: str = "push") -> dict:
+    return {"type": 5, "timestamp": t, "data": {"tag": TAG_ROUTE, "payload": {"href": href, "kind": kind}}}
+
+
+def _mutation(t: int) -> dict:
+    return {"type": 3, "timestamp": t, "data": {"source": 0, "adds": [], "removes": [], "texts": [],
+                                                 "attributes": []}}
+
+
+def test_timeline_puts_a_route_change_at_its_route_event_and_a_reload_at_its_snapshot() -> None:
+    """A pushState has no snapshot of its own: moving it to the next one put every tab of a page
+    at the next page's load (and jumping there showed that page)."""
+    base = "http://shop.test/product.html"
+    events = [meta(T0, href=base), snapshot(T0 + 5), click(T0 + 2450),
+              _route(T0 + 2455, base + "?tab=specs"), _mutation(T0 + 2457), click(T0 + 2930),
+              _route(T0 + 2932, base + "?tab=reviews"), _mutation(T0 + 2932),
+              _route(T0 + 3000, base + "?tab=reviews", kind="replace"),
+              meta(T0 + 3590, href="http://shop.test/pricing.html"), snapshot(T0 + 3615), click(T0 + 5000)]
+    pageviews = [{"url": u, "t_start": t, "width": 1280, "height": 800} for u, t in
+                 ((base, 0), (base + "?tab=specs", 2455), (base + "?tab=reviews", 2932),
+                  ("http://shop.test/pricing.html", 3590))]
+    got = [(e.label, e.t) for e in build_timeline(events, pageviews) if e.kind == "pageview"]
+    assert got == [(f"Page {base}", 5), (f"Page {base}?tab=specs", 2457),
+                   (f"Page {base}?tab=reviews", 2932), ("Page http://shop.test/pricing.html", 3615)]
+    # A route change whose page never rendered anything stays at its route event.
+    quiet = [e for e in events if e["timestamp"] != T0 + 2457]
+    got = {e.label: e.t for e in build_timeline(quiet, pageviews) if e.kind == "pageview"}
+    assert got[f"Page {base}?tab=specs"] == 2455
+
+
+def test_a_tab_switch_on_the_timeline_jumps_to_that_tab(browser: Any, demo_server: Any,
+                                                       store: SessionStore) -> None:
+    """The demo's product tabs change the URL with pushState: each is a pageview of its own, at
+    its own moment, and jumping to it shows that tab, not the page loaded after it."""
+    with record(demo_server.url_for("product.html"), store=store, browser=browser,
+                viewport=(1280, 800)) as s:
+        p = s.page
+        p.wait_for_timeout(600)
+        p.click('[data-demo-id="tab-specs"]')
+        p.wait_for_url("**tab=specs")
+        p.wait_for_timeout(500)
+        p.click('[data-demo-id="tab-reviews"]')
+        p.wait_for_url("**tab=reviews")
+        p.wait_for_timeout(500)
+        p.click('[data-demo-id="nav-pricing"]')
+        p.wait_for_url("**/pricing.html*")
+        p.wait_for_timeout(500)
+    events = store.read_events(s.id).events
+    t0 = events[0]["timestamp"]
+    routes = {e["data"]["payload"]["href"].split("?")[-1]: e["timestamp"] - t0 for e in events
+              if e["type"] == 5 and e["data"]["tag"] == TAG_ROUTE and e["data"]["payload"]["kind"] == "push"}
+    pricing_start = next(pv["t_start"] for pv in store.pageviews(s.id) if "pricing" in pv["url"])
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        try:
+            page.goto(f"{server.url}/sessions/{s.id}")
+            page.wait_for_selector("#player[data-ready=true]")
+            timeline = page.locator("#timeline")
+            entries = timeline.locator("button[data-kind=pageview]")
+            assert entries.count() == 4
+            t = {name: int(timeline.locator("button[data-kind=pageview]", has_text=name).get_attribute("data-t"))
+                 for name in ("tab=specs", "tab=reviews", "pricing.html")}
+            # At their route events (or the DOM change right after), before the next page loads.
+            assert routes["tab=specs"] <= t["tab=specs"] <= routes["tab=specs"] + 1000 < pricing_start + 1000
+            assert routes["tab=reviews"] <= t["tab=reviews"] <= routes["tab=reviews"] + 1000
+            assert t["tab=specs"] < t["tab=reviews"] < pricing_start <= t["pricing.html"]
+            replayed = page.frame_locator("#player").frame_locator(".replayer-wrapper iframe")
+            for name, other in (("specs", "reviews"), ("reviews", "specs")):
+                entry = timeline.locator("button[data-kind=pageview]", has_text=f"tab={name}")
+                entry.click()
+                page.wait_for_function(
+                    f"() => document.getElementById('player-time').dataset.t === '{t['tab=' + name]}'")
+                expect(replayed.locator(f"#panel-{name}")).to_be_visible()
+                expect(replayed.locator(f"#panel-{other}")).to_be_hidden()
+                expect(replayed.locator(f"#tab-{name}")).to_have_attribute("aria-selected", "true")
+                assert replayed.locator("h1", has_text="Simple, honest pricing").count() == 0
+                assert entry.get_attribute("aria-current") == "true"
+                shot(page, f"session-tab-{name}")
+        finally:
+            page.close()
 
 
 def test_a_paused_moment_shows_animations_finished_in_a_player_that_fits_its_frame(
