@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -23,3 +24,16 @@ def test_pages_carry_a_strict_content_security_policy(store) -> None:
         assert "session-ui-0001" in httpx.get(server.url + "/sessions").text
         css = httpx.get(server.url + "/static/ui.css")
         assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+
+def test_the_favicon_is_served_and_linked(store) -> None:
+    """Browsers ask for /favicon.ico on every visit; a 404 there is noise in every log."""
+    with ThreadServer(create_app(store)) as server:
+        ico = httpx.get(server.url + "/favicon.ico")
+        assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+        assert ico.content[:4] == b"\x00\x00\x01\x00"  # an ICO directory
+        html = httpx.get(server.url + "/sessions").text
+        for href in re.findall(r'<link rel="[^"]*icon" href="([^"]+)"', html):
+            r = httpx.get(href if href.startswith("http") else server.url + href)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("image/"), href
+        assert "favicon.svg" in html

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -55,8 +55,14 @@ def ui_routes(store: SessionStore) -> list[BaseRoute]:
     async def home(request: Request) -> Response:
         return RedirectResponse(request.url_for("sessions"), status_code=303)
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page links: answer rather than log a 404.
+        return FileResponse(_HERE / "static" / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400", **SECURITY_HEADERS})
+
     return [
         Route("/", home, name="home"),
+        Route("/favicon.ico", favicon, name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
         *sessions_ui.routes(store),
         *heatmaps_ui.routes(store),
