@@ -213,6 +213,36 @@ def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: di
         page.close()
 
 
+def test_the_replay_area_says_it_is_loading_until_the_player_is_ready(ui: dict[str, Any],
+                                                                      browser: Any) -> None:
+    """Parsing a long recording takes seconds: the frame must not sit there blank and grey."""
+    sid = ui["ids"]["desktop"]
+    held: list[Any] = []
+    player_url = re.compile(r".*/sessions/[^/]+/player(\?.*)?$")
+
+    def hold(route: Any) -> None:
+        held.append(route)  # answered below, once the indicator has been seen
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        page.route(player_url, hold)
+        page.goto(f"{ui['url']}/sessions/{sid}", wait_until="domcontentloaded")
+        loading = page.locator("#player-loading")
+        expect(loading).to_be_visible()
+        expect(loading).to_have_text("Loading the replay…")
+        assert loading.get_attribute("role") == "status"
+        shot(page, "session-loading")
+        for _ in range(200):  # the frame's request reaches the handler soon after the page parses
+            if held:
+                break
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        page.wait_for_selector("#player[data-ready=true]")
+        expect(loading).to_be_hidden()
+    finally:
+        page.close()
+
+
 def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]
     pricing = next(p for p in store.pageviews(sid) if "pricing" in p["url"])
