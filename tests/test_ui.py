@@ -37,3 +37,13 @@ def test_the_favicon_is_served_and_linked(store) -> None:
             r = httpx.get(href if href.startswith("http") else server.url + href)
             assert r.status_code == 200 and r.headers["content-type"].startswith("image/"), href
         assert "favicon.svg" in html
+
+
+def test_url_breaks_escapes_and_breaks_only_at_separators() -> None:
+    """The filter returns markup: a URL is untrusted text, so only our <wbr> may be HTML."""
+    from sessionheat.web.ui import url_breaks
+
+    html = str(url_breaks('http://x.test/a"b/<script>?q=1&r=2#top'))
+    assert html == ("http://x.test<wbr>/a&#34;b<wbr>/&lt;script&gt;<wbr>?q=1<wbr>&amp;r=2<wbr>#top")
+    assert str(url_breaks(None)) == "" and str(url_breaks("/p?x")) == "/p<wbr>?x"
+    assert str(url_breaks("http://x.test/" + "a" * 300)).endswith("a…")

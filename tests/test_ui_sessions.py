@@ -165,6 +165,55 @@ def test_filter_the_session_list_with_the_form(ui: dict[str, Any], browser: Any)
         page.close()
 
 
+LINE_STARTS_JS = """cell => {
+    // Where each rendered line of the cell starts: [the character before, the first character].
+    const starts = [];
+    let top = null, prev = "";
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rect = range.getClientRects()[0];
+            if (!rect) continue;
+            if (top !== null && rect.top > top + 2) starts.push([prev, node.data[i]]);
+            if (top === null || rect.top > top + 2) top = rect.top;
+            prev = node.data[i];
+        }
+    }
+    return starts;
+}"""
+LONG_URL = ("http://shop.test/products/category/helpdesk-software/brightdesk-pro-annual-plan/details.html"
+            "?utm_source=newsletter&utm_campaign=autumn-sale&ref=partner42")
+
+
+def test_long_entry_urls_wrap_at_their_separators(browser: Any, store: SessionStore) -> None:
+    """A squeezed column with break-all wrapped URLs a letter or two per line."""
+    store.import_events(synthetic(T0, href=LONG_URL), session_id="long-url",
+                        properties={"variant": "B", "plan": "enterprise", "campaign": "autumn-sale",
+                                    "source": "newsletter"})
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        try:
+            page.goto(server.url + "/sessions")
+            cell = page.locator('tr[data-session-id="long-url"] td.url')
+            assert cell.get_attribute("title") == LONG_URL
+            shown = cell.inner_text().replace("\n", "")
+            assert shown.endswith("…") and LONG_URL.startswith(shown[:-1]) and len(shown) > 100, shown
+            shot(page, "sessions-long-url")
+            starts = cell.evaluate(LINE_STARTS_JS)
+            assert starts, "the URL should need more than one line at this width"
+            assert all(first in "/?&#" or before in "-/?&#" for before, first in starts), starts
+            page.goto(server.url + "/sessions/long-url")
+            entry = page.locator("#timeline button[data-kind=pageview] .tl-label")
+            shot(page, "session-long-url")
+            starts = entry.evaluate(LINE_STARTS_JS)
+            assert all(first in "/?&#" or before in "-/?&# " for before, first in starts), starts
+        finally:
+            page.close()
+
+
 def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: dict[str, Any],
                                                                           browser: Any) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]

@@ -42,6 +42,7 @@ class TimelineEntry:
     label: str
     detail: str = ""
     replayable: bool = True  # False past the damage: the player cannot go there
+    url: str = ""  # a pageview's URL, shown wrapping at its separators
 
     @property
     def clock(self) -> str:
@@ -216,7 +217,7 @@ def build_timeline(
         if t_next is not None and t > t_next:  # never past the next page's own moment
             t = int(pv["t_start"])
         entries.append(TimelineEntry(t, "pageview", f"Page {pv['url']}", size,
-                                     replayable=damage is None or t <= end))
+                                     replayable=damage is None or t <= end, url=str(pv["url"])))
     nodes = _NodeIndex()
     typing: dict[int, TimelineEntry] = {}  # node id -> its open "typed" entry
     last_properties: dict[str, Any] = {}
