@@ -234,6 +234,13 @@ def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: di
         assert timeline.get_by_text("Annotation: checkout-started").count() == 1
         assert timeline.locator("[data-kind=input]").count() >= 1
         assert timeline.locator("[data-kind=pageview]").count() == 3
+        # Under the player's own progress bar, ours is a strip of the timeline's marks, said so.
+        marks = page.locator("#marks")
+        expect(marks.locator(".marks-title")).to_have_text("Timeline marks")
+        legend = marks.locator(".marks-legend li").all_inner_texts()
+        assert {"page", "click", "input", "annotation"} <= {t.strip() for t in legend}, legend
+        assert marks.locator("#player-time").count() == 1
+        assert marks.locator(".track-mark").count() == timeline.locator("button.tl-entry").count()
         shot(page, "session-page")
 
         player.locator(".rr-controller__btns button").first.click()  # play
