@@ -47,3 +47,22 @@ def test_url_breaks_escapes_and_breaks_only_at_separators() -> None:
     assert html == ("http://x.test<wbr>/a&#34;b<wbr>/&lt;script&gt;<wbr>?q=1<wbr>&amp;r=2<wbr>#top")
     assert str(url_breaks(None)) == "" and str(url_breaks("/p?x")) == "/p<wbr>?x"
     assert str(url_breaks("http://x.test/" + "a" * 300)).endswith("a…")
+
+
+def test_the_main_navigation_marks_the_area_of_every_page(store) -> None:
+    """Each area's pages, errors included, say which area they are in (aria-current)."""
+    store.append_chunk("session-ui-0001", 0, page_events())
+    current = re.compile(r'<nav aria-label="Main">.*?</nav>', re.S)
+    with ThreadServer(create_app(store)) as server:
+        for path, area, status in (
+            ("/sessions", "Sessions", 200), ("/sessions/session-ui-0001", "Sessions", 200),
+            ("/sessions/no-such-session", "Sessions", 404), ("/sessions?since=yesterday", "Sessions", 400),
+            ("/heatmaps", "Heatmaps", 200), ("/heatmaps?kind=nope", "Heatmaps", 400),
+            ("/heatmaps/element", "Heatmaps", 400), ("/heatmaps/element?element=x", "Heatmaps", 400),
+        ):
+            r = httpx.get(server.url + path)
+            assert r.status_code == status, path
+            nav = current.search(r.text)
+            assert nav, path
+            marked = re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]+)</a>', nav.group(0))
+            assert marked == [area], (path, marked)
