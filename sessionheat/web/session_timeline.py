@@ -164,7 +164,8 @@ def _first_after(events: list[dict[str, Any]], i: int, t0: int, within_ms: int,
                  wanted: Any, stop: Any) -> int | None:
     """The time of the first event after events[i] that is `wanted`, unless `stop` comes first."""
     t_from = events[i]["timestamp"]
-    for event in events[i + 1:]:
+    for j in range(i + 1, len(events)):  # not a slice: a long SPA session has many route events
+        event = events[j]
         if event["timestamp"] - t_from > within_ms or stop(event):
             return None
         if wanted(event):
