@@ -308,6 +308,8 @@ def test_the_other_kinds_draw_on_the_page_too(ui, page, kind):
         assert element_keys(page)  # the elements the pointer went over, ranked
     if kind == "rage":
         assert "No rage clicks on this layout" in page.locator(".hm-side").inner_text()
+    if kind == "attention":  # the values are per pageview, averaged: say so beside the map
+        assert "average seconds per pageview" in page.locator("#hm-band-unit").inner_text()
     shot(page, f"12-{kind}")
 
 

@@ -23,9 +23,10 @@ from starlette.routing import Route
 
 from collector_helpers import ROOT, ThreadServer, click, meta, snapshot
 from recorder import record
-from sessionheat.events import TAG_ANNOTATION
+from sessionheat.events import TAG_ANNOTATION, TAG_ROUTE
 from sessionheat.store import SessionFilter, SessionStore, StoreError
 from sessionheat.web import create_app
+from sessionheat.web.session_timeline import build_timeline
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "ui"
 T0 = 1_790_000_000_000  # 2026-09-21, a fixed start for synthetic sessions
@@ -164,6 +165,55 @@ def test_filter_the_session_list_with_the_form(ui: dict[str, Any], browser: Any)
         page.close()
 
 
+LINE_STARTS_JS = """cell => {
+    // Where each rendered line of the cell starts: [the character before, the first character].
+    const starts = [];
+    let top = null, prev = "";
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+        for (let i = 0; i < node.data.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rect = range.getClientRects()[0];
+            if (!rect) continue;
+            if (top !== null && rect.top > top + 2) starts.push([prev, node.data[i]]);
+            if (top === null || rect.top > top + 2) top = rect.top;
+            prev = node.data[i];
+        }
+    }
+    return starts;
+}"""
+LONG_URL = ("http://shop.test/products/category/helpdesk-software/brightdesk-pro-annual-plan/details.html"
+            "?utm_source=newsletter&utm_campaign=autumn-sale&ref=partner42")
+
+
+def test_long_entry_urls_wrap_at_their_separators(browser: Any, store: SessionStore) -> None:
+    """A squeezed column with break-all wrapped URLs a letter or two per line."""
+    store.import_events(synthetic(T0, href=LONG_URL), session_id="long-url",
+                        properties={"variant": "B", "plan": "enterprise", "campaign": "autumn-sale",
+                                    "source": "newsletter"})
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        try:
+            page.goto(server.url + "/sessions")
+            cell = page.locator('tr[data-session-id="long-url"] td.url')
+            assert cell.get_attribute("title") == LONG_URL
+            shown = cell.inner_text().replace("\n", "")
+            assert shown.endswith("…") and LONG_URL.startswith(shown[:-1]) and len(shown) > 100, shown
+            shot(page, "sessions-long-url")
+            starts = cell.evaluate(LINE_STARTS_JS)
+            assert starts, "the URL should need more than one line at this width"
+            assert all(first in "/?&#" or before in "-/?&#" for before, first in starts), starts
+            page.goto(server.url + "/sessions/long-url")
+            entry = page.locator("#timeline button[data-kind=pageview] .tl-label")
+            shot(page, "session-long-url")
+            starts = entry.evaluate(LINE_STARTS_JS)
+            assert all(first in "/?&#" or before in "-/?&# " for before, first in starts), starts
+        finally:
+            page.close()
+
+
 def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: dict[str, Any],
                                                                           browser: Any) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]
@@ -184,6 +234,13 @@ def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: di
         assert timeline.get_by_text("Annotation: checkout-started").count() == 1
         assert timeline.locator("[data-kind=input]").count() >= 1
         assert timeline.locator("[data-kind=pageview]").count() == 3
+        # Under the player's own progress bar, ours is a strip of the timeline's marks, said so.
+        marks = page.locator("#marks")
+        expect(marks.locator(".marks-title")).to_have_text("Timeline marks")
+        legend = marks.locator(".marks-legend li").all_inner_texts()
+        assert {"page", "click", "input", "annotation"} <= {t.strip() for t in legend}, legend
+        assert marks.locator("#player-time").count() == 1
+        assert marks.locator(".track-mark").count() == timeline.locator("button.tl-entry").count()
         shot(page, "session-page")
 
         player.locator(".rr-controller__btns button").first.click()  # play
@@ -212,6 +269,36 @@ def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: di
         page.close()
 
 
+def test_the_replay_area_says_it_is_loading_until_the_player_is_ready(ui: dict[str, Any],
+                                                                      browser: Any) -> None:
+    """Parsing a long recording takes seconds: the frame must not sit there blank and grey."""
+    sid = ui["ids"]["desktop"]
+    held: list[Any] = []
+    player_url = re.compile(r".*/sessions/[^/]+/player(\?.*)?$")
+
+    def hold(route: Any) -> None:
+        held.append(route)  # answered below, once the indicator has been seen
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        page.route(player_url, hold)
+        page.goto(f"{ui['url']}/sessions/{sid}", wait_until="domcontentloaded")
+        loading = page.locator("#player-loading")
+        expect(loading).to_be_visible()
+        expect(loading).to_have_text("Loading the replay…")
+        assert loading.get_attribute("role") == "status"
+        shot(page, "session-loading")
+        for _ in range(200):  # the frame's request reaches the handler soon after the page parses
+            if held:
+                break
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        page.wait_for_selector("#player[data-ready=true]")
+        expect(loading).to_be_hidden()
+    finally:
+        page.close()
+
+
 def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]
     pricing = next(p for p in store.pageviews(sid) if "pricing" in p["url"])
@@ -230,6 +317,88 @@ def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) ->
         shot(page, "session-opened-at-t")
     finally:
         page.close()
+
+
+def _route(t: int, href: str, kind: str = "push") -> dict:
+    return {"type": 5, "timestamp": t, "data": {"tag": TAG_ROUTE, "payload": {"href": href, "kind": kind}}}
+
+
+def _mutation(t: int) -> dict:
+    return {"type": 3, "timestamp": t, "data": {"source": 0, "adds": [], "removes": [], "texts": [],
+                                                 "attributes": []}}
+
+
+def test_timeline_puts_a_route_change_at_its_route_event_and_a_reload_at_its_snapshot() -> None:
+    """A pushState has no snapshot of its own: moving it to the next one put every tab of a page
+    at the next page's load (and jumping there showed that page)."""
+    base = "http://shop.test/product.html"
+    events = [meta(T0, href=base), snapshot(T0 + 5), click(T0 + 2450),
+              _route(T0 + 2455, base + "?tab=specs"), _mutation(T0 + 2457), click(T0 + 2930),
+              _route(T0 + 2932, base + "?tab=reviews"), _mutation(T0 + 2932),
+              _route(T0 + 3000, base + "?tab=reviews", kind="replace"),
+              meta(T0 + 3590, href="http://shop.test/pricing.html"), snapshot(T0 + 3615), click(T0 + 5000)]
+    pageviews = [{"url": u, "t_start": t, "width": 1280, "height": 800} for u, t in
+                 ((base, 0), (base + "?tab=specs", 2455), (base + "?tab=reviews", 2932),
+                  ("http://shop.test/pricing.html", 3590))]
+    got = [(e.label, e.t) for e in build_timeline(events, pageviews) if e.kind == "pageview"]
+    assert got == [(f"Page {base}", 5), (f"Page {base}?tab=specs", 2457),
+                   (f"Page {base}?tab=reviews", 2932), ("Page http://shop.test/pricing.html", 3615)]
+    # A route change whose page never rendered anything stays at its route event.
+    quiet = [e for e in events if e["timestamp"] != T0 + 2457]
+    got = {e.label: e.t for e in build_timeline(quiet, pageviews) if e.kind == "pageview"}
+    assert got[f"Page {base}?tab=specs"] == 2455
+
+
+def test_a_tab_switch_on_the_timeline_jumps_to_that_tab(browser: Any, demo_server: Any,
+                                                       store: SessionStore) -> None:
+    """The demo's product tabs change the URL with pushState: each is a pageview of its own, at
+    its own moment, and jumping to it shows that tab, not the page loaded after it."""
+    with record(demo_server.url_for("product.html"), store=store, browser=browser,
+                viewport=(1280, 800)) as s:
+        p = s.page
+        p.wait_for_timeout(600)
+        p.click('[data-demo-id="tab-specs"]')
+        p.wait_for_url("**tab=specs")
+        p.wait_for_timeout(500)
+        p.click('[data-demo-id="tab-reviews"]')
+        p.wait_for_url("**tab=reviews")
+        p.wait_for_timeout(500)
+        p.click('[data-demo-id="nav-pricing"]')
+        p.wait_for_url("**/pricing.html*")
+        p.wait_for_timeout(500)
+    events = store.read_events(s.id).events
+    t0 = events[0]["timestamp"]
+    routes = {e["data"]["payload"]["href"].split("?")[-1]: e["timestamp"] - t0 for e in events
+              if e["type"] == 5 and e["data"]["tag"] == TAG_ROUTE and e["data"]["payload"]["kind"] == "push"}
+    pricing_start = next(pv["t_start"] for pv in store.pageviews(s.id) if "pricing" in pv["url"])
+    with ThreadServer(create_app(store)) as server:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        try:
+            page.goto(f"{server.url}/sessions/{s.id}")
+            page.wait_for_selector("#player[data-ready=true]")
+            timeline = page.locator("#timeline")
+            entries = timeline.locator("button[data-kind=pageview]")
+            assert entries.count() == 4
+            t = {name: int(timeline.locator("button[data-kind=pageview]", has_text=name).get_attribute("data-t"))
+                 for name in ("tab=specs", "tab=reviews", "pricing.html")}
+            # At their route events (or the DOM change right after), before the next page loads.
+            assert routes["tab=specs"] <= t["tab=specs"] <= routes["tab=specs"] + 1000 < pricing_start + 1000
+            assert routes["tab=reviews"] <= t["tab=reviews"] <= routes["tab=reviews"] + 1000
+            assert t["tab=specs"] < t["tab=reviews"] < pricing_start <= t["pricing.html"]
+            replayed = page.frame_locator("#player").frame_locator(".replayer-wrapper iframe")
+            for name, other in (("specs", "reviews"), ("reviews", "specs")):
+                entry = timeline.locator("button[data-kind=pageview]", has_text=f"tab={name}")
+                entry.click()
+                page.wait_for_function(
+                    f"() => document.getElementById('player-time').dataset.t === '{t['tab=' + name]}'")
+                expect(replayed.locator(f"#panel-{name}")).to_be_visible()
+                expect(replayed.locator(f"#panel-{other}")).to_be_hidden()
+                expect(replayed.locator(f"#tab-{name}")).to_have_attribute("aria-selected", "true")
+                assert replayed.locator("h1", has_text="Simple, honest pricing").count() == 0
+                assert entry.get_attribute("aria-current") == "true"
+                shot(page, f"session-tab-{name}")
+        finally:
+            page.close()
 
 
 def test_a_paused_moment_shows_animations_finished_in_a_player_that_fits_its_frame(

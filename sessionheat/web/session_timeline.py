@@ -7,13 +7,14 @@ masked at record time, and the timeline only says *where* someone typed.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from typing import Any
 
 from sessionheat.events import (
+    ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_ANNOTATION,
     TAG_IDENTIFY,
+    TAG_ROUTE,
     TAG_SET_PROPERTIES,
     EventType,
     IncrementalSource,
@@ -29,6 +30,7 @@ CLICK_KINDS = {
 INPUT_MERGE_MS = 2000  # keystrokes into one field this close together are one "typed" entry
 LABEL_CHARS = 60
 SNAPSHOT_WAIT_MS = 3000  # a page's full snapshot follows its Meta event within this
+ROUTE_RENDER_MS = 1000  # a route change's own DOM change follows its route event within this
 
 
 @dataclass
@@ -40,6 +42,7 @@ class TimelineEntry:
     label: str
     detail: str = ""
     replayable: bool = True  # False past the damage: the player cannot go there
+    url: str = ""  # a pageview's URL, shown wrapping at its separators
 
     @property
     def clock(self) -> str:
@@ -129,6 +132,70 @@ class _NodeIndex:
         return f"{tag} “{name}”" if name else tag
 
 
+def _pageview_moments(events: list[dict[str, Any]], t0: int) -> dict[tuple[int, str | None], int]:
+    """Where the player shows each pageview: (its start, its URL) -> the moment to jump to.
+
+    A page load starts at its Meta event, but the page is only on screen from the full snapshot
+    that follows it. A client-side route change (pushState / popstate) has no snapshot at all: it
+    is on screen once the DOM change it made is applied, the first mutation after its route event
+    (the recorder emits the route event inside pushState, before the page's own code renders).
+    Moving a route change to the next snapshot put every tab of a page at the next page's load.
+    """
+    moments: dict[tuple[int, str | None], int] = {}
+    for i, event in enumerate(events):
+        etype, data = event.get("type"), event.get("data") or {}
+        t = int(event["timestamp"] - t0)
+        if etype == EventType.META:
+            shown = _first_after(events, i, t0, SNAPSHOT_WAIT_MS, _is_snapshot, _is_meta)
+            href = data.get("href") if isinstance(data.get("href"), str) else None
+            moments[(t, href)] = moments[(t, None)] = t if shown is None else shown
+        elif etype == EventType.CUSTOM and data.get("tag") == TAG_ROUTE:
+            payload = data.get("payload")
+            if not (isinstance(payload, dict) and payload.get("kind") in ROUTE_KINDS_STARTING_PAGEVIEW
+                    and isinstance(payload.get("href"), str)):
+                continue
+            shown = _first_after(events, i, t0, ROUTE_RENDER_MS, _is_mutation, _ends_route_render)
+            moments[(t, payload["href"])] = t if shown is None else shown
+            moments.setdefault((t, None), moments[(t, payload["href"])])
+    return moments
+
+
+def _first_after(events: list[dict[str, Any]], i: int, t0: int, within_ms: int,
+                 wanted: Any, stop: Any) -> int | None:
+    """The time of the first event after events[i] that is `wanted`, unless `stop` comes first."""
+    t_from = events[i]["timestamp"]
+    for j in range(i + 1, len(events)):  # not a slice: a long SPA session has many route events
+        event = events[j]
+        if event["timestamp"] - t_from > within_ms or stop(event):
+            return None
+        if wanted(event):
+            return int(event["timestamp"] - t0)
+    return None
+
+
+def _is_snapshot(event: dict[str, Any]) -> bool:
+    return event.get("type") == EventType.FULL_SNAPSHOT
+
+
+def _is_meta(event: dict[str, Any]) -> bool:
+    return event.get("type") == EventType.META
+
+
+def _is_mutation(event: dict[str, Any]) -> bool:
+    return (event.get("type") == EventType.INCREMENTAL_SNAPSHOT
+            and (event.get("data") or {}).get("source") == IncrementalSource.MUTATION)
+
+
+def _ends_route_render(event: dict[str, Any]) -> bool:
+    """A new page, another route change or a new click: what follows is no longer this render."""
+    data = event.get("data") or {}
+    return (event.get("type") in (EventType.META, EventType.FULL_SNAPSHOT)
+            or (event.get("type") == EventType.CUSTOM and data.get("tag") == TAG_ROUTE)
+            or (event.get("type") == EventType.INCREMENTAL_SNAPSHOT
+                and data.get("source") == IncrementalSource.MOUSE_INTERACTION
+                and data.get("type") in CLICK_KINDS))
+
+
 def build_timeline(
     events: list[dict[str, Any]], pageviews: list[dict[str, Any]],
     clicks_from_index: list[dict[str, Any]] | None = None, damage: str | None = None,
@@ -142,17 +209,16 @@ def build_timeline(
     end = int(events[-1]["timestamp"] - t0) if events else 0
     indexed = {(int(h["t"]), h.get("node_id")): h for h in clicks_from_index or []}
     entries: list[TimelineEntry] = []
-    # A page load's Meta event comes just before its full snapshot: jump to the snapshot, or the
-    # player would still show the page before.
-    snapshots = [int(e["timestamp"] - t0) for e in events if e.get("type") == EventType.FULL_SNAPSHOT]
-    for pv in pageviews:
+    starts = _pageview_moments(events, t0)
+    for index, pv in enumerate(pageviews):
         size = f"{pv['width']}×{pv['height']}" if pv.get("width") else ""
         t = int(pv["t_start"])
-        after = snapshots[bisect.bisect_left(snapshots, t):][:1]
-        if after and after[0] - t <= SNAPSHOT_WAIT_MS:
-            t = after[0]
+        t_next = int(pageviews[index + 1]["t_start"]) if index + 1 < len(pageviews) else None
+        t = starts.get((t, str(pv["url"])), starts.get((t, None), t))
+        if t_next is not None and t > t_next:  # never past the next page's own moment
+            t = int(pv["t_start"])
         entries.append(TimelineEntry(t, "pageview", f"Page {pv['url']}", size,
-                                     replayable=damage is None or t <= end))
+                                     replayable=damage is None or t <= end, url=str(pv["url"])))
     nodes = _NodeIndex()
     typing: dict[int, TimelineEntry] = {}  # node id -> its open "typed" entry
     last_properties: dict[str, Any] = {}

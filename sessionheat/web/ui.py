@@ -10,11 +10,13 @@ Each area of the UI is a module exposing `routes(store) -> list[BaseRoute]`:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -24,6 +26,28 @@ from sessionheat.store import SessionStore
 _HERE = Path(__file__).resolve().parent
 
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
+
+URL_SHOWN_CHARS = 140  # past this a URL is cut with "…" (the whole of it stays in a title)
+_URL_BREAKS = re.compile(r"(?=[/?&#])")
+
+
+def url_breaks(url: Any, limit: int = URL_SHOWN_CHARS) -> Markup:
+    """A URL as HTML that wraps before its / ? & # rather than at any letter.
+
+    `word-break: break-all` on a squeezed table column broke entry URLs one character per line;
+    break opportunities (<wbr>) at the URL's own separators let it wrap where a person would.
+    """
+    text = "" if url is None else str(url)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    scheme, sep, rest = text.partition("://")
+    head, tail = (scheme + sep, rest) if sep else ("", text)
+    host, slash, path = tail.partition("/")
+    pieces = [head + host, *(_URL_BREAKS.split(slash + path) if slash else [])]
+    return Markup("<wbr>").join(escape(p) for p in pieces if p)
+
+
+templates.env.filters["url_breaks"] = url_breaks
 
 # The UI's own pages: only our scripts and styles, images from us or data:, frames only from us.
 UI_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -55,8 +79,14 @@ def ui_routes(store: SessionStore) -> list[BaseRoute]:
     async def home(request: Request) -> Response:
         return RedirectResponse(request.url_for("sessions"), status_code=303)
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page links: answer rather than log a 404.
+        return FileResponse(_HERE / "static" / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400", **SECURITY_HEADERS})
+
     return [
         Route("/", home, name="home"),
+        Route("/favicon.ico", favicon, name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
         *sessions_ui.routes(store),
         *heatmaps_ui.routes(store),

@@ -50,13 +50,19 @@ window.addEventListener("load", function () {
     },
   });
   window.sessionPlayer = player;
-  window.addEventListener("resize", function () {
+  function refit() {
     var next = fitted();
     if (next.width === size.width && next.height === size.height) return;
     size = next;
     player.$set(size);
     player.triggerResize();
-  });
+  }
+  window.addEventListener("resize", refit);
+  // This frame lives in a process of its own (another origin): it may load while it still has the
+  // default 300x150 size and learn its real size later, without a resize event reaching us (seen
+  // as a thumbnail-sized player now and then). An observer reports the size it has now, then on
+  // every change of width.
+  if (window.ResizeObserver) new ResizeObserver(refit).observe(document.documentElement);
 
   // Paused, rrweb freezes every CSS animation of the replayed page where it stands, so an image
   // that fades in on load would stay invisible at the moment sought: show animations finished.

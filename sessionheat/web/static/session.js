@@ -6,6 +6,8 @@
   var frame = document.getElementById("player");
   if (!frame) return;
   var output = document.getElementById("player-time");
+  // Shown over the frame until the player says it is ready: parsing a long recording takes seconds.
+  var loading = document.getElementById("player-loading");
   var entries = Array.prototype.slice.call(document.querySelectorAll("#timeline button.tl-entry[data-t]"));
   var duration = Number(frame.dataset.duration) || 0;
   // The player is served from an origin of its own when it can be (see sessions_ui.py).
@@ -69,11 +71,18 @@
     if ((data.type === "sessionheat:time" || data.type === "sessionheat:ready")
         && typeof data.t === "number" && isFinite(data.t)) {
       mark(Math.max(0, Math.min(duration, data.t)));
-      if (data.type === "sessionheat:ready") frame.dataset.ready = "true";
+      if (data.type === "sessionheat:ready") {
+        frame.dataset.ready = "true";
+        if (loading) loading.hidden = true;
+      }
     } else if (data.type === "sessionheat:state" && (data.state === "playing" || data.state === "paused")) {
       frame.dataset.state = data.state;
     } else if (data.type === "sessionheat:error" && typeof data.reason === "string") {
       output.textContent = data.reason.slice(0, 200);
+      if (loading) {
+        loading.textContent = data.reason.slice(0, 200);
+        loading.classList.add("failed");
+      }
     }
   });
 
