@@ -1105,12 +1105,11 @@ class SessionStore:
 
     # -- heatmap explorer (web UI) --------------------------------------------------------------
 
-    def pageview_url_counts(self) -> list[tuple[str, int]]:
-        """Every pageview URL as recorded (query and all) with its count; the caller groups them
-        into pages."""
+    def page_counts(self) -> list[tuple[str, int]]:
+        """Every page (`page_path`) with its number of pageviews, read from the page-path index."""
         with self._lock:
-            return [(url, n) for url, n in self.db.conn.execute(
-                "SELECT url, COUNT(*) FROM pageviews GROUP BY url")]
+            return [(path, n) for path, n in self.db.conn.execute(
+                "SELECT page_path, COUNT(*) FROM pageviews GROUP BY page_path")]
 
     def index_marks(self, session_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """(events indexed, when) per session that has been indexed: what a cached heatmap of

@@ -420,9 +420,12 @@ def test_a_paused_moment_shows_animations_finished_in_a_player_that_fits_its_fra
             faded.first.wait_for(state="attached")
             opacities = faded.evaluate_all("imgs => imgs.map(i => getComputedStyle(i).opacity)")
             assert opacities and set(opacities) == {"1"}, opacities
+            # The player refits when its frame learns its size, which may come after "ready".
             frame_w = page.locator("#player").bounding_box()["width"]
-            player_w = page.frame_locator("#player").locator(".rr-player").bounding_box()["width"]
-            assert player_w > 0.8 * frame_w, (player_w, frame_w)
+            player_frame = next(f for f in page.frames if "/player" in f.url)
+            player_frame.wait_for_function(
+                "(w) => document.querySelector('.rr-player').getBoundingClientRect().width > 0.8 * w",
+                arg=frame_w, timeout=10_000)
             shot(page, "session-paused-animations")
         finally:
             page.close()

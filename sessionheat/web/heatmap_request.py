@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from sessionheat.store import page_path  # re-exported: the explorer's pages are the store's
+
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 POINT_KINDS = ("click", "move", "rage", "dead")  # the kinds compare can draw
 DEVICES = ("desktop", "tablet", "mobile")
@@ -31,15 +33,6 @@ CACHE_FORMAT = 1  # bump when what a cached map holds changes
 
 class MapRequestError(ValueError):
     """A query the explorer cannot draw; the message says which field and how to write it."""
-
-
-def page_path(url: str) -> str:
-    """The page a pageview URL is on, as the explorer lists it: path only, `/index.html` is `/`."""
-    path = urlsplit(url).path or "/"
-    for index in ("index.html", "index.htm"):
-        if path.endswith("/" + index):
-            path = path[: -len(index)]
-    return path.rstrip("/") or "/"
 
 
 def _pairs(values: Sequence[str]) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ from sessionheat.web.ui import page
 INDEX_JOB = "index"
 ELEMENT_SESSIONS_SHOWN = 200
 QUICK_FILTERS = 16  # property=value pairs offered as one-click segment filters
+LIST_REFRESH_S = 5.0  # how stale the page list may be while the store keeps changing
 RECENT_SESSIONS_FOR_FILTERS = 2000  # ... taken from this many of the newest sessions
 RESOLVED_KEPT = 256  # requests whose cache key is remembered until the store changes
 RECENT_JOB_SECONDS = 600  # a finished indexing job is still mentioned on the page this long
@@ -102,6 +103,7 @@ class Explorer:
         self.cache = MapCache.beside(store)
         self.worker = HeatmapWorker()
         self._pages: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
+        self._pages_read = 0.0
         self._pairs: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
         self._lock = threading.Lock()
         # request id -> (store change marker, Resolved): re-select only once the store changed
@@ -123,13 +125,11 @@ class Explorer:
         """Pages with pageviews, most viewed first (URLs grouped by path, query ignored)."""
         marker = self.store.change_marker()
         at, pages = self._pages
-        if at == marker:
-            return pages
-        counts: Counter[str] = Counter()
-        for url, n in self.store.pageview_url_counts():
-            counts[page_path(url)] += n
-        pages = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if at == marker or (pages and time.monotonic() - self._pages_read < LIST_REFRESH_S):
+            return pages  # a busy collector writes all the time: a new page may show up late
+        pages = sorted(self.store.page_counts(), key=lambda kv: (-kv[1], kv[0]))
         self._pages = (marker, pages)
+        self._pages_read = time.monotonic()
         return pages
 
     def segment_pairs(self) -> list[tuple[str, int]]:
