@@ -158,7 +158,7 @@ def render_band_map(
         bar_label=(
             ["share of pageviews that scrolled down to this row"]
             if kind == "scroll"
-            else ["seconds each row spent inside the viewport"]
+            else ["average seconds per pageview each row spent in view"]
         ),
         stats=_band_stats(kind, vals, fold_y),
         caution=caution,
