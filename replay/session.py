@@ -259,13 +259,12 @@ class Replay:
         return result
 
     def _fit_viewport(self, size: list[int] | None = None) -> None:
-        """Keep the host page exactly as large as the replayed viewport (it follows resizes)."""
+        """Keep the replayed viewport (the frame, which follows resizes) wholly inside the host page."""
         if size is None:
             size = self.page.evaluate("() => { const f = window.__shDriver.replayer.iframe;"
                                       " return [+f.getAttribute('width') || 0, +f.getAttribute('height') || 0]; }")
-        current = self.page.viewport_size or {}
-        if size[0] and size[1] and (current.get("width"), current.get("height")) != tuple(size):
-            self.page.set_viewport_size({"width": int(size[0]), "height": int(size[1])})
+        if size[0] and size[1]:
+            fit_host_viewport(self.page, (int(size[0]), int(size[1])))
 
 
 class ReplayPage:
@@ -318,9 +317,7 @@ class ReplayPage:
             raise RuntimeError("this ReplayPage is still replaying another session")
         if self._live:  # the last session's replay was not taken down: do it before the new guard
             self.unload()
-        size = self.page.viewport_size or {}
-        if (size.get("width"), size.get("height")) != viewport:
-            self.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        fit_host_viewport(self.page, viewport)
         self.guard = NetworkGuard(origins, cache=self.assets, nonce=self.nonce)
         self._live = True
         try:
@@ -416,6 +413,18 @@ def open_session(
         replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut)
         replay._fit_viewport(size)  # as after replay.seek(0), which the load above did
         yield replay
+
+
+def fit_host_viewport(page: "Page", size: tuple[int, int]) -> None:
+    """Grow the host page until the replay frame (`size`, the recorded viewport) fits in it; never
+    shrink it. The frame has its own width and height, so what is replayed inside (media queries,
+    layout, scroll limits, lazy images, which the frame clips) does not depend on the host being
+    any larger; and resizing the host costs a round trip that waits for a new frame (~20-40 ms),
+    paid at almost every session switch when sessions alternate between viewports."""
+    current = page.viewport_size or {}
+    width, height = current.get("width") or 0, current.get("height") or 0
+    if size[0] > width or size[1] > height:
+        page.set_viewport_size({"width": max(width, size[0]), "height": max(height, size[1])})
 
 
 def _close_quietly(context: "BrowserContext") -> None:
