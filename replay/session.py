@@ -272,10 +272,11 @@ class ReplayPage:
 
     A fresh page per session costs a context, a navigation, parsing rrweb and the driver (0.5-0.9 s,
     more than replaying a whole demo session). Here a session switch only replaces rrweb's Replayer
-    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), resizes the
-    page to the session's first viewport and swaps the network guard: requests are checked against
-    the origins of the session being replayed, and ones still arriving from the previous session
-    are refused uncounted. Use as a context manager, one session at a time.
+    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), grows the
+    page if the session's first viewport does not fit (see `fit_host_viewport`) and swaps the
+    network guard (building the new replay and seeking to its start take one page call): requests
+    are checked against the origins of the session being replayed, and ones still arriving from
+    the previous session are refused uncounted. Use as a context manager, one session at a time.
     """
 
     def __init__(self, browser: "Browser", *, assets: AssetCache | None = None) -> None:
