@@ -259,13 +259,12 @@ class Replay:
         return result
 
     def _fit_viewport(self, size: list[int] | None = None) -> None:
-        """Keep the host page exactly as large as the replayed viewport (it follows resizes)."""
+        """Keep the replayed viewport (the frame, which follows resizes) wholly inside the host page."""
         if size is None:
             size = self.page.evaluate("() => { const f = window.__shDriver.replayer.iframe;"
                                       " return [+f.getAttribute('width') || 0, +f.getAttribute('height') || 0]; }")
-        current = self.page.viewport_size or {}
-        if size[0] and size[1] and (current.get("width"), current.get("height")) != tuple(size):
-            self.page.set_viewport_size({"width": int(size[0]), "height": int(size[1])})
+        if size[0] and size[1]:
+            fit_host_viewport(self.page, (int(size[0]), int(size[1])))
 
 
 class ReplayPage:
@@ -273,10 +272,11 @@ class ReplayPage:
 
     A fresh page per session costs a context, a navigation, parsing rrweb and the driver (0.5-0.9 s,
     more than replaying a whole demo session). Here a session switch only replaces rrweb's Replayer
-    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), resizes the
-    page to the session's first viewport and swaps the network guard: requests are checked against
-    the origins of the session being replayed, and ones still arriving from the previous session
-    are refused uncounted. Use as a context manager, one session at a time.
+    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), grows the
+    page if the session's first viewport does not fit (see `fit_host_viewport`) and swaps the
+    network guard (building the new replay and seeking to its start take one page call): requests
+    are checked against the origins of the session being replayed, and ones still arriving from
+    the previous session are refused uncounted. Use as a context manager, one session at a time.
     """
 
     def __init__(self, browser: "Browser", *, assets: AssetCache | None = None) -> None:
@@ -284,6 +284,7 @@ class ReplayPage:
         self.nonce = secrets.token_urlsafe(16)
         self.guard: NetworkGuard | None = None
         self.sessions = 0  # how many sessions this page has replayed
+        self._live = False  # a session's replay is up in the page (not yet unloaded)
         self.context: BrowserContext = browser.new_context(
             viewport={"width": 1280, "height": 800},
             device_scale_factor=1, service_workers="block", accept_downloads=False,
@@ -306,33 +307,51 @@ class ReplayPage:
             route.abort("blockedbyclient")
 
     def load(self, events: list[dict[str, Any]], origins: frozenset[str],
-             viewport: tuple[int, int]) -> NetworkGuard:
-        """Replace whatever the page replayed before with a driver over `events`."""
+             viewport: tuple[int, int], *, seek_cut: int | None = None) -> tuple[NetworkGuard, Any]:
+        """Replace whatever the page replayed before with a driver over `events`, and with
+        `seek_cut`, seek to that event: one page call per session switch, not three (take the old
+        replay down, build the new one, show its first moment), each a round trip through CDP.
+
+        Returns the guard and, with `seek_cut`, the seek's answer as `Replay._run` gets it.
+        """
         if self.guard is not None:
             raise RuntimeError("this ReplayPage is still replaying another session")
-        if self.sessions:
+        if self._live:  # the last session's replay was not taken down: do it before the new guard
             self.unload()
-        size = self.page.viewport_size or {}
-        if (size.get("width"), size.get("height")) != viewport:
-            self.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        fit_host_viewport(self.page, viewport)
         self.guard = NetworkGuard(origins, cache=self.assets, nonce=self.nonce)
-        # As one JSON string: Playwright's own argument serialization walks every node of every
-        # snapshot, and took longer than replaying the session.
-        self.page.evaluate(
-            "(a) => { window.__shDriver = window.__shMakeDriver(window.__shLib.rrweb,"
-            " document.getElementById('root'), JSON.parse(a.events),"
-            " {cache: window.__shStyleCache, resourceTimeoutMs: a.timeout});"
-            " window.__shStyleCache = window.__shDriver.replayer.cache; }",
-            {"events": json.dumps(events, separators=(",", ":")), "timeout": FETCH_TIMEOUT_MS + 2000},
-        )
+        self._live = True
+        try:
+            answer = self._build(events, seek_cut)
+        except BaseException:  # half built or not at all: nothing of it may stay up
+            self.unload_quietly()
+            raise
         self.sessions += 1
-        return self.guard
+        return self.guard, None if answer is None else json.loads(answer)
+
+    def _build(self, events: list[dict[str, Any]], seek_cut: int | None) -> str | None:
+        """Destroy any driver, make one over `events`, seek: one evaluate. Everything goes as one
+        JSON string: Playwright's own argument serialization walks every node of every snapshot,
+        and took longer than replaying the session."""
+        return self.page.evaluate(
+            "async (a) => { if (window.__shDriver) window.__shDriver.destroy(); window.__shDriver = null;"
+            " a = JSON.parse(a); const d = window.__shMakeDriver(window.__shLib.rrweb,"
+            " document.getElementById('root'), a.events,"
+            " {cache: window.__shStyleCache, resourceTimeoutMs: a.timeout});"
+            " window.__shDriver = d; window.__shStyleCache = d.replayer.cache;"
+            " if (a.cut === null) return null;"
+            " const r = await d.seek(a.cut, {}); const i = d.replayer.iframe;"
+            " return JSON.stringify([r, [+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]]); }",
+            json.dumps({"events": events, "timeout": FETCH_TIMEOUT_MS + 2000, "cut": seek_cut},
+                       separators=(",", ":")),
+        )
 
     def unload(self) -> None:
         """Take the current session's replay down; its late requests are refused uncounted."""
         self.guard = None
         self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.destroy();"
                            " window.__shDriver = null; }")
+        self._live = False
 
     def unload_quietly(self) -> None:
         """`unload`, when the page may be gone already (closed, crashed): the guard still goes."""
@@ -388,11 +407,25 @@ def open_session(
                 hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
                 browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
             page = stack.enter_context(ReplayPage(browser, assets=assets))
-        guard = page.load(read.events, frozenset(origins), (int(first["width"]), int(first["height"])))
+        cut = timeline.cut_at(0)
+        guard, (_, size) = page.load(read.events, frozenset(origins),
+                                     (int(first["width"]), int(first["height"])), seek_cut=cut)
         stack.callback(page.unload_quietly)
-        replay = Replay(session_id, page.page, timeline, guard, pageviews, problems)
-        replay.seek(0)
+        replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut)
+        replay._fit_viewport(size)  # as after replay.seek(0), which the load above did
         yield replay
+
+
+def fit_host_viewport(page: "Page", size: tuple[int, int]) -> None:
+    """Grow the host page until the replay frame (`size`, the recorded viewport) fits in it; never
+    shrink it. The frame has its own width and height, so what is replayed inside (media queries,
+    layout, scroll limits, lazy images, which the frame clips) does not depend on the host being
+    any larger; and resizing the host costs a round trip that waits for a new frame (~20-40 ms),
+    paid at almost every session switch when sessions alternate between viewports."""
+    current = page.viewport_size or {}
+    width, height = current.get("width") or 0, current.get("height") or 0
+    if size[0] > width or size[1] > height:
+        page.set_viewport_size({"width": max(width, size[0]), "height": max(height, size[1])})
 
 
 def _close_quietly(context: "BrowserContext") -> None:
