@@ -395,7 +395,7 @@ def test_a_tab_switch_on_the_timeline_jumps_to_that_tab(browser: Any, demo_serve
                 expect(replayed.locator(f"#panel-{other}")).to_be_hidden()
                 expect(replayed.locator(f"#tab-{name}")).to_have_attribute("aria-selected", "true")
                 assert replayed.locator("h1", has_text="Simple, honest pricing").count() == 0
-                assert entry.get_attribute("aria-current") == "true"
+                expect(entry).to_have_attribute("aria-current", "true")
                 shot(page, f"session-tab-{name}")
         finally:
             page.close()

@@ -36,12 +36,17 @@
     });
   }
 
+  var chosen = null;  // the timeline entry last chosen
+
   function mark(t) {
     if (now) now.style.left = percent(t) + "%";
     output.textContent = clock(t);
     output.dataset.t = String(t);
     var current = null;
     entries.forEach(function (b) { if (Number(b.dataset.t) <= t) current = b; });
+    // Entries can share a millisecond (a click, the route change and the redraw it caused): the
+    // one the person chose stays marked.
+    if (chosen && current && chosen.dataset.t === current.dataset.t) current = chosen;
     entries.forEach(function (b) {
       if (b === current) b.setAttribute("aria-current", "true");
       else b.removeAttribute("aria-current");
@@ -57,6 +62,7 @@
       var t = Number(button.dataset.t);
       if (!isFinite(t)) return;
       send({ type: "sessionheat:seek", t: Math.max(0, Math.min(duration, t)) });
+      chosen = button;
       mark(t);
       var url = new URL(window.location.href);
       url.searchParams.set("t", String(t));
