@@ -113,29 +113,6 @@ def truth_clicks(store: SessionStore, session_id: str) -> Iterator[TruthClick]:
                              tuple(p["box"]))  # type: ignore[arg-type]
 
 
-# (document, null) => {demo id: [x, y, w, h] in document px} for every displayed element that has
-# one, in the replayed document of a reference layout.
-DEMO_BOXES_JS = """(doc) => {
-  const view = doc.defaultView, out = {};
-  for (const el of doc.querySelectorAll('[data-demo-id]')) {
-    const r = el.getBoundingClientRect();
-    if (!r.width && !r.height) continue;
-    const id = el.getAttribute('data-demo-id');
-    if (!(id in out)) out[id] = [r.left + view.scrollX, r.top + view.scrollY, r.width, r.height];
-  }
-  return out;
-}"""
-
-
-def demo_boxes(store: SessionStore, session_id: str, t: int, *, browser: Any) -> dict[str, tuple]:
-    """Boxes of every displayed `data-demo-id` element of a session at moment `t` (a reference)."""
-    from replay import open_session
-
-    with open_session(store, session_id, browser=browser) as rp:
-        rp.seek(t)
-        return {k: tuple(v) for k, v in rp.evaluate_in_document(DEMO_BOXES_JS).items()}
-
-
 def inside(box: tuple[float, float, float, float] | None, x: float, y: float, slack: float = 1.0) -> bool:
     if box is None:
         return False
