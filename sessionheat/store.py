@@ -277,6 +277,15 @@ def _filter_sql(filters: SessionFilter, url_share: float | None = None) -> tuple
     return terms, params
 
 
+def _properties(raw: str | None) -> dict[str, Any]:
+    """A session's stored properties; a damaged value reads as none rather than failing a page."""
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def page_path(url: str) -> str:
     """The page a URL shows, for matching pageviews to a heatmap: its path, without the query and
     fragment (campaign tags, variant flags), a trailing slash or a directory's index file, so
@@ -760,10 +769,7 @@ class SessionStore:
         if backwards:
             rows.reverse()
         for row in rows:
-            try:
-                row["properties"] = json.loads(row["properties"] or "{}")
-            except ValueError:
-                row["properties"] = {}
+            row["properties"] = _properties(row["properties"])
         key = SESSION_SORTS[sort]
         first = _encode_cursor(rows[0][key], rows[0]["id"]) if rows else None
         last = _encode_cursor(rows[-1][key], rows[-1]["id"]) if rows else None
@@ -893,10 +899,7 @@ class SessionStore:
             rows = cur.fetchall()
         for row in rows:
             record = dict(zip(names, row))
-            try:
-                record["properties"] = json.loads(record["properties"] or "{}")
-            except ValueError:
-                record["properties"] = {}
+            record["properties"] = _properties(record["properties"])
             yield record
 
     def pageviews(self, session_id: str) -> list[dict[str, Any]]:
@@ -1060,10 +1063,7 @@ class SessionStore:
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur]
         for row in rows:
-            try:
-                row["properties"] = json.loads(row["properties"] or "{}")
-            except ValueError:
-                row["properties"] = {}
+            row["properties"] = _properties(row["properties"])
         return rows
 
     # -- sites (collector keys) -----------------------------------------------------------------
@@ -1156,12 +1156,4 @@ class SessionStore:
         with self._lock:
             rows = self.db.conn.execute(
                 "SELECT properties FROM sessions ORDER BY first_ts DESC LIMIT ?", (limit,)).fetchall()
-        out = []
-        for (raw,) in rows:
-            try:
-                value = json.loads(raw or "{}")
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                out.append(value)
-        return out
+        return [_properties(raw) for (raw,) in rows]
