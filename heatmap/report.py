@@ -69,8 +69,6 @@ def write_report(path: str | Path, entries: Sequence[ReportEntry], *, title: str
                          f"<code>{html.escape(hm.reference.session_id)}</code>, "
                          f"{hm.reference.viewport[0]}x{hm.reference.viewport[1]}, photographed at "
                          f"{hm.reference.t / 1000:.1f} s ({html.escape(str(hm.reference.moment))})</p>")
-            if hm.origin_note:
-                parts.append(f"<p><b>Other sites set aside:</b> {html.escape(hm.origin_note)}</p>")
             if hm.caution:
                 parts.append(f'<p class=caution>{html.escape(hm.caution)}</p>')
             parts.append(_element_table(hm))
