@@ -33,6 +33,7 @@ from sessionheat.store import SessionStore
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
 from sessionheat.web.heatmap_request import BUCKET_WIDTHS, DEVICES, KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus
+from sessionheat.web.session_timeline import format_clock
 from sessionheat.web.ui import page
 
 INDEX_JOB = "index"
@@ -60,14 +61,6 @@ def stop_background_work(store: SessionStore) -> None:
     """Stop the explorers' workers over `store` (the app's shutdown calls this)."""
     for explorer in _explorers.pop(store, []):
         explorer.worker.stop()
-
-
-def clock(t_ms: int | float | None) -> str:
-    """Milliseconds since a session's start as m:ss.s, as a timeline shows it."""
-    if t_ms is None:
-        return ""
-    seconds = max(0.0, float(t_ms) / 1000)
-    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
 
 
 def session_href(session_id: str, t_ms: int | float) -> str:
@@ -248,7 +241,7 @@ class Explorer:
             "req": req, "errors": errors, "pages": self.pages(), "pairs": self.segment_pairs() if req.url else [], "kinds": KINDS, "devices": DEVICES,
             "buckets": list(BUCKET_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
             page_path(req.url) if req.url else "", "index_job": self._index_job(), "summary": None,
-            "job": None, "stale": None, "empty": None, "resolved": None, "key": None, "clock": clock,
+            "job": None, "stale": None, "empty": None, "resolved": None, "key": None,
             "session_href": session_href,
         }
         cache_state = "none"
@@ -313,7 +306,7 @@ class Explorer:
                     "id": hit["session_id"], "info": self.store.get_session(hit["session_id"]) or {},
                     "hits": [], "side": side_of.get((hit["session_id"], hit["pageview"]), "")}
             entry["hits"].append({**hit, "href": session_href(hit["session_id"], hit["t"]),
-                                  "clock": clock(hit["t"])})
+                                  "clock": format_clock(int(hit["t"]))})
         label = next((h["label"] for h in hits if h.get("label")), "")
         context = {
             "req": req, "errors": errors, "element_key": element_key, "label": label,
