@@ -10,10 +10,15 @@
 //     including positions rrweb batches into mouse-move events emitted later;
 //   - CSS transitions and finite animations are finished: a live page had long finished the drawer
 //     slide or the header hide by the time anyone clicked, while a seek starts them at the cut.
+// Layout is what a replay pays for: every scroll and focus forces the browser to lay the page
+// out, and between two of them the events in the way invalidate it again. So while catching up
+// the driver only notes where each scroller is and what has focus, and applies both at the cut:
+// one layout per moment asked about, not one per scroll or focus event on the way.
 (function sessionheatReplayDriver(rrweb, root, events, options) {
   "use strict";
   var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
+  var FOCUS = 5, BLUR = 6; // mouse interaction types
 
   var replayer = new rrweb.Replayer(events, {
     root: root,
@@ -39,16 +44,8 @@
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
 
-  // Focus and blur force a layout each (the browser must know what is focusable). When a later
-  // focus within the same catch-up supersedes them, they change nothing the cut can show.
-  var FOCUS = 5, BLUR = 6;
-  function isFocusEvent(e, kind) {
-    return e.type === INCR && e.data.source === INTERACTION && (kind === undefined ? (e.data.type === FOCUS || e.data.type === BLUR) : e.data.type === kind);
-  }
-  var nextFocus = new Array(events.length); // index of the next focus event after each index
-  for (var n = events.length - 1, next = Infinity; n >= 0; n--) {
-    nextFocus[n] = next;
-    if (isFocusEvent(events[n], FOCUS)) next = n;
+  function isFocusEvent(e) {
+    return e.type === INCR && e.data.source === INTERACTION && (e.data.type === FOCUS || e.data.type === BLUR);
   }
 
   function segmentOf(index) { // index of the full snapshot the DOM at `index` is built from
@@ -73,12 +70,34 @@
   });
   pointer.sort(function (a, b) { return a.t - b.t || a.index - b.index; });
 
+  // How many events up to each index could have moved what lies under a resting pointer. While
+  // none has since the pointer's last recorded position, the element rrweb recorded there is
+  // what the browser hovered, and no hit test (a layout, and more) is needed to find it.
+  var SELECTION = 14;
+  var times = events.map(function (e) { return e.timestamp; });
+  var moved = new Array(events.length);
+  events.forEach(function (e, index) {
+    var d = e.data || {}, s = d.source, still;
+    if (e.type === INCR) {
+      still = s === MOVE || s === TOUCH_MOVE || s === DRAG || s === SELECTION
+        || (s === INTERACTION && d.type !== FOCUS && d.type !== BLUR);
+    } else {
+      still = !(e.type === FULL || e.type === META || (e.type === CUSTOM && d.tag === "sessionheat.scroll"));
+    }
+    moved[index] = (index ? moved[index - 1] : 0) + (still ? 0 : 1);
+  });
+
+  function firstAfter(t) { // index of the first event later than t
+    var lo = 0, hi = times.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (times[mid] <= t) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
   // --- scroll bookkeeping ------------------------------------------------------------------------
   var scrolls = new Map(); // node id -> {x, y}: where each scroller should be at the cut
   var applyScroll = replayer.applyScroll.bind(replayer);
-  replayer.applyScroll = function (d) {
+  replayer.applyScroll = function (d) { // noted now, applied at the cut (see restoreScrolls)
     scrolls.set(d.id, { x: d.x, y: d.y });
-    applyScroll(d, true);
   };
 
   function collectSnapshotScrolls(node) {
@@ -96,11 +115,69 @@
     });
   }
 
+  // Focus and blur events met while catching up, applied at the cut by applyFocus.
+  var focusEvents = [];
+
+  // focus() cost about twice a layout of the page (0.8 ms per click on the demo's product page),
+  // and most pages style focus with colours and outlines only, which move no box: measuring
+  // needs focus only where a focus rule can move one.
+  var PAINT_ONLY = /^(color|background(-.*)?|border(-(top|right|bottom|left|block|inline)(-(start|end))?)?-color|outline(-.*)?|box-shadow|text-shadow|text-decoration(-.*)?|text-emphasis(-.*)?|opacity|cursor|caret-color|accent-color|fill(-.*)?|stroke(-.*)?|filter|transition(-.*)?|-webkit-tap-highlight-color|-webkit-text-fill-color|z-index)$/;
+  var FOCUS_SELECTOR = /:focus/;
+  var sheetVerdicts = new WeakMap(); // stylesheet -> {rules: count when checked, moves: bool}
+
+  function rulesMoveBoxes(rules, inFocusRule) {
+    for (var k = 0; k < rules.length; k++) {
+      var rule = rules[k], focus = inFocusRule || (rule.selectorText !== undefined && FOCUS_SELECTOR.test(rule.selectorText));
+      if (focus && rule.style) {
+        for (var j = 0; j < rule.style.length; j++) if (!PAINT_ONLY.test(rule.style[j])) return true;
+      }
+      if (rule.cssRules && rulesMoveBoxes(rule.cssRules, focus)) return true; // @media, nesting
+    }
+    return false;
+  }
+
+  function focusMovesBoxes() { // can any focus rule of the replayed documents change a box?
+    return documents().some(function (d) {
+      for (var k = 0; k < d.styleSheets.length; k++) {
+        var sheet = d.styleSheets[k], rules;
+        try { rules = sheet.cssRules; } catch (e) { return true; } // unreadable: assume it can
+        var known = sheetVerdicts.get(sheet);
+        if (!known || known.rules !== rules.length) {
+          known = { rules: rules.length, moves: rulesMoveBoxes(rules, false) };
+          sheetVerdicts.set(sheet, known);
+        }
+        if (known.moves) return true;
+      }
+      return false;
+    });
+  }
+
+  // `layoutOnly`: the caller measures boxes and will not look at the pixels, so focus is applied
+  // only where it can change a box; otherwise the events wait (and are applied once it can).
+  function applyFocus(layoutOnly) {
+    // Only the last focus and the blurs after it can show at the cut: focusing an element blurs
+    // whatever had focus before. With no focus among them, every blur counts.
+    var start = 0;
+    for (var k = focusEvents.length - 1; k >= 0; k--) {
+      if (focusEvents[k].data.type === FOCUS) { start = k; break; }
+    }
+    focusEvents = focusEvents.slice(start);
+    if (!focusEvents.length || (layoutOnly && !focusMovesBoxes())) return;
+    var active = doc() && doc().activeElement;
+    for (k = 0; k < focusEvents.length; k++) {
+      var e = focusEvents[k], node = replayer.getMirror().getNode(e.data.id);
+      if (e.data.type === FOCUS && node === active) continue; // focused already: nothing to pay
+      if (e.data.type === BLUR && node && node !== active && !(node.contains && node.contains(active))) continue;
+      cast(e);
+      active = doc() && doc().activeElement;
+    }
+    focusEvents = [];
+  }
+
   // --- applying events -------------------------------------------------------------------------
   var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, ms: { apply: 0, settle: 0, measure: 0 } };
 
-  function cast(index) {
-    var e = events[index];
+  function cast(e) {
     try {
       if (e.type === CUSTOM && e.data && e.data.tag === "sessionheat.scroll") {
         // The recorder's statement of where the window really was when a click outran `scroll`.
@@ -121,10 +198,20 @@
     // (at the next page's size, after the Meta below) only to throw it away.
     var old = doc();
     if (old && old.documentElement) old.documentElement.remove();
-    if (meta >= 0) cast(meta);
+    if (meta >= 0) cast(events[meta]);
     scrolls = new Map();
+    focusEvents = [];
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
-    cast(seg);
+    // rrweb scrolls the new document to its initial offset at once, which lays out a page that the
+    // events up to the cut will change again: the offset is noted below and applied at the cut.
+    var w = win(), own = w && Object.getOwnPropertyDescriptor(w, "scrollTo");
+    if (w) Object.defineProperty(w, "scrollTo", { value: function () {}, configurable: true, writable: true });
+    try {
+      cast(events[seg]);
+    } finally {
+      if (w) delete w.scrollTo;
+      if (w && own) Object.defineProperty(w, "scrollTo", own);
+    }
     var snap = events[seg].data;
     collectSnapshotScrolls(snap.node);
     if (snap.initialOffset) scrolls.set(snap.node.id, { x: snap.initialOffset.left || 0, y: snap.initialOffset.top || 0 });
@@ -138,8 +225,8 @@
     if (seg < 0) throw new Error("no full snapshot before event " + cut);
     if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
     for (var k = state.applied + 1; k <= cut; k++) {
-      if (nextFocus[k] <= cut && isFocusEvent(events[k])) continue; // superseded, see above
-      cast(k);
+      if (isFocusEvent(events[k])) focusEvents.push(events[k]);
+      else cast(events[k]);
     }
     state.applied = Math.max(state.applied, cut);
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
@@ -245,12 +332,19 @@
     });
   }
 
-  function pointerAt(t) {
-    var found = null;
-    for (var k = 0; k < pointer.length && pointer[k].t <= t; k++) {
-      if (pointer[k].seg === state.seg) found = pointer[k];
+  function pointerAt(t) { // the last recorded pointer position in this page at or before t
+    var k = pointer.length ? firstPointerAfter(t) - 1 : -1;
+    var pageStart = times[state.seg] - 1000; // rrweb emits positions up to 500 ms after the fact
+    for (; k >= 0 && pointer[k].t >= pageStart; k--) {
+      if (pointer[k].seg === state.seg) return pointer[k];
     }
-    return found;
+    return null;
+  }
+
+  function firstPointerAfter(t) {
+    var lo = 0, hi = pointer.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (pointer[mid].t <= t) lo = mid + 1; else hi = mid; }
+    return lo;
   }
 
   function hoveredAlready(target) { // exactly target and its ancestors carry rrweb's hover class
@@ -264,35 +358,58 @@
     return rootNode.querySelectorAll(".\\:hover").length === count;
   }
 
-  function applyHover(t) {
+  function hover(target) {
+    if (target && !hoveredAlready(target)) replayer.hoverElements(target);
+  }
+
+  // Hovers what the pointer was over at the cut. Returns {pointer, hitTest}: hitTest is true when
+  // the page may have moved under a resting pointer since rrweb recorded its target, so the target
+  // must come from a hit test on the settled layout (`hoverByHitTest`).
+  function applyHover(t, cut) {
     var p = pointerAt(t);
+    if (!p) {
+      doc().querySelectorAll(".\\:hover").forEach(function (el) { el.classList.remove(":hover"); });
+      return { pointer: null, hitTest: false };
+    }
+    var after = firstAfter(p.t);
+    var still = after > cut || moved[cut] === (after > 0 ? moved[after - 1] : 0);
+    var recorded = replayer.getMirror().getNode(p.id);
+    var element = recorded && (recorded.nodeType === 1 ? recorded : recorded.parentElement);
+    if (still && element && element.isConnected) {
+      hover(element);
+      return { pointer: p, hitTest: false };
+    }
+    return { pointer: p, hitTest: true };
+  }
+
+  function hoverByHitTest(p) {
     var mirror = replayer.getMirror();
     var d = doc();
-    if (!p) {
-      d.querySelectorAll(".\\:hover").forEach(function (el) { el.classList.remove(":hover"); });
-      return null;
-    }
     var recorded = mirror.getNode(p.id);
     var hit = null;
     var owner = recorded && recorded.ownerDocument;
     if (!owner || owner === d) hit = d.elementFromPoint(p.x, p.y); // what the layout now puts there
-    var target = hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement);
-    if (target && !hoveredAlready(target)) replayer.hoverElements(target);
-    return p;
+    hover(hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement));
   }
 
   // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
-  // "animations", "resources".
-  function settle(t, overrides, timeoutMs, skip) {
+  // "focus", "animations", "resources".
+  function settle(cut, overrides, timeoutMs, skip, layoutOnly) {
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
+    // Hover and focus first: the layout that restoring the scroll positions forces is then the
+    // only one they all pay for.
+    var hovered = on("hover") ? applyHover(events[cut].timestamp, cut) : { pointer: null, hitTest: false };
+    if (on("focus")) applyFocus(layoutOnly);
+    else focusEvents = [];
     if (on("scroll")) restoreScrolls(overrides);
     var loaded = on("resources") ? waitResources(timeoutMs) : Promise.resolve(true);
     return loaded.then(function (complete) {
       if (on("scroll")) restoreScrolls(overrides);
-      var p = on("hover") ? applyHover(t) : null;
+      if (hovered.hitTest) hoverByHitTest(hovered.pointer);
       if (on("animations")) finishAnimations();
       if (on("scroll")) restoreScrolls(overrides);
+      var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });
   }
@@ -396,7 +513,7 @@
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
-      return settle(events[cut].timestamp, opts.scroll, opts.timeoutMs, opts.skip);
+      return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly);
     }).then(function (s) {
       state.ms.settle += performance.now() - t0;
       var l = layout();
@@ -416,7 +533,8 @@
     var chain = ready;
     queries.forEach(function (q) {
       chain = chain.then(function () {
-        return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip });
+        return seek(q.cut, { fresh: !!opts.naive, scroll: q.scroll, timeoutMs: opts.timeoutMs, skip: opts.skip,
+                             layoutOnly: true });
       }).then(function (l) {
         var t0 = performance.now();
         var b = q.id == null ? { box: null, problem: null, tag: null } : boxOf(q.id);

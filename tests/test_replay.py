@@ -233,3 +233,21 @@ def test_damaged_session_replays_up_to_the_damage_and_says_so(demo_sessions, bro
                 assert worst_offset(click.box, found.box) <= TOLERANCE_PX
     finally:
         copy.close()
+
+
+def test_focus_that_moves_boxes_is_replayed_where_boxes_are_measured(asset_server, browser, store):
+    # Measuring skips focus where the page's focus rules only paint; here they open a panel and
+    # grow a field, so a click below the panel must still replay where the live page had it.
+    with record(asset_server.url("focus_layout.html"), store=store, browser=browser,
+                evidence=True) as session:
+        session.page.click("#name")
+        session.page.keyboard.type("Ada")
+        session.page.click("#keep")
+        session.page.click("#name")
+    with open_session(store, session.id, browser=browser) as rp:
+        live = rp.live_clicks()
+        assert len(live) == 3
+        assert live[1].box[1] > live[0].box[1] + 180  # the live click landed below the open panel
+        found = rp.resolve([(c.t, c.node_id) for c in live])
+    offsets = [worst_offset(c.box, r.box) for c, r in zip(live, found)]
+    assert max(offsets) <= TOLERANCE_PX, offsets
