@@ -175,7 +175,7 @@
   }
 
   // --- applying events -------------------------------------------------------------------------
-  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, ms: { apply: 0, settle: 0, measure: 0 } };
+  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, opened: false, ms: { apply: 0, settle: 0, measure: 0 } };
 
   function cast(e) {
     try {
@@ -191,6 +191,17 @@
     }
   }
 
+  // Replaces target[name] with a no-op until the returned function is called.
+  function stub(target, name) {
+    if (!target) return function () {};
+    var own = Object.getOwnPropertyDescriptor(target, name);
+    Object.defineProperty(target, name, { value: function () {}, configurable: true, writable: true });
+    return function () {
+      delete target[name];
+      if (own) Object.defineProperty(target, name, own);
+    };
+  }
+
   function rebuildFrom(seg) {
     var meta = -1;
     for (var k = seg - 1; k >= 0; k--) if (events[k].type === META) { meta = k; break; }
@@ -204,14 +215,25 @@
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
     // rrweb scrolls the new document to its initial offset at once, which lays out a page that the
     // events up to the cut will change again: the offset is noted below and applied at the cut.
-    var w = win(), own = w && Object.getOwnPropertyDescriptor(w, "scrollTo");
-    if (w) Object.defineProperty(w, "scrollTo", { value: function () {}, configurable: true, writable: true });
+    var w = win();
+    var undo = [stub(w, "scrollTo")];
+    // rrweb also starts every document with document.close() and .open(), which cost more than
+    // building the page: close() finishes the emptied previous page (style, layout tree, load
+    // events) and open() resets the document. Once the frame holds a document that rrweb opened
+    // (after the first build), emptying it is all the next build needs; quirks mode is set only
+    // by open() and a written doctype, so a BackCompat snapshot still goes the long way.
+    var d = doc();
+    if (state.opened && d && events[seg].data.node.compatMode !== "BackCompat") {
+      while (d.firstChild) d.removeChild(d.firstChild);
+      if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
+      undo.push(stub(d, "open"), stub(d, "close"));
+    }
     try {
       cast(events[seg]);
     } finally {
-      if (w) delete w.scrollTo;
-      if (w && own) Object.defineProperty(w, "scrollTo", own);
+      undo.forEach(function (restore) { restore(); });
     }
+    state.opened = true;
     var snap = events[seg].data;
     collectSnapshotScrolls(snap.node);
     if (snap.initialOffset) scrolls.set(snap.node.id, { x: snap.initialOffset.left || 0, y: snap.initialOffset.top || 0 });
