@@ -44,6 +44,11 @@
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
 
+  var INPUT = 5;
+  function isInputEvent(e) {
+    return e.type === INCR && e.data.source === INPUT && e.data.id !== -1;
+  }
+
   function isFocusEvent(e) {
     return e.type === INCR && e.data.source === INTERACTION && (e.data.type === FOCUS || e.data.type === BLUR);
   }
@@ -117,6 +122,17 @@
 
   // Focus and blur events met while catching up, applied at the cut by applyFocus.
   var focusEvents = [];
+  // Input events met while catching up, by node id: a field's value and checked state at the cut
+  // are those its last input event set (every key typed is an event, each a style change).
+  var inputEvents = new Map();
+
+  function applyInputs() {
+    if (!inputEvents.size) return;
+    var last = Array.from(inputEvents.values()); // in the order of each node's last event
+    inputEvents = new Map();
+    last.sort(function (a, b) { return a.index - b.index; }); // radio groups: later checks win
+    last.forEach(function (item) { cast(item.event); });
+  }
 
   // focus() cost about twice a layout of the page (0.8 ms per click on the demo's product page),
   // and most pages style focus with colours and outlines only, which move no box: measuring
@@ -124,6 +140,7 @@
   var PAINT_ONLY = /^(color|background(-.*)?|border(-(top|right|bottom|left|block|inline)(-(start|end))?)?-color|outline(-.*)?|box-shadow|text-shadow|text-decoration(-.*)?|text-emphasis(-.*)?|opacity|cursor|caret-color|accent-color|fill(-.*)?|stroke(-.*)?|filter|transition(-.*)?|-webkit-tap-highlight-color|-webkit-text-fill-color|z-index)$/;
   var FOCUS_SELECTOR = /:focus/;
   var sheetVerdicts = new WeakMap(); // stylesheet -> {rules: count when checked, moves: bool}
+  var textVerdicts = new Map(); // the CSS text of a <style> -> the same: pages rebuilt share them
 
   function rulesMoveBoxes(rules, inFocusRule) {
     for (var k = 0; k < rules.length; k++) {
@@ -141,11 +158,14 @@
       for (var k = 0; k < d.styleSheets.length; k++) {
         var sheet = d.styleSheets[k], rules;
         try { rules = sheet.cssRules; } catch (e) { return true; } // unreadable: assume it can
-        var known = sheetVerdicts.get(sheet);
+        var known = sheetVerdicts.get(sheet), owner = sheet.ownerNode;
+        var text = owner && owner.tagName === "STYLE" ? owner.textContent : null;
+        if ((!known || known.rules !== rules.length) && text) known = textVerdicts.get(text);
         if (!known || known.rules !== rules.length) {
           known = { rules: rules.length, moves: rulesMoveBoxes(rules, false) };
-          sheetVerdicts.set(sheet, known);
+          if (text) textVerdicts.set(text, known);
         }
+        sheetVerdicts.set(sheet, known);
         if (known.moves) return true;
       }
       return false;
@@ -172,6 +192,27 @@
       active = doc() && doc().activeElement;
     }
     focusEvents = [];
+  }
+
+  // Whether something may have started loading since the last settle found nothing on its way:
+  // only a new page, new nodes, changed sources and style sheets can start a load, and asking
+  // every image, style sheet and font of the page at every moment costs more than most moments.
+  var mayLoad = true;
+  var MUTATION = 0, STYLE_RULE = 8, FONT_EVENT = 10, STYLE_DECLARATION = 13, ADOPTED_STYLES = 15;
+  var LOADING_ATTRIBUTE = /^(src|srcset|sizes|href|rel|media|type|loading)$/;
+
+  function mayStartLoads(e) {
+    if (e.type === FULL || e.type === META || (e.type === CUSTOM && e.data && e.data.tag === "sessionheat.scroll")) return true;
+    if (e.type !== INCR) return false;
+    var d = e.data, s = d.source;
+    if (s === SCROLL || s === RESIZE) return true; // natively lazy images come into view
+    if (s === STYLE_RULE || s === FONT_EVENT || s === STYLE_DECLARATION || s === ADOPTED_STYLES) return true;
+    if (s !== MUTATION) return false;
+    if (d.adds && d.adds.length) return true;
+    return (d.attributes || []).some(function (a) {
+      for (var name in a.attributes) if (LOADING_ATTRIBUTE.test(name)) return true;
+      return false;
+    });
   }
 
   // --- applying events -------------------------------------------------------------------------
@@ -212,6 +253,7 @@
     if (meta >= 0) cast(events[meta]);
     scrolls = new Map();
     focusEvents = [];
+    inputEvents = new Map();
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
     // rrweb scrolls the new document to its initial offset at once, which lays out a page that the
     // events up to the cut will change again: the offset is noted below and applied at the cut.
@@ -240,6 +282,7 @@
     state.seg = seg;
     state.applied = seg;
     state.rebuilds++;
+    mayLoad = true;
   }
 
   function advance(cut, fresh, ownHover) {
@@ -248,9 +291,14 @@
     if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
     for (var k = state.applied + 1; k <= cut; k++) {
       if (isFocusEvent(events[k])) focusEvents.push(events[k]);
-      else cast(events[k]);
+      else if (isInputEvent(events[k])) {
+        inputEvents.delete(events[k].data.id); // keeps the map in order of last events
+        inputEvents.set(events[k].data.id, { event: events[k], index: k });
+      } else cast(events[k]);
+      if (!mayLoad && mayStartLoads(events[k])) mayLoad = true;
     }
     state.applied = Math.max(state.applied, cut);
+    applyInputs();
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
     // pointer really was) follows, that would only dirty the style once more.
     if (ownHover) replayer.mousePos = null;
@@ -326,11 +374,12 @@
   // guard answers requests one after another, so a page with many slow assets (layout-relevant or
   // not) progresses in steps, each within the guard's own timeout.
   function waitResources(timeoutMs) {
-    var start = Date.now(), last = Infinity, received = finishedRequests();
+    var start = Date.now(), last = Infinity, received = -1;
     function round() {
       var waits = pending();
       if (!waits.length) return Promise.resolve(true);
       var now = Date.now(), got = finishedRequests();
+      if (received < 0) received = got;
       if (waits.length < last || got > received) start = now; // progress: the limit starts again
       last = waits.length;
       received = got;
@@ -342,16 +391,18 @@
     return round();
   }
 
-  function finishAnimations() {
+  function finishAnimations() { // how many it finished
+    var finished = 0;
     documents().forEach(function (d) {
       if (!d.getAnimations) return;
       d.getAnimations().forEach(function (a) {
         try {
           var timing = a.effect && a.effect.getComputedTiming();
-          if (timing && isFinite(timing.endTime)) a.finish();
+          if (timing && isFinite(timing.endTime) && a.playState !== "finished") { a.finish(); finished++; }
         } catch (e) { /* infinite or detached */ }
       });
     });
+    return finished;
   }
 
   function pointerAt(t) { // the last recorded pointer position in this page at or before t
@@ -369,19 +420,24 @@
     return lo;
   }
 
-  function hoveredAlready(target) { // exactly target and its ancestors carry rrweb's hover class
-    var rootNode = target.getRootNode();
-    if (replayer.lastHoveredRootNode !== rootNode || !rootNode.querySelectorAll) return false;
-    var count = 0;
-    for (var el = target; el; el = el.parentElement) {
-      if (!el.classList || !el.classList.contains(":hover")) return false;
-      count++;
+  // Puts rrweb's hover class on target and its ancestors, touching only elements whose state
+  // changes. rrweb's own hoverElements takes the class off every hovered element and puts it
+  // back, and each class change on <html> or <body> makes the browser recheck styles below them.
+  function hover(target) { // whether anything changed
+    if (!target) return false;
+    var chain = new Set(), changed = false;
+    for (var el = target; el; el = el.parentElement) chain.add(el);
+    var last = replayer.lastHoveredRootNode || doc();
+    if (last && last.querySelectorAll) {
+      last.querySelectorAll(".\\:hover").forEach(function (e) {
+        if (!chain.has(e)) { e.classList.remove(":hover"); changed = true; }
+      });
     }
-    return rootNode.querySelectorAll(".\\:hover").length === count;
-  }
-
-  function hover(target) {
-    if (target && !hoveredAlready(target)) replayer.hoverElements(target);
+    chain.forEach(function (e) {
+      if (e.classList && !e.classList.contains(":hover")) { e.classList.add(":hover"); changed = true; }
+    });
+    replayer.lastHoveredRootNode = target.getRootNode();
+    return changed;
   }
 
   // Hovers what the pointer was over at the cut. Returns {pointer, hitTest}: hitTest is true when
@@ -411,7 +467,7 @@
     var hit = null;
     var owner = recorded && recorded.ownerDocument;
     if (!owner || owner === d) hit = d.elementFromPoint(p.x, p.y); // what the layout now puts there
-    hover(hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement));
+    return hover(hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement));
   }
 
   // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
@@ -420,17 +476,23 @@
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
     // Hover and focus first: the layout that restoring the scroll positions forces is then the
-    // only one they all pay for.
+    // only one they all pay for. Scrolls are applied again only after something that can have
+    // changed how far the page scrolls (a resource arriving, hover, a finished transition).
     var hovered = on("hover") ? applyHover(events[cut].timestamp, cut) : { pointer: null, hitTest: false };
     if (on("focus")) applyFocus(layoutOnly);
     else focusEvents = [];
     if (on("scroll")) restoreScrolls(overrides);
-    var loaded = on("resources") ? waitResources(timeoutMs) : Promise.resolve(true);
+    var waiting = on("resources") && mayLoad;
+    var loaded = waiting ? waitResources(timeoutMs) : Promise.resolve(true);
     return loaded.then(function (complete) {
-      if (on("scroll")) restoreScrolls(overrides);
-      if (hovered.hitTest) hoverByHitTest(hovered.pointer);
-      if (on("animations")) finishAnimations();
-      if (on("scroll")) restoreScrolls(overrides);
+      if (waiting) mayLoad = !complete; // still on its way: ask again next time
+      var changed = waiting;
+      if (hovered.hitTest) {
+        if (changed && on("scroll")) restoreScrolls(overrides);
+        changed = hoverByHitTest(hovered.pointer);
+      }
+      if (on("animations") && finishAnimations()) changed = true;
+      if (changed && on("scroll")) restoreScrolls(overrides);
       var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });
