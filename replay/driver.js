@@ -20,7 +20,10 @@
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
   var FOCUS = 5, BLUR = 6; // mouse interaction types
 
-  var replayer = new rrweb.Replayer(events, {
+  // One Replayer (and its frame) serves session after session on a page: making one costs a new
+  // browsing context, and taking it down another, together more than replaying a demo session.
+  // `release` empties it when a session ends; `adopt` resets what rrweb keeps per recording.
+  var replayer = options.replayer || new rrweb.Replayer(events, {
     root: root,
     showWarning: !!options.showWarning,
     mouseTail: false,
@@ -30,15 +33,32 @@
     useVirtualDom: false, // mutations go straight to the DOM, the same path as real-time playback
     insertStyleRules: options.insertStyleRules || [],
   });
-  // A page reused across sessions shares rrweb's cache of hover-adapted stylesheets (keyed by the
-  // CSS text, so it cannot carry anything of one session into another but the parse it saves).
-  if (options.cache) replayer.cache = options.cache;
+  if (options.replayer) adopt(replayer, events);
   // rrweb builds the first snapshot itself a moment after construction; we build every document
   // ourselves, by index, so that first build would only be thrown away.
   replayer.firstFullSnapshot = true;
   var iframe = replayer.iframe;
   iframe.style.border = "0";
   iframe.style.display = "block";
+
+  function adopt(r, evs) { // what rrweb's constructor and first build would have left for `evs`
+    r.service.state.context.events = evs.slice().sort(function (a, b) { return a.timestamp - b.timestamp; });
+    r.mirror.reset();
+    r.styleMirror.reset();
+    r.mediaManager.reset();
+    r.imageMap = new Map();
+    r.canvasEventMap = new Map();
+    r.legacy_missingNodeRetryMap = {};
+    r.newDocumentQueue = [];
+    r.mousePos = null;
+    r.touchActive = null;
+    r.lastMouseDownEvent = null;
+    r.lastHoveredRootNode = undefined;
+    r.lastSelectionData = null;
+    r.constructedStyleMutations = [];
+    r.adoptedStyleSheets = [];
+    r.usingVirtualDom = false;
+  }
 
   // --- indices over the events -----------------------------------------------------------------
   var fulls = [];
@@ -100,7 +120,7 @@
 
   // --- scroll bookkeeping ------------------------------------------------------------------------
   var scrolls = new Map(); // node id -> {x, y}: where each scroller should be at the cut
-  var applyScroll = replayer.applyScroll.bind(replayer);
+  var applyScroll = rrweb.Replayer.prototype.applyScroll.bind(replayer); // not a previous driver's
   replayer.applyScroll = function (d) { // noted now, applied at the cut (see restoreScrolls)
     scrolls.set(d.id, { x: d.x, y: d.y });
   };
@@ -216,7 +236,9 @@
   }
 
   // --- applying events -------------------------------------------------------------------------
-  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, opened: false, ms: { apply: 0, settle: 0, measure: 0 } };
+  // `opened`: the frame holds a document rrweb has opened (see rebuildFrom).
+  var state = { seg: -1, applied: -1, errors: 0, rebuilds: 0, opened: !!options.replayer,
+                ms: { apply: 0, settle: 0, measure: 0 } };
 
   function cast(e) {
     try {
@@ -580,11 +602,23 @@
 
   // --- the driver's interface (called from Python) -----------------------------------------------
   // rrweb's constructor resizes the frame to the first Meta in a zero-delay task: let it pass first.
-  var ready = new Promise(function (resolve) { setTimeout(resolve, 0); });
+  var ready = options.replayer ? Promise.resolve() : new Promise(function (resolve) { setTimeout(resolve, 0); });
 
-  function destroy() { // before the page takes another session: nothing of this one may remain
-    try { replayer.destroy(); } catch (e) { /* already gone */ }
+  // Before the frame takes another session: nothing of this one may remain in it (no node, style
+  // sheet, focus, hover, scroll position or request still loading).
+  function release() {
+    var d = doc(), w = win();
+    try { if (w) w.stop(); } catch (e) { /* gone */ }
+    if (d) {
+      while (d.firstChild) d.removeChild(d.firstChild);
+      if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
+    }
+    try { if (w) w.scrollTo(0, 0); } catch (e) { /* gone */ }
+    adopt(replayer, events.slice(0, 0));
+    replayer.applyScroll = rrweb.Replayer.prototype.applyScroll;
     scrolls = new Map();
+    focusEvents = [];
+    inputEvents = new Map();
     state.seg = -1;
   }
 
@@ -675,7 +709,7 @@
     unfaithful: unfaithful,
     setFrameSize: setFrameSize,
     restoreScrolls: restoreScrolls,
-    destroy: destroy,
+    release: release,
     state: state,
   };
 })

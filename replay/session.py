@@ -271,8 +271,9 @@ class ReplayPage:
     """One replay host page that takes session after session: what the heatmap index runs on.
 
     A fresh page per session costs a context, a navigation, parsing rrweb and the driver (0.5-0.9 s,
-    more than replaying a whole demo session). Here a session switch only replaces rrweb's Replayer
-    (new frame, new node-id mirror, no styles, scroll, hover or focus carried over), grows the
+    more than replaying a whole demo session). Here a session switch only empties the frame of
+    the one rrweb Replayer the page keeps and resets what it holds per recording (node-id mirror,
+    style sheets, scroll, hover, focus, loads in flight: nothing carried over), grows the
     page if the session's first viewport does not fit (see `fit_host_viewport`) and swaps the
     network guard (building the new replay and seeking to its start take one page call): requests
     are checked against the origins of the session being replayed, and ones still arriving from
@@ -330,15 +331,15 @@ class ReplayPage:
         return self.guard, None if answer is None else json.loads(answer)
 
     def _build(self, events: list[dict[str, Any]], seek_cut: int | None) -> str | None:
-        """Destroy any driver, make one over `events`, seek: one evaluate. Everything goes as one
+        """Release any driver, make one over `events`, seek: one evaluate. Everything goes as one
         JSON string: Playwright's own argument serialization walks every node of every snapshot,
         and took longer than replaying the session."""
         return self.page.evaluate(
-            "async (a) => { if (window.__shDriver) window.__shDriver.destroy(); window.__shDriver = null;"
+            "async (a) => { if (window.__shDriver) window.__shDriver.release(); window.__shDriver = null;"
             " a = JSON.parse(a); const d = window.__shMakeDriver(window.__shLib.rrweb,"
             " document.getElementById('root'), a.events,"
-            " {cache: window.__shStyleCache, resourceTimeoutMs: a.timeout});"
-            " window.__shDriver = d; window.__shStyleCache = d.replayer.cache;"
+            " {replayer: window.__shReplayer, resourceTimeoutMs: a.timeout});"
+            " window.__shDriver = d; window.__shReplayer = d.replayer;"
             " if (a.cut === null) return null;"
             " const r = await d.seek(a.cut, {}); const i = d.replayer.iframe;"
             " return JSON.stringify([r, [+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]]); }",
@@ -349,7 +350,7 @@ class ReplayPage:
     def unload(self) -> None:
         """Take the current session's replay down; its late requests are refused uncounted."""
         self.guard = None
-        self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.destroy();"
+        self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.release();"
                            " window.__shDriver = null; }")
         self._live = False
 
