@@ -155,38 +155,47 @@
   }
 
   // focus() cost about twice a layout of the page (0.8 ms per click on the demo's product page),
-  // and most pages style focus with colours and outlines only, which move no box: measuring
-  // needs focus only where a focus rule can move one.
+  // and a hover hit test more than one; most pages style focus and hover with colours and
+  // outlines only, which move no box. Measuring needs them only where such a rule can move one.
   var PAINT_ONLY = /^(color|background(-.*)?|border(-(top|right|bottom|left|block|inline)(-(start|end))?)?-color|outline(-.*)?|box-shadow|text-shadow|text-decoration(-.*)?|text-emphasis(-.*)?|opacity|cursor|caret-color|accent-color|fill(-.*)?|stroke(-.*)?|filter|transition(-.*)?|-webkit-tap-highlight-color|-webkit-text-fill-color|z-index)$/;
-  var FOCUS_SELECTOR = /:focus/;
-  var sheetVerdicts = new WeakMap(); // stylesheet -> {rules: count when checked, moves: bool}
+  var PSEUDO = { focus: /:focus/, hover: /:hover/ }; // rrweb's ".\:hover" copies match too
+  var sheetVerdicts = new WeakMap(); // stylesheet -> {rules: count when checked, focus, hover}
   var textVerdicts = new Map(); // the CSS text of a <style> -> the same: pages rebuilt share them
 
-  function rulesMoveBoxes(rules, inFocusRule) {
+  function scanRules(rules, within, found) { // sets found[pseudo] where a rule can move a box
     for (var k = 0; k < rules.length; k++) {
-      var rule = rules[k], focus = inFocusRule || (rule.selectorText !== undefined && FOCUS_SELECTOR.test(rule.selectorText));
-      if (focus && rule.style) {
-        for (var j = 0; j < rule.style.length; j++) if (!PAINT_ONLY.test(rule.style[j])) return true;
+      var rule = rules[k], inside = {};
+      Object.keys(PSEUDO).forEach(function (name) {
+        inside[name] = within[name] || (rule.selectorText !== undefined && PSEUDO[name].test(rule.selectorText));
+      });
+      if (rule.style) {
+        for (var j = 0; j < rule.style.length; j++) {
+          if (PAINT_ONLY.test(rule.style[j])) continue;
+          Object.keys(PSEUDO).forEach(function (name) { if (inside[name]) found[name] = true; });
+          break;
+        }
       }
-      if (rule.cssRules && rulesMoveBoxes(rule.cssRules, focus)) return true; // @media, nesting
+      if (rule.cssRules) scanRules(rule.cssRules, inside, found); // @media, @supports, nesting
     }
-    return false;
+    return found;
   }
 
-  function focusMovesBoxes() { // can any focus rule of the replayed documents change a box?
+  function movesBoxes(pseudo) { // can a rule of the replayed documents with `pseudo` move a box?
     return documents().some(function (d) {
       for (var k = 0; k < d.styleSheets.length; k++) {
         var sheet = d.styleSheets[k], rules;
         try { rules = sheet.cssRules; } catch (e) { return true; } // unreadable: assume it can
-        var known = sheetVerdicts.get(sheet), owner = sheet.ownerNode;
-        var text = owner && owner.tagName === "STYLE" ? owner.textContent : null;
-        if ((!known || known.rules !== rules.length) && text) known = textVerdicts.get(text);
+        var known = sheetVerdicts.get(sheet);
         if (!known || known.rules !== rules.length) {
-          known = { rules: rules.length, moves: rulesMoveBoxes(rules, false) };
-          if (text) textVerdicts.set(text, known);
+          var owner = sheet.ownerNode, text = owner && owner.tagName === "STYLE" ? owner.textContent : null;
+          known = text && textVerdicts.get(text);
+          if (!known || known.rules !== rules.length) {
+            known = scanRules(rules, {}, { rules: rules.length });
+            if (text) textVerdicts.set(text, known);
+          }
+          sheetVerdicts.set(sheet, known);
         }
-        sheetVerdicts.set(sheet, known);
-        if (known.moves) return true;
+        if (known[pseudo]) return true;
       }
       return false;
     });
@@ -202,16 +211,18 @@
       if (focusEvents[k].data.type === FOCUS) { start = k; break; }
     }
     focusEvents = focusEvents.slice(start);
-    if (!focusEvents.length || (layoutOnly && !focusMovesBoxes())) return;
-    var active = doc() && doc().activeElement;
+    if (!focusEvents.length || (layoutOnly && !movesBoxes("focus"))) return false;
+    var active = doc() && doc().activeElement, changed = false;
     for (k = 0; k < focusEvents.length; k++) {
       var e = focusEvents[k], node = replayer.getMirror().getNode(e.data.id);
       if (e.data.type === FOCUS && node === active) continue; // focused already: nothing to pay
       if (e.data.type === BLUR && node && node !== active && !(node.contains && node.contains(active))) continue;
       cast(e);
       active = doc() && doc().activeElement;
+      changed = true;
     }
     focusEvents = [];
+    return changed;
   }
 
   // Whether something may have started loading since the last settle found nothing on its way:
@@ -305,6 +316,7 @@
     state.applied = seg;
     state.rebuilds++;
     mayLoad = true;
+    settled.moved = -1;
   }
 
   function advance(cut, fresh, ownHover) {
@@ -468,18 +480,16 @@
   function applyHover(t, cut) {
     var p = pointerAt(t);
     if (!p) {
-      doc().querySelectorAll(".\\:hover").forEach(function (el) { el.classList.remove(":hover"); });
-      return { pointer: null, hitTest: false };
+      var hovered = doc().querySelectorAll(".\\:hover");
+      hovered.forEach(function (el) { el.classList.remove(":hover"); });
+      return { pointer: null, hitTest: false, changed: hovered.length > 0 };
     }
     var after = firstAfter(p.t);
     var still = after > cut || moved[cut] === (after > 0 ? moved[after - 1] : 0);
     var recorded = replayer.getMirror().getNode(p.id);
     var element = recorded && (recorded.nodeType === 1 ? recorded : recorded.parentElement);
-    if (still && element && element.isConnected) {
-      hover(element);
-      return { pointer: p, hitTest: false };
-    }
-    return { pointer: p, hitTest: true };
+    if (still && element && element.isConnected) return { pointer: p, hitTest: false, changed: hover(element) };
+    return { pointer: p, hitTest: true, changed: false };
   }
 
   function hoverByHitTest(p) {
@@ -494,27 +504,36 @@
 
   // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
   // "focus", "animations", "resources".
+  // What the last settle left: the events up to it that could move anything (see `moved`), and
+  // whether scroll hints overrode the positions noted.
+  var settled = { moved: -1, overridden: false };
+
   function settle(cut, overrides, timeoutMs, skip, layoutOnly) {
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
+    var hinted = !!overrides && Object.keys(overrides).length > 0;
     // Hover and focus first: the layout that restoring the scroll positions forces is then the
-    // only one they all pay for. Scrolls are applied again only after something that can have
-    // changed how far the page scrolls (a resource arriving, hover, a finished transition).
-    var hovered = on("hover") ? applyHover(events[cut].timestamp, cut) : { pointer: null, hitTest: false };
-    if (on("focus")) applyFocus(layoutOnly);
-    else focusEvents = [];
-    if (on("scroll")) restoreScrolls(overrides);
+    // only one they all pay for. When measuring, they are left alone on pages where they only
+    // paint. Scrolls are applied again only after something that can have changed how far the
+    // page scrolls (a resource arriving, hover, a finished transition); and none of it when
+    // nothing has changed since the last settle (a pointer moving over a still page).
+    var none = { pointer: null, hitTest: false, changed: false };
+    var hovered = on("hover") && !(layoutOnly && !movesBoxes("hover")) ? applyHover(events[cut].timestamp, cut) : none;
+    var focused = on("focus") ? applyFocus(layoutOnly) : (focusEvents = [], false);
+    var changed = moved[cut] !== settled.moved || hovered.changed || focused || hinted || settled.overridden;
+    settled = { moved: moved[cut], overridden: hinted };
+    if (changed && on("scroll")) restoreScrolls(overrides);
     var waiting = on("resources") && mayLoad;
     var loaded = waiting ? waitResources(timeoutMs) : Promise.resolve(true);
     return loaded.then(function (complete) {
       if (waiting) mayLoad = !complete; // still on its way: ask again next time
-      var changed = waiting;
-      if (hovered.hitTest) {
-        if (changed && on("scroll")) restoreScrolls(overrides);
-        changed = hoverByHitTest(hovered.pointer);
+      var again = waiting; // the layout may have changed since the scrolls were applied
+      if (hovered.hitTest) { // a hit test on the settled page
+        if (again && on("scroll")) restoreScrolls(overrides);
+        again = hoverByHitTest(hovered.pointer);
       }
-      if (on("animations") && finishAnimations()) changed = true;
-      if (changed && on("scroll")) restoreScrolls(overrides);
+      if ((changed || waiting || again) && on("animations") && finishAnimations()) again = true;
+      if (again && on("scroll")) restoreScrolls(overrides);
       var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });
