@@ -44,7 +44,10 @@ def host_page(nonce: str) -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>sessionheat replay</title>"
         f"<style>{css}\nhtml,body{{margin:0;padding:0;overflow:hidden;background:#fff}}"
-        ".replayer-wrapper{position:absolute;left:0;top:0}"
+        # Unpainted until a picture is taken (see Replay.painting): measuring needs layout only,
+        # and painting every change made a replay page spend more on frames than on layout.
+        ".replayer-wrapper{position:absolute;left:0;top:0;visibility:hidden}"
+        "body.painting .replayer-wrapper{visibility:visible}"
         ".replayer-wrapper iframe{border:0;display:block;background:#fff}"
         ".replayer-mouse{display:none}</style>"
         f"<script nonce='{nonce}'>window.__shLib = {{}};\n{amd_safe(vendor_text('rrweb.js'), 'window.__shLib')}"

@@ -78,6 +78,7 @@ class Replay:
     problems: list[str] = field(default_factory=list)  # damage that cut the session short
     t: int = 0
     _cut: int = -1
+    _painting: int = 0  # depth of `painting()` blocks
 
     # -- moments ----------------------------------------------------------------------------------
 
@@ -218,29 +219,48 @@ class Replay:
 
     # -- pictures ---------------------------------------------------------------------------------
 
+    @contextmanager
+    def painting(self) -> Iterator[None]:
+        """Paint the replay while inside (screenshots and video frames do this themselves).
+
+        The host page keeps the replay unpainted otherwise: measuring needs layout only, and a
+        page repainting after every change spent more time on frames than on layout.
+        """
+        if not self._painting:
+            self.page.evaluate("() => document.body.classList.add('painting')")
+        self._painting += 1
+        try:
+            yield
+        finally:
+            self._painting -= 1
+            if not self._painting:
+                self.page.evaluate("() => document.body.classList.remove('painting')")
+
     def screenshot(self, path: str | Path | None = None, *, full_page: bool = False) -> bytes:
         """A PNG of the current moment: the visitor's viewport, or the whole document."""
         width, height = self.viewport()
-        if not full_page:
-            return self.page.screenshot(path=path, clip={"x": 0, "y": 0, "width": width, "height": height},
-                                        animations="disabled")
-        doc_w, doc_h = self.document_size()
-        full_w, full_h = max(width, int(doc_w)), max(height, int(doc_h))
-        try:
-            self.page.set_viewport_size({"width": full_w, "height": full_h})
-            self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": full_w, "h": full_h})
-            return self.page.screenshot(path=path, clip={"x": 0, "y": 0, "width": full_w, "height": full_h},
-                                        animations="disabled")
-        finally:
-            self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": width, "h": height})
-            self.page.set_viewport_size({"width": width, "height": height})
-            self._run("(d) => d.restoreScrolls()")
+        with self.painting():
+            if not full_page:
+                return self.page.screenshot(path=path, clip={"x": 0, "y": 0, "width": width, "height": height},
+                                            animations="disabled")
+            doc_w, doc_h = self.document_size()
+            full_w, full_h = max(width, int(doc_w)), max(height, int(doc_h))
+            try:
+                self.page.set_viewport_size({"width": full_w, "height": full_h})
+                self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": full_w, "h": full_h})
+                return self.page.screenshot(path=path, clip={"x": 0, "y": 0, "width": full_w, "height": full_h},
+                                            animations="disabled")
+            finally:
+                self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": width, "h": height})
+                self.page.set_viewport_size({"width": width, "height": height})
+                self._run("(d) => d.restoreScrolls()")
 
     def frame_png(self) -> bytes:
-        """The current viewport as PNG bytes, cheaply (for video frames)."""
+        """The current viewport as PNG bytes, cheaply (for video frames: see `painting`)."""
         width, height = self.viewport()
-        return self.page.screenshot(clip={"x": 0, "y": 0, "width": width, "height": height},
-                                    animations="disabled", caret="initial")
+        with self.painting():
+            return self.page.screenshot(clip={"x": 0, "y": 0, "width": width, "height": height},
+                                        animations="disabled", caret="initial")
 
     # -- plumbing ---------------------------------------------------------------------------------
 

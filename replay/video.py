@@ -75,25 +75,26 @@ def render_video(replay: "Replay", path: str | Path, *, fps: float = DEFAULT_FPS
     pointer = timeline.pointer()
     pointer_t = [p[0] for p in pointer]
     clicks = [(float(i.t), i.x, i.y) for i in timeline.interactions() if i.x is not None]
-    try:
-        for n, t in enumerate(times):
-            replay.seek(t)
-            shot = cv2.imdecode(np.frombuffer(replay.frame_png(), np.uint8), cv2.IMREAD_COLOR)
-            frame = np.full((size[1], size[0], 3), 32, np.uint8)
-            h, w = min(shot.shape[0], size[1]), min(shot.shape[1], size[0])
-            frame[:h, :w] = shot[:h, :w]
-            for tc, x, y in clicks:
-                if tc <= t < tc + CLICK_MARK_MS:
-                    age = (t - tc) / CLICK_MARK_MS
-                    cv2.circle(frame, (int(x), int(y)), int(8 + 22 * age), (40, 40, 230), 3, cv2.LINE_AA)
-            k = bisect.bisect_right(pointer_t, t)
-            if k:
-                _draw_pointer(frame, pointer[k - 1][1], pointer[k - 1][2])
-            writer.write(frame)
-            if progress:
-                progress(n + 1, len(times))
-    finally:
-        writer.release()
+    with replay.painting():  # one painted stretch, not a reveal per frame
+        try:
+            for n, t in enumerate(times):
+                replay.seek(t)
+                shot = cv2.imdecode(np.frombuffer(replay.frame_png(), np.uint8), cv2.IMREAD_COLOR)
+                frame = np.full((size[1], size[0], 3), 32, np.uint8)
+                h, w = min(shot.shape[0], size[1]), min(shot.shape[1], size[0])
+                frame[:h, :w] = shot[:h, :w]
+                for tc, x, y in clicks:
+                    if tc <= t < tc + CLICK_MARK_MS:
+                        age = (t - tc) / CLICK_MARK_MS
+                        cv2.circle(frame, (int(x), int(y)), int(8 + 22 * age), (40, 40, 230), 3, cv2.LINE_AA)
+                k = bisect.bisect_right(pointer_t, t)
+                if k:
+                    _draw_pointer(frame, pointer[k - 1][1], pointer[k - 1][2])
+                writer.write(frame)
+                if progress:
+                    progress(n + 1, len(times))
+        finally:
+            writer.release()
     return VideoResult(path, len(times), size, float(fps), skipped)
 
 
