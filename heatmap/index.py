@@ -125,6 +125,26 @@ def _view_rows(stop: ViewStop, top: dict[str, Any] | None, bottom: dict[str, Any
     return rows
 
 
+def typing_runs(items: list[Interaction]) -> list[int]:
+    """For each item, the index of the item whose answer it takes: its own, or for a keystroke
+    that continues typing into the same field (no click in between, same pageview), the run's
+    first keystroke. Every keystroke is an input event, and asking about each one cost a seek and
+    a layout for the same field, named the same, in the same place."""
+    out: list[int] = []
+    run: int | None = None  # index of the current run's first keystroke
+    for k, item in enumerate(items):
+        if item.kind == "input":
+            first = items[run] if run is not None else None
+            if first is None or first.node_id != item.node_id or first.pageview != item.pageview:
+                run = k
+            out.append(run)
+        else:
+            if item.kind != "move":
+                run = None
+            out.append(k)
+    return out
+
+
 def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
                   page: "ReplayPage | None" = None) -> IndexResult:
     """Resolve one session's interactions through its replay and replace its hits.
@@ -154,9 +174,14 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; return q.point"
                         f" ? ({view_anchor_js()})(doc, q.point[0], q.point[1], key)"
                         " : (node ? key(node) : null); }")
-            answers = rp.probe([(i.t, i.node_id, None) for i in node_items] + points, probe_js)
-            found, anchors = answers[:len(node_items)], answers[len(node_items):]
-            for inter, (probe, doc) in zip(node_items, found):
+            asked = typing_runs(node_items)
+            answers = rp.probe([(i.t, i.node_id, None) for k, i in enumerate(node_items) if asked[k] == k]
+                               + points, probe_js)
+            n_asked = len(answers) - len(points)
+            found, anchors = answers[:n_asked], answers[n_asked:]
+            by_item = dict(zip((k for k in range(len(node_items)) if asked[k] == k), found))
+            for k, inter in enumerate(node_items):
+                probe, doc = by_item[asked[k]]
                 if probe is None:
                     result.n_unresolved += 1
                     continue
