@@ -71,3 +71,17 @@ def test_scroll_on_the_document_moves_later_clicks():
     found = extract_interactions(events)
     assert [i.kind for i in found] == ["scroll", "click"]
     assert found[-1].doc_y == 905  # the inner scroller (id 42) does not move the document
+
+
+def test_keystrokes_into_one_field_share_one_answer_until_a_click_or_another_field():
+    from heatmap.index import typing_runs
+    from heatmap.interactions import Interaction
+
+    def item(kind, node, pageview=0):
+        return Interaction(kind, pageview, 0, 0.0, node, None, None, 0, 0, 1280, 800)
+
+    items = [item("input", 7), item("input", 7), item("move", 3), item("input", 7),  # one run
+             item("input", 8),                                                        # another field
+             item("click", 7), item("input", 8),                                      # a click ends it
+             item("input", 8, pageview=1)]                                            # a new page too
+    assert typing_runs(items) == [0, 0, 2, 0, 4, 5, 6, 7]
