@@ -6,9 +6,11 @@ so a node id means something only together with a moment of the session.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -352,19 +354,18 @@ class ReplayPage:
 
     def _build(self, events: list[dict[str, Any]], seek_cut: int | None) -> str | None:
         """Release any driver, make one over `events`, seek: one evaluate. Everything goes as one
-        JSON string: Playwright's own argument serialization walks every node of every snapshot,
-        and took longer than replaying the session."""
+        packed string (see `packed`): Playwright's own argument serialization walks every node of
+        every snapshot, and took longer than replaying the session."""
         return self.page.evaluate(
             "async (a) => { if (window.__shDriver) window.__shDriver.release(); window.__shDriver = null;"
-            " a = JSON.parse(a); const d = window.__shMakeDriver(window.__shLib.rrweb,"
+            " a = await window.__shUnpack(a); const d = window.__shMakeDriver(window.__shLib.rrweb,"
             " document.getElementById('root'), a.events,"
             " {replayer: window.__shReplayer, resourceTimeoutMs: a.timeout});"
             " window.__shDriver = d; window.__shReplayer = d.replayer;"
             " if (a.cut === null) return null;"
             " const r = await d.seek(a.cut, {}); const i = d.replayer.iframe;"
             " return JSON.stringify([r, [+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]]); }",
-            json.dumps({"events": events, "timeout": FETCH_TIMEOUT_MS + 2000, "cut": seek_cut},
-                       separators=(",", ":")),
+            packed({"events": events, "timeout": FETCH_TIMEOUT_MS + 2000, "cut": seek_cut}),
         )
 
     def unload(self) -> None:
@@ -447,6 +448,12 @@ def fit_host_viewport(page: "Page", size: tuple[int, int]) -> None:
     width, height = current.get("width") or 0, current.get("height") or 0
     if size[0] > width or size[1] > height:
         page.set_viewport_size({"width": max(width, size[0]), "height": max(height, size[1])})
+
+
+def packed(value: Any) -> str:
+    """`value` as JSON, deflated and in base64: what `unpack.js` in the host page takes."""
+    raw = json.dumps(value, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
 
 
 def _close_quietly(context: "BrowserContext") -> None:
