@@ -207,13 +207,13 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
     workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
     results: list[IndexResult] = []
     if workers == 1:
-        from replay import ReplayPage
+        from replay import AssetCache, ReplayPage
         from sessionheat.browser import chromium
 
         with ExitStack() as stack:
             if browser is None:
                 browser = stack.enter_context(chromium())
-            page = stack.enter_context(ReplayPage(browser))
+            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store.path)))
             for session_id in todo:
                 results.append(index_session(store, session_id, page=page))
                 if progress:
@@ -237,11 +237,13 @@ def _start_worker(db_path: str) -> None:
 
     from sessionheat.browser import launch_chromium
 
-    from replay import ReplayPage
+    from replay import AssetCache, ReplayPage
 
     playwright = sync_playwright().start()
     browser = launch_chromium(playwright)
-    _worker.update(store=SessionStore(db_path), browser=browser, page=ReplayPage(browser))
+    # Workers share the store's asset cache on disk: an image is fetched once, not once each.
+    page = ReplayPage(browser, assets=AssetCache.for_store(db_path))
+    _worker.update(store=SessionStore(db_path), browser=browser, page=page)
 
 
 def _index_in_worker(session_id: str) -> IndexResult:

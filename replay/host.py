@@ -11,10 +11,14 @@ blocked and counted.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -86,16 +90,77 @@ def host_page_response(nonce: str) -> dict[str, Any]:
     }}
 
 
+AssetResponse = tuple[int, dict[str, str], bytes]  # status, headers, body
+
+
 @dataclass
 class AssetCache:
-    """Recorded assets fetched once per process and served from memory to every replay.
+    """Recorded assets fetched once and served from memory to every replay after that.
 
     Sites often forbid caching (the demo sends `no-store`), and each rebuild of a page asks again.
+    With a `directory` (a store's is `<db>.assets/`, see `for_store`), what was fetched is also
+    kept on disk for every process and every later run: index workers stop fetching the same
+    images one by one each, and a replay keeps the assets it first had when the site changes or
+    goes away. Only answers below 400 are kept on disk; a failure may be passing.
     """
 
-    responses: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    responses: dict[str, AssetResponse] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    directory: Path | None = None
+    read_from_disk: int = 0  # answers that came from `directory`, not from the site
+
+    @classmethod
+    def for_store(cls, store_path: str | Path) -> "AssetCache":
+        path = Path(store_path)
+        return cls(directory=path.parent / (path.name + ".assets"))
+
+    def get(self, url: str) -> AssetResponse | None:
+        found = self.responses.get(url)
+        if found is None and self.directory is not None:
+            found = self._read(url)
+            if found is not None:
+                with self.lock:
+                    self.responses[url] = found
+                    self.read_from_disk += 1
+        return found
+
+    def put(self, url: str, response: AssetResponse) -> None:
+        with self.lock:
+            self.responses[url] = response
+        if self.directory is not None and response[0] < 400:
+            self._write(url, response)
+
+    def _files(self, url: str) -> tuple[Path, Path]:
+        name = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        folder = self.directory / name[:2]  # type: ignore[operator]
+        return folder / f"{name}.json", folder / f"{name}.body"
+
+    def _read(self, url: str) -> AssetResponse | None:
+        meta_path, body_path = self._files(url)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            body = body_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if meta.get("url") != url or meta.get("size") != len(body):  # another URL, or torn
+            return None
+        return int(meta["status"]), dict(meta["headers"]), body
+
+    def _write(self, url: str, response: AssetResponse) -> None:
+        """Body first, then the description that names it: a reader never sees half an asset;
+        each file is written aside and renamed, so processes writing the same asset agree."""
+        meta_path, body_path = self._files(url)
+        status, headers, body = response
+        meta = json.dumps({"url": url, "status": status, "headers": headers, "size": len(body)})
+        try:
+            meta_path.parent.mkdir(parents=True, exist_ok=True)
+            for path, data in ((body_path, body), (meta_path, meta.encode("utf-8"))):
+                part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+                part.write_bytes(data)
+                os.replace(part, path)
+        except OSError:  # a full or read-only disk costs the cache, never the replay
+            pass
 
 
 @dataclass
@@ -119,7 +184,7 @@ class NetworkGuard:
             self.blocked[origin] += 1
             route.abort("blockedbyclient")
             return
-        cached = self.cache.responses.get(url)
+        cached = self.cache.get(url)
         if cached is None:
             failure = self.cache.failures.get(url)
             if failure is None:
@@ -145,7 +210,6 @@ class NetworkGuard:
         cached = (response.status, headers, body)
         if response.status >= 400:
             self.missing[url] = f"HTTP {response.status}"
-        with self.cache.lock:
-            self.cache.responses[url] = cached
+        self.cache.put(url, cached)
         self.fetched += 1
         return cached, None

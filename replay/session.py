@@ -428,7 +428,7 @@ def open_session(
             if browser is None:
                 hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
                 browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
-            page = stack.enter_context(ReplayPage(browser, assets=assets))
+            page = stack.enter_context(ReplayPage(browser, assets=assets or AssetCache.for_store(store.path)))
         cut = timeline.cut_at(0)
         guard, (_, size) = page.load(read.events, frozenset(origins),
                                      (int(first["width"]), int(first["height"])), seek_cut=cut)

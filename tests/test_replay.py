@@ -251,3 +251,22 @@ def test_focus_that_moves_boxes_is_replayed_where_boxes_are_measured(asset_serve
         found = rp.resolve([(c.t, c.node_id) for c in live])
     offsets = [worst_offset(c.box, r.box) for c, r in zip(live, found)]
     assert max(offsets) <= TOLERANCE_PX, offsets
+
+
+def test_assets_fetched_once_are_kept_on_disk_for_later_replays(demo_sessions, browser, tmp_path):
+    from replay import AssetCache
+
+    store, _plans, runs = demo_sessions
+    first = AssetCache(directory=tmp_path / "assets")
+    loaded = "(d) => [...d.images].map(i => i.complete && i.naturalWidth > 0)"
+    with open_session(store, runs[0].session_id, browser=browser, assets=first) as rp:
+        assert rp.guard.fetched > 0 and not rp.guard.missing
+        images = rp.evaluate_in_document(loaded)
+    later = AssetCache(directory=tmp_path / "assets")  # another process, another day
+    with open_session(store, runs[0].session_id, browser=browser, assets=later) as rp:
+        assert rp.evaluate_in_document(loaded) == images
+        assert rp.guard.fetched == 0 and not rp.guard.missing
+    assert later.read_from_disk > 0 and any(images)
+    torn = next((tmp_path / "assets").rglob("*.body"))
+    torn.write_bytes(torn.read_bytes()[:-1])  # a body cut short is not served
+    assert sum(AssetCache(directory=tmp_path / "assets").get(url) is None for url in first.responses) == 1
