@@ -95,11 +95,6 @@ class Tally:
 # (not hidden, not under a modal dialog or a drawer's backdrop).
 PHOTO_BOXES_JS = """(doc) => {
   const view = doc.defaultView, out = {};
-  // A replayed dialog closed by removing its `open` attribute can stay in the top layer, hidden,
-  // leaving the page inert to hit testing though the photograph shows it plainly: close it.
-  for (const d of doc.querySelectorAll("dialog:not([open])")) {
-    if (d.matches(":modal")) { d.setAttribute("open", ""); d.close(); }
-  }
   const sx = view.scrollX, sy = view.scrollY;
   const go = (x, y) => view.scrollTo({left: x, top: y, behavior: "instant"});
   const shown = [];

@@ -331,12 +331,25 @@
       } else cast(events[k]);
       if (!mayLoad && mayStartLoads(events[k])) mayLoad = true;
     }
+    var changed = cut > state.applied;
     state.applied = Math.max(state.applied, cut);
     applyInputs();
+    if (changed) closeStrayDialogs();
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
     // pointer really was) follows, that would only dirty the style once more.
     if (ownHover) replayer.mousePos = null;
     replayer.emitter.emit("flush");
+  }
+
+  // rrweb replays the closing of a modal dialog by removing its open attribute, which leaves it in
+  // the browser's top layer: unseen, yet over the whole page for hit tests (and the page inert).
+  function closeStrayDialogs() {
+    documents().forEach(function (d) {
+      d.querySelectorAll("dialog:modal:not([open])").forEach(function (dialog) {
+        dialog.setAttribute("open", ""); // close() leaves a dialog without it where it is
+        dialog.close();
+      });
+    });
   }
 
   // --- settling ----------------------------------------------------------------------------------

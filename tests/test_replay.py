@@ -270,3 +270,18 @@ def test_assets_fetched_once_are_kept_on_disk_for_later_replays(demo_sessions, b
     torn = next((tmp_path / "assets").rglob("*.body"))
     torn.write_bytes(torn.read_bytes()[:-1])  # a body cut short is not served
     assert sum(AssetCache(directory=tmp_path / "assets").get(url) is None for url in first.responses) == 1
+
+
+def test_a_closed_modal_dialog_leaves_the_page_under_it_reachable(asset_server, browser, store):
+    # rrweb replays a modal dialog's closing by removing its open attribute, which leaves it in
+    # the browser's top layer, invisible but catching every hit test on the page under it.
+    with record(asset_server.url("dialog.html"), store=store, browser=browser, evidence=True) as session:
+        session.page.click("#open")
+        session.page.click("#close")
+        session.page.click("#under")
+    with open_session(store, session.id, browser=browser) as rp:
+        under = rp.live_clicks()[-1]
+        rp.seek(under.t)
+        x, y, w, h = under.box
+        assert rp.element_at(x + w / 2, y + h / 2) == under.node_id
+        assert rp.evaluate_in_document("(d) => d.querySelectorAll('dialog:modal').length") == 0
