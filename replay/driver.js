@@ -112,10 +112,14 @@
     moved[index] = (index ? moved[index - 1] : 0) + (still ? 0 : 1);
   });
 
-  function firstAfter(t) { // index of the first event later than t
-    var lo = 0, hi = times.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (times[mid] <= t) lo = mid + 1; else hi = mid; }
+  function upperBound(list, t, timeOf) { // index of the first item of sorted `list` later than t
+    var lo = 0, hi = list.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (timeOf(list[mid]) <= t) lo = mid + 1; else hi = mid; }
     return lo;
+  }
+
+  function firstAfter(t) { // index of the first event later than t
+    return upperBound(times, t, function (time) { return time; });
   }
 
   // --- scroll bookkeeping ------------------------------------------------------------------------
@@ -453,18 +457,12 @@
   }
 
   function pointerAt(t) { // the last recorded pointer position in this page at or before t
-    var k = pointer.length ? firstPointerAfter(t) - 1 : -1;
+    var k = upperBound(pointer, t, function (p) { return p.t; }) - 1;
     var pageStart = times[state.seg] - 1000; // rrweb emits positions up to 500 ms after the fact
     for (; k >= 0 && pointer[k].t >= pageStart; k--) {
       if (pointer[k].seg === state.seg) return pointer[k];
     }
     return null;
-  }
-
-  function firstPointerAfter(t) {
-    var lo = 0, hi = pointer.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (pointer[mid].t <= t) lo = mid + 1; else hi = mid; }
-    return lo;
   }
 
   // Puts rrweb's hover class on target and its ancestors, touching only elements whose state
@@ -515,12 +513,12 @@
     return hover(hit || (recorded && recorded.nodeType === 1 ? recorded : recorded && recorded.parentElement));
   }
 
-  // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
-  // "focus", "animations", "resources".
   // What the last settle left: the events up to it that could move anything (see `moved`), and
   // whether scroll hints overrode the positions noted.
   var settled = { moved: -1, overridden: false };
 
+  // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
+  // "focus", "animations", "resources". `layoutOnly`: the caller measures boxes, not pixels.
   function settle(cut, overrides, timeoutMs, skip, layoutOnly) {
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };

@@ -141,11 +141,11 @@ class AssetCache:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             body = body_path.read_bytes()
-        except (OSError, ValueError):
+            if meta["url"] != url or meta["size"] != len(body):  # another URL, or torn
+                return None
+            return int(meta["status"]), dict(meta["headers"]), body
+        except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours
             return None
-        if meta.get("url") != url or meta.get("size") != len(body):  # another URL, or torn
-            return None
-        return int(meta["status"]), dict(meta["headers"]), body
 
     def _write(self, url: str, response: AssetResponse) -> None:
         """Body first, then the description that names it: a reader never sees half an asset;
