@@ -353,15 +353,25 @@ def _extract_blobs(value: Any, blobs: dict[str, str]) -> Any:
 
 
 def _restore_blobs(value: Any, lookup: Any) -> Any:
-    if isinstance(value, list):
-        return [_restore_blobs(v, lookup) for v in value]
+    """`value` with every blob reference replaced by its string, changed in place (it was just
+    decoded): rebuilding every list and dict of a session's events cost more than reading it."""
+    if isinstance(value, dict) and len(value) == 1:
+        if BLOB_REF in value:
+            return lookup(value[BLOB_REF])
+        if BLOB_LITERAL in value:
+            value = value[BLOB_LITERAL]
+            for k, v in value.items():
+                if isinstance(v, (dict, list)):
+                    value[k] = _restore_blobs(v, lookup)
+            return value
     if isinstance(value, dict):
-        if len(value) == 1:
-            if BLOB_REF in value:
-                return lookup(value[BLOB_REF])
-            if BLOB_LITERAL in value:
-                return {k: _restore_blobs(v, lookup) for k, v in value[BLOB_LITERAL].items()}
-        return {k: _restore_blobs(v, lookup) for k, v in value.items()}
+        for k, v in value.items():
+            if isinstance(v, (dict, list)):
+                value[k] = _restore_blobs(v, lookup)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, (dict, list)):
+                value[i] = _restore_blobs(v, lookup)
     return value
 
 
