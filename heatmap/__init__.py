@@ -41,10 +41,12 @@ from heatmap.build import (  # noqa: E402
     HeatmapError,
     build_compare,
     build_heatmap,
+    compare_pageviews,
     compare_to_json,
     write_compare,
 )
 from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
 
-__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_to_json",
+__all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_pageviews",
+            "compare_to_json",
             "index_session", "index_sessions", "write_compare"]

@@ -236,6 +236,12 @@ def write_compare(out_png: str | Path, a: Heatmap, b: Heatmap, diff: np.ndarray,
     return written
 
 
+def compare_pageviews(store: SessionStore, a: Segment, b: Segment) -> tuple[list[dict], list[dict]]:
+    """The pageviews each side of a compare draws (`build_compare`): both from one site."""
+    site = _common_origin(store, a, b)
+    return a.select_one_origin(store, prefer=site).pageviews, b.select_one_origin(store, prefer=site).pageviews
+
+
 def _common_origin(store: SessionStore, a: Segment, b: Segment) -> str | None:
     """The one site both sides of a compare are drawn from: most pageviews over both."""
     counts: dict[str, int] = {}

@@ -60,3 +60,28 @@ def test_one_site_needs_no_note(store):
     choice = Segment(url="/").select_one_origin(store)
     assert {p["session_id"] for p in choice.pageviews} == set(ids)
     assert choice.note() is None and choice.others == {}
+
+
+def test_the_explorer_selects_a_compare_as_build_compare_draws_it(store):
+    # Variant A was visited on the demo origin, variant B mostly on staging: alone, B would keep
+    # staging; a compare draws both sides from the site with most pageviews over both (demo),
+    # where B has one pageview. The explorer's cache key must come from what is really drawn.
+    from heatmap import compare_pageviews
+    from sessionheat.web.heatmap_cache import select
+    from sessionheat.web.heatmap_request import MapRequest
+
+    def visit(origin, n, variant):
+        events = [{"type": 4, "data": {"href": origin + "/", "width": 1280, "height": 800}, "timestamp": T0 + n},
+                  {"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": []}}, "timestamp": T0 + n + 5}]
+        return store.import_events(events, session_id=f"v-{origin[-5:]}-{n}", properties={"variant": variant})[0]
+
+    a_demo = {visit(DEMO, i, "A") for i in range(3)}
+    b_staging = {visit(STAGING, 10 + i, "B") for i in range(3)}
+    b_demo = {visit(DEMO, 20, "B")}
+    seg_a, seg_b = Segment(url="/", properties={"variant": "A"}), Segment(url="/", properties={"variant": "B"})
+    assert {p["session_id"] for p in seg_b.select(store)} == b_staging  # alone: staging
+    drawn_a, drawn_b = compare_pageviews(store, seg_a, seg_b)
+    assert {p["session_id"] for p in drawn_a} == a_demo and {p["session_id"] for p in drawn_b} == b_demo
+    request = MapRequest(url="/", segment=("variant=A",), compare=True, vs_segment=("variant=B",))
+    chosen = select(store, request)
+    assert (chosen.a, chosen.b) == (drawn_a, drawn_b)

@@ -55,9 +55,11 @@ class Selection:
 
 def select(store: SessionStore, request: MapRequest) -> Selection:
     """The request's pageviews and fingerprint; raises heatmap.SegmentError on a bad filter."""
+    from heatmap import compare_pageviews
+
     seg_a, seg_b = request.segments()
-    a = seg_a.select(store)
-    b = seg_b.select(store) if seg_b is not None else None
+    # What build_heatmap / build_compare will draw: a compare takes both sides from one site.
+    a, b = compare_pageviews(store, seg_a, seg_b) if seg_b is not None else (seg_a.select(store), None)
     rows = [*a, *(b or [])]
     marks = store.index_marks(r["session_id"] for r in rows)
     sides = [sorted(f"{r['session_id']}:{r['index']}" for r in side) for side in (a, b) if side is not None]
