@@ -299,10 +299,11 @@
     // rrweb also starts every document with document.close() and .open(), which cost more than
     // building the page: close() finishes the emptied previous page (style, layout tree, load
     // events) and open() resets the document. Once the frame holds a document that rrweb opened
-    // (after the first build), emptying it is all the next build needs; quirks mode is set only
-    // by open() and a written doctype, so a BackCompat snapshot still goes the long way.
+    // (after the first build), emptying it is all the next build needs, as long as both pages are
+    // in standards mode: only open() (and the doctype rrweb then writes) sets quirks mode, or
+    // leaves it, so a page of a BackCompat snapshot, or the one after it, goes the long way.
     var d = doc();
-    if (state.opened && d && events[seg].data.node.compatMode !== "BackCompat") {
+    if (state.opened && d && d.compatMode === "CSS1Compat" && events[seg].data.node.compatMode !== "BackCompat") {
       while (d.firstChild) d.removeChild(d.firstChild);
       if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
       undo.push(stub(d, "open"), stub(d, "close"));

@@ -285,3 +285,21 @@ def test_a_closed_modal_dialog_leaves_the_page_under_it_reachable(asset_server, 
         x, y, w, h = under.box
         assert rp.element_at(x + w / 2, y + h / 2) == under.node_id
         assert rp.evaluate_in_document("(d) => d.querySelectorAll('dialog:modal').length") == 0
+
+
+def test_each_page_replays_in_its_own_document_mode(asset_server, browser, store):
+    # The replay frame's document is reused from page to page: a quirks-mode page must not leave
+    # the next, standards-mode page laid out in quirks mode (and the other way round).
+    with record(asset_server.url("quirks.html"), store=store, browser=browser) as session:
+        session.page.click("#next")
+        session.page.wait_for_load_state()
+        session.page.click("#email")
+        session.page.go_back()
+        session.page.wait_for_load_state()
+        session.page.wait_for_timeout(300)
+    with open_session(store, session.id, browser=browser) as rp:
+        modes = []
+        for full in rp.timeline.fulls:  # each page load's snapshot
+            rp.seek(rp.timeline.times[full])
+            modes.append(rp.evaluate_in_document("(d) => d.compatMode"))
+    assert modes == ["BackCompat", "CSS1Compat", "BackCompat"]
