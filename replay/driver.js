@@ -269,6 +269,15 @@
     }
   }
 
+  // Takes everything a page put in the frame's document out of it: nodes, constructed style
+  // sheets, and fonts added through the CSS Font Loading API (rrweb's font events), which the
+  // document keeps when its nodes go.
+  function emptyDocument(d) {
+    while (d.firstChild) d.removeChild(d.firstChild);
+    if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
+    if (d.fonts && d.fonts.clear) d.fonts.clear();
+  }
+
   // Replaces target[name] with a no-op until the returned function is called.
   function stub(target, name) {
     if (!target) return function () {};
@@ -304,8 +313,7 @@
     // leaves it, so a page of a BackCompat snapshot, or the one after it, goes the long way.
     var d = doc();
     if (state.opened && d && d.compatMode === "CSS1Compat" && events[seg].data.node.compatMode !== "BackCompat") {
-      while (d.firstChild) d.removeChild(d.firstChild);
-      if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
+      emptyDocument(d);
       undo.push(stub(d, "open"), stub(d, "close"));
     }
     try {
@@ -640,10 +648,7 @@
   function release() {
     var d = doc(), w = win();
     try { if (w) w.stop(); } catch (e) { /* gone */ }
-    if (d) {
-      while (d.firstChild) d.removeChild(d.firstChild);
-      if (d.adoptedStyleSheets && d.adoptedStyleSheets.length) d.adoptedStyleSheets = [];
-    }
+    if (d) emptyDocument(d);
     try { if (w) w.scrollTo(0, 0); } catch (e) { /* gone */ }
     adopt(replayer, events.slice(0, 0));
     replayer.applyScroll = rrweb.Replayer.prototype.applyScroll;

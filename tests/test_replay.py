@@ -303,3 +303,19 @@ def test_each_page_replays_in_its_own_document_mode(asset_server, browser, store
             rp.seek(rp.timeline.times[full])
             modes.append(rp.evaluate_in_document("(d) => d.compatMode"))
     assert modes == ["BackCompat", "CSS1Compat", "BackCompat"]
+
+
+def test_a_session_leaves_no_font_in_the_replay_page_for_the_next(asset_server, browser, store):
+    from replay import ReplayPage
+
+    with record(asset_server.url("font_api.html"), store=store, browser=browser) as first:
+        first.page.click("#go")
+    with record(asset_server.url("form.html"), store=store, browser=browser) as second:
+        second.page.click("#email")
+    families = "(d) => [...d.fonts].map(f => f.family.replace(/\"/g, ''))"
+    with ReplayPage(browser) as page:
+        with open_session(store, first.id, page=page) as rp:
+            rp.seek(rp.duration)
+            assert "ScriptAddedFace" in rp.evaluate_in_document(families)  # recorded and replayed
+        with open_session(store, second.id, page=page) as rp:
+            assert "ScriptAddedFace" not in rp.evaluate_in_document(families)
