@@ -476,7 +476,10 @@ def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...]) -> Non
         key = add_site(open_store(db_path), name, origins)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(key)
+    click.echo(key)  # alone on stdout, for scripts
+    click.echo(f"Record {name}'s visitors: add this tag to its pages, with the address `sessionheat serve`"
+               f" is reached at (by default http://127.0.0.1:8000):\n"
+               f'  <script src="http://127.0.0.1:8000/snippet.js" data-site="{key}" async></script>', err=True)
 
 
 @sites_group.command("list")

@@ -18,8 +18,9 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
     added = runner.invoke(main, ["sites", "add", "staging", "--origin", "https://Staging.Example:443/",
                                  "--origin", "http://127.0.0.1:8000", "--db", str(db)])
     assert added.exit_code == 0, added.output
-    key = added.output.strip()
+    key = added.stdout.strip()  # the key alone on stdout; how to use it on stderr
     assert key.startswith("shk_") and len(key) > 20
+    assert f'<script src="http://127.0.0.1:8000/snippet.js" data-site="{key}" async></script>' in added.stderr
     listed = json.loads(runner.invoke(main, ["sites", "list", "--json", "--db", str(db)]).output)
     assert listed[0]["name"] == "staging" and listed[0]["key"] == key
     assert listed[0]["origins"] == ["http://127.0.0.1:8000", "https://staging.example"]
