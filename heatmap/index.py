@@ -174,14 +174,13 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; return q.point"
                         f" ? ({view_anchor_js()})(doc, q.point[0], q.point[1], key)"
                         " : (node ? key(node) : null); }")
-            asked = typing_runs(node_items)
-            answers = rp.probe([(i.t, i.node_id, None) for k, i in enumerate(node_items) if asked[k] == k]
-                               + points, probe_js)
-            n_asked = len(answers) - len(points)
-            found, anchors = answers[:n_asked], answers[n_asked:]
-            by_item = dict(zip((k for k in range(len(node_items)) if asked[k] == k), found))
+            answered_by = typing_runs(node_items)
+            asked = [k for k, first in enumerate(answered_by) if first == k]
+            queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
+            answers = rp.probe(queries + points, probe_js)
+            found, anchors = dict(zip(asked, answers)), answers[len(asked):]
             for k, inter in enumerate(node_items):
-                probe, doc = by_item[asked[k]]
+                probe, doc = found[answered_by[k]]
                 if probe is None:
                     result.n_unresolved += 1
                     continue
