@@ -6,7 +6,9 @@ tests check behaviour, benchmarks report speed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -17,3 +19,9 @@ class Figure:
     unit: str
     target: str = ""  # the issue's target, as text, e.g. "<= 1.10"
     note: str = ""
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """(what `fn` returned, seconds it took)."""
+    start = time.perf_counter()
+    return fn(*args, **kwargs), time.perf_counter() - start

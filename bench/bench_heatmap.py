@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import Figure
+from bench import Figure, timed
 from bench.ground_truth import inside, truth_clicks
 from demo import serve_demo
 from demo.job import plan_demo_visitors
@@ -54,11 +54,6 @@ AREA = "heatmap"
 
 def _log(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
-
-
-def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    return fn(*args, **kwargs), time.perf_counter() - start
 
 
 def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -198,14 +193,14 @@ def _build_times(store: SessionStore, browser: Any, url: str, width: int, repeat
     segment = Segment(url=url, viewport_w=width)
     totals, replays, rests = [], [], []
     for _ in range(repeats):
-        _, total = _timed(build_heatmap, store, segment, "click", browser=browser)
+        _, total = timed(build_heatmap, store, segment, "click", browser=browser)
         start = time.perf_counter()
         pageviews = segment.select(store)
         pairs = [(p["session_id"], p["index"]) for p in pageviews]
         hits = store.hits(pairs, kinds=HIT_KINDS["click"])
         ref_id, ref_pv = choose_reference(pageviews, store.hits(pairs))
         choose = time.perf_counter() - start
-        ref, replay = _timed(load_reference, store, ref_id, ref_pv, hits, browser=browser)
+        ref, replay = timed(load_reference, store, ref_id, ref_pv, hits, browser=browser)
         start = time.perf_counter()
         placement = place_hits(hits, ref.boxes)
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
@@ -238,7 +233,7 @@ def _started_workers(store: SessionStore, workers: int) -> tuple[int, int, float
         pids = set(pool.map(_worker_pid, [1.0] * workers))
         if len(pids) != workers:
             _log(f"only {len(pids)} of {workers} workers warmed up")
-        results, wall = _timed(lambda: list(pool.map(_index_in_worker, todo)))
+        results, wall = timed(lambda: list(pool.map(_index_in_worker, todo)))
     return len(results), sum(r.n_hits + r.n_unresolved for r in results), wall
 
 
@@ -287,7 +282,7 @@ def run(quick: bool = False) -> list[Figure]:
         keep = os.environ.get("BENCH_HEATMAP_DB")
         store = SessionStore(Path(keep) if keep else Path(tmp) / "heatmap.db")
         plans = plan_demo_visitors(server.url, n_sessions, seed=1)
-        runs, rec_s = _timed(record_journeys, plans, None, store=store, seed=1, evidence=True, browser=browser)
+        runs, rec_s = timed(record_journeys, plans, None, store=store, seed=1, evidence=True, browser=browser)
         failed = [r for r in runs if r.error]
         for r in failed:
             _log(f"journey failed: {r.session_id}: {r.error}")
@@ -302,8 +297,8 @@ def run(quick: bool = False) -> list[Figure]:
         for label, kwargs in (("1 worker, own browser, assets fetched cold", {"workers": 1}),
                               ("2 workers (processes)", {"workers": 2, "rebuild": True}),
                               ("1 worker, warm browser", {"browser": browser, "rebuild": True})):
-            results, wall = _in_thread(_timed, index_sessions, store, **kwargs) if "browser" not in kwargs \
-                else _timed(index_sessions, store, **kwargs)
+            results, wall = _in_thread(timed, index_sessions, store, **kwargs) if "browser" not in kwargs \
+                else timed(index_sessions, store, **kwargs)
             n_inter = sum(r.n_hits + r.n_unresolved for r in results)
             problems = [r for r in results if r.problem]
             for r in problems:
@@ -328,7 +323,7 @@ def run(quick: bool = False) -> list[Figure]:
         ]
 
         # -- accuracy -------------------------------------------------------------------------
-        (tally, n_groups), acc_s = _timed(_accuracy, store, browser)
+        (tally, n_groups), acc_s = timed(_accuracy, store, browser)
         c = tally.counts
         present = c["present"]
         for line in tally.misses[:40]:

@@ -461,9 +461,3 @@ def _close_quietly(context: "BrowserContext") -> None:
         context.close()
     except Exception:
         pass
-
-
-def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """(result, seconds): a tiny helper the benchmarks and the CLI share."""
-    start = time.perf_counter()
-    return fn(*args, **kwargs), time.perf_counter() - start
