@@ -278,6 +278,13 @@
     if (d.fonts && d.fonts.clear) d.fonts.clear();
   }
 
+  // A page going away takes with it what was noted for its cut: scroll positions, focus, inputs.
+  function forgetNoted() {
+    scrolls = new Map();
+    focusEvents = [];
+    inputEvents = new Map();
+  }
+
   // Replaces target[name] with a no-op until the returned function is called.
   function stub(target, name) {
     if (!target) return function () {};
@@ -297,9 +304,7 @@
     var old = doc();
     if (old && old.documentElement) old.documentElement.remove();
     if (meta >= 0) cast(events[meta]);
-    scrolls = new Map();
-    focusEvents = [];
-    inputEvents = new Map();
+    forgetNoted();
     replayer.firstFullSnapshot = true; // never let rrweb skip a snapshot it built by itself
     // rrweb scrolls the new document to its initial offset at once, which lays out a page that the
     // events up to the cut will change again: the offset is noted below and applied at the cut.
@@ -650,11 +655,9 @@
     try { if (w) w.stop(); } catch (e) { /* gone */ }
     if (d) emptyDocument(d);
     try { if (w) w.scrollTo(0, 0); } catch (e) { /* gone */ }
-    adopt(replayer, events.slice(0, 0));
+    adopt(replayer, []);
     replayer.applyScroll = rrweb.Replayer.prototype.applyScroll;
-    scrolls = new Map();
-    focusEvents = [];
-    inputEvents = new Map();
+    forgetNoted();
     state.seg = -1;
   }
 
