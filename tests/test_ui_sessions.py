@@ -100,6 +100,13 @@ def listed_ids(page: Any) -> list[str]:
         "rows => rows.map(r => r.dataset.sessionId)")
 
 
+def apply_filters(page: Any, in_url: str) -> list[str]:
+    """Submit the filter form, wait for the list whose URL carries `in_url`, say what it lists."""
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(f"**{in_url}**")
+    return listed_ids(page)
+
+
 def test_filter_the_session_list_with_the_form(ui: dict[str, Any], browser: Any) -> None:
     ids = ui["ids"]
     page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -114,49 +121,35 @@ def test_filter_the_session_list_with_the_form(ui: dict[str, Any], browser: Any)
         assert "1 dead" in page.locator(f'tr[data-session-id="{ids["dead"]}"]').inner_text()
 
         page.get_by_label("URL visited contains").fill("pricing")
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**url=pricing**")
-        assert listed_ids(page) == [ids["desktop"]]
+        assert apply_filters(page, "url=pricing") == [ids["desktop"]]
         shot(page, "sessions-filtered-url")
 
         page.get_by_label("URL visited contains").fill("")
         page.get_by_label("Property (key=value)").fill("variant=A")
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**property=variant**")
-        assert set(listed_ids(page)) == {ids["phone"], ids["rage"]}
+        assert set(apply_filters(page, "property=variant")) == {ids["phone"], ids["rage"]}
 
         page.get_by_label("Device").select_option("mobile")
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**device=mobile**")
-        assert listed_ids(page) == [ids["phone"]]
+        assert apply_filters(page, "device=mobile") == [ids["phone"]]
 
         page.goto(ui["url"] + "/sessions")
         page.get_by_label("Viewport").select_option("1280x800")
         page.get_by_label("has rage clicks").check()
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**rage=1**")
-        assert listed_ids(page) == [ids["rage"]]
+        assert apply_filters(page, "rage=1") == [ids["rage"]]
 
         page.get_by_label("has rage clicks").uncheck()
         page.get_by_label("has dead clicks").check()
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**dead=1**")
-        assert listed_ids(page) == [ids["dead"]]
+        assert apply_filters(page, "dead=1") == [ids["dead"]]
 
         page.goto(ui["url"] + "/sessions")
         page.get_by_label("Minimum duration (s)").fill("30")
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**min_duration=30**")
-        assert listed_ids(page) == [ids["rage"]]
+        assert apply_filters(page, "min_duration=30") == [ids["rage"]]
 
         page.goto(ui["url"] + "/sessions")
         page.get_by_label("Started from").fill("2026-09-21")
         page.get_by_label("to (inclusive)").fill("2026-09-21")
         page.get_by_label("Sort by").select_option("duration")
         page.get_by_label("Order").select_option("asc")
-        page.get_by_role("button", name="Apply filters").click()
-        page.wait_for_url("**sort=duration**")
-        assert listed_ids(page) == [ids["plain"], ids["dead"], ids["rage"]]
+        assert apply_filters(page, "sort=duration") == [ids["plain"], ids["dead"], ids["rage"]]
         shot(page, "sessions-sorted")
 
         page.goto(ui["url"] + "/sessions?since=yesterday")
@@ -702,9 +695,7 @@ def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_tim
             page.goto(server.url + "/sessions")
             assert set(listed_ids(page)) == {s.id, calm.id}
             page.get_by_label("has rage clicks").check()
-            page.get_by_role("button", name="Apply filters").click()
-            page.wait_for_url("**rage=1**")
-            assert listed_ids(page) == [s.id]
+            assert apply_filters(page, "rage=1") == [s.id]
             assert "rage" in page.locator(f'tr[data-session-id="{s.id}"] td.flags').inner_text()
             page.get_by_role("link", name=s.id, exact=True).click()
             page.wait_for_selector("#player[data-ready=true]")
