@@ -211,17 +211,21 @@ def _build_times(store: SessionStore, browser: Any, url: str, width: int, repeat
     return statistics.median(totals), statistics.median(replays), statistics.median(rests)
 
 
-def _worker_pid(delay_s: float) -> int:
-    """A task that holds its worker a moment, so that each worker of a fresh pool takes one."""
-    time.sleep(delay_s)
+def _warm_worker(session_id: str) -> int:
+    """Index one session, then hold the worker a moment, so that each worker of a fresh pool
+    takes one: its replay page has then replayed a session, as in any long queue."""
+    from heatmap.index import _index_in_worker
+
+    _index_in_worker(session_id)
+    time.sleep(1.0)
     return os.getpid()
 
 
-def _started_workers(store: SessionStore, workers: int) -> tuple[int, int, float]:
-    """(sessions, interactions, wall s) of `index_sessions`' worker pool once every worker has its
-    Chromium and replay page: the throughput a long queue sees, without the start-up (launching
-    Chromium and Playwright, about a second per worker) that a couple of dozen short demo sessions
-    cannot amortize."""
+def _started_workers(store: SessionStore, workers: int, rounds: int) -> tuple[int, int, float]:
+    """(sessions, interactions, median wall s of `rounds` runs) of `index_sessions`' worker pool
+    once every worker has its Chromium and a replay page that has taken a session: the throughput
+    a long queue sees, without the start-up (launching Chromium and Playwright, about a second per
+    worker) that a couple of dozen short demo sessions cannot amortize."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -230,11 +234,14 @@ def _started_workers(store: SessionStore, workers: int) -> tuple[int, int, float
     todo = [s["id"] for s in store.list_sessions()]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker, initargs=(str(store.path),)) as pool:
-        pids = set(pool.map(_worker_pid, [1.0] * workers))
+        pids = set(pool.map(_warm_worker, todo[:workers]))
         if len(pids) != workers:
             _log(f"only {len(pids)} of {workers} workers warmed up")
-        results, wall = timed(lambda: list(pool.map(_index_in_worker, todo)))
-    return len(results), sum(r.n_hits + r.n_unresolved for r in results), wall
+        walls = []
+        for _ in range(rounds):
+            results, wall = timed(lambda: list(pool.map(_index_in_worker, todo)))
+            walls.append(wall)
+    return len(results), sum(r.n_hits + r.n_unresolved for r in results), statistics.median(walls)
 
 
 def _replay_costs(store: SessionStore, browser: Any) -> dict[str, float]:
@@ -304,7 +311,9 @@ def run(quick: bool = False) -> list[Figure]:
             for r in problems:
                 _log(f"index problem: {r.session_id}: {r.problem}")
             speed.append((label, len(results), n_inter, wall))
-        speed.append(("2 workers, started (steady state)", *_started_workers(store, 2)))
+        rounds = 1 if quick else 5
+        speed.append((f"2 workers, started (steady state, median of {rounds} runs)",
+                      *_started_workers(store, 2, rounds)))
         costs = _replay_costs(store, browser)
         for label, n, n_inter, wall in speed:
             figures.append(Figure(AREA, f"index, {label}", session_s / wall, "x real time", ">= 200",

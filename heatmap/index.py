@@ -177,7 +177,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             answered_by = typing_runs(node_items)
             asked = [k for k, first in enumerate(answered_by) if first == k]
             queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
-            answers = rp.probe(queries + points, probe_js)
+            answers = rp.probe(queries + points, probe_js, last=True)
             found, anchors = dict(zip(asked, answers)), answers[len(asked):]
             for k, inter in enumerate(node_items):
                 probe, doc = found[answered_by[k]]

@@ -11,7 +11,7 @@ import json
 import secrets
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,8 @@ class Replay:
     t: int = 0
     _cut: int = -1
     _painting: int = 0  # depth of `painting()` blocks
+    _on_release: Callable[[], None] | None = None  # tells the page's owner a call took it down
+    _released: bool = False
 
     # -- moments ----------------------------------------------------------------------------------
 
@@ -181,13 +183,16 @@ class Replay:
             self.t = int(asked[plan[-1]][0])
         return [r for r in out if r is not None]
 
-    def probe(self, queries: Iterable[tuple[float, int | None, tuple[float, float] | None]], probe_js: str
-              ) -> list[tuple[Any, tuple[float, float]]]:
+    def probe(self, queries: Iterable[tuple[float, int | None, tuple[float, float] | None]], probe_js: str,
+              *, last: bool = False) -> list[tuple[Any, tuple[float, float]]]:
         """Ask `probe_js` — `(node, query, document) => value` — about many moments in one pass.
 
         Each query is (t, node_id or None, document point or None); the probe gets the node (or
         None) and `query.point`. Returns (probe value, document size) per query, in the order given.
         The heatmap index uses this to name elements and anchor scroll positions where they were.
+        `last`: nothing more will be asked, so the same page call takes the replay down (a page
+        taking session after session saves the round trip of unloading it); the replay cannot be
+        used afterwards.
         """
         asked = [(float(t), None if node is None else int(node), point) for t, node, point in queries]
         cuts = [self.timeline.cut_for(t, node) for t, node, _ in asked]
@@ -198,8 +203,10 @@ class Replay:
             payload.append({"cut": cuts[k], "id": asked[k][1], "point": list(point) if point else None,
                             "scroll": self.timeline.scroll_hints(cuts[k])})
         if not payload:
+            if last:
+                self._run("() => null", last=True)
             return []
-        raw = self._run(f"(d, a) => d.resolve(a.queries, {{probe: {probe_js}}})", {"queries": payload})
+        raw = self._run(f"(d, a) => d.resolve(a.queries, {{probe: {probe_js}}})", {"queries": payload}, last=last)
         out: list[Any] = [None] * len(asked)
         for k, r in zip(plan, raw):
             out[k] = (r.get("probe"), (float(r["doc"][0]), float(r["doc"][1])))
@@ -266,18 +273,29 @@ class Replay:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _run(self, fn: str, arg: Any = None) -> Any:
+    def _run(self, fn: str, arg: Any = None, *, last: bool = False) -> Any:
         """Call `fn(driver, arg)` in the page; one round trip that also reports the frame's size.
+        `last`: then take the replay down in the same call (see `probe`).
 
         Argument and answer travel as JSON strings: Playwright's own serialization of nested values
         costs more than the replay work for a batch of queries.
         """
-        wrapped = (f"async (a) => {{ const f = {fn}; const d = window.__shDriver;"
-                   " const r = await f(d, JSON.parse(a)); const i = d.replayer.iframe;"
+        if self._released:
+            raise ReplayError(f"the replay of session {self.session_id} was taken down by its last call")
+        release = "d.release(); window.__shDriver = null;" if last else ""
+        wrapped = (f"async (a) => {{ const f = {fn}; const d = window.__shDriver; let r;"
+                   f" try {{ r = await f(d, JSON.parse(a)); }} finally {{ {release} }}"
+                   " const i = d.replayer.iframe;"
                    " return JSON.stringify([r === undefined ? null : r,"
                    " [+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]]); }")
-        result, size = json.loads(self.page.evaluate(wrapped, json.dumps(arg, separators=(",", ":"))))
-        self._fit_viewport(size)
+        answer = self.page.evaluate(wrapped, json.dumps(arg, separators=(",", ":")))
+        if last:  # (had the call failed, unloading on the way out would still take the replay down)
+            self._released = True
+            if self._on_release:
+                self._on_release()
+        result, size = json.loads(answer)
+        if not last:
+            self._fit_viewport(size)
         return result
 
     def _fit_viewport(self, size: list[int] | None = None) -> None:
@@ -371,8 +389,15 @@ class ReplayPage:
     def unload(self) -> None:
         """Take the current session's replay down; its late requests are refused uncounted."""
         self.guard = None
-        self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.release();"
-                           " window.__shDriver = null; }")
+        if self._live:
+            self.page.evaluate("() => { if (window.__shDriver) window.__shDriver.release();"
+                               " window.__shDriver = null; }")
+        self._live = False
+
+    def released(self) -> None:
+        """The page took the current replay down itself, in a last call (`Replay.probe(last=True)`):
+        from now on its late requests are refused uncounted, as after `unload`."""
+        self.guard = None
         self._live = False
 
     def unload_quietly(self) -> None:
@@ -433,7 +458,8 @@ def open_session(
         guard, (_, size) = page.load(read.events, frozenset(origins),
                                      (int(first["width"]), int(first["height"])), seek_cut=cut)
         stack.callback(page.unload_quietly)
-        replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut)
+        replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut,
+                        _on_release=page.released)
         replay._fit_viewport(size)  # as after replay.seek(0), which the load above did
         yield replay
 

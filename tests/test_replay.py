@@ -319,3 +319,29 @@ def test_a_session_leaves_no_font_in_the_replay_page_for_the_next(asset_server, 
             assert "ScriptAddedFace" in rp.evaluate_in_document(families)  # recorded and replayed
         with open_session(store, second.id, page=page) as rp:
             assert "ScriptAddedFace" not in rp.evaluate_in_document(families)
+
+
+def test_a_last_probe_takes_the_replay_down_in_the_same_call(asset_server, browser, store):
+    # The index asks one batch per session and then moves on; the batch's own page call empties
+    # the frame, so the page is ready for the next session without a round trip of its own.
+    from replay import ReplayError, ReplayPage
+
+    with record(asset_server.url("form.html"), store=store, browser=browser) as session:
+        session.page.click("#email")
+    with ReplayPage(browser) as page:
+        with open_session(store, session.id, page=page) as rp:
+            click = rp.interactions()[0]
+            [(tag, _)] = rp.probe([(click.t, click.node_id, None)], "(node) => node.tagName", last=True)
+            assert tag == "INPUT"
+            assert page.page.evaluate("() => window.__shDriver") is None
+            assert page.page.evaluate("() => document.querySelector('iframe').contentDocument.childNodes.length") == 0
+            with pytest.raises(ReplayError, match="taken down"):
+                rp.seek(0)
+        with open_session(store, session.id, page=page) as rp:  # the page takes the next one as usual
+            assert rp.probe([], "(node) => 1", last=True) == []
+            assert page.page.evaluate("() => window.__shDriver") is None
+        with open_session(store, session.id, page=page) as rp:
+            rp.seek(click.t)
+            box = rp.element_box(click.node_id)
+            assert rp.element_at(box.x + box.w / 2, box.y + box.h / 2) == click.node_id
+        assert page.sessions == 3
