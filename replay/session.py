@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sessionheat import json_text
 from sessionheat.browser import chromium, host_resolver_rule
 from sessionheat.store import SessionEvents, SessionStore
 
@@ -478,8 +479,7 @@ def fit_host_viewport(page: "Page", size: tuple[int, int]) -> None:
 
 def packed(value: Any) -> str:
     """`value` as JSON, deflated and in base64: what `unpack.js` in the host page takes."""
-    raw = json.dumps(value, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
+    return base64.b64encode(zlib.compress(json_text.dumps(value), 1)).decode("ascii")
 
 
 def _close_quietly(context: "BrowserContext") -> None:

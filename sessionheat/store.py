@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from sessionheat import json_text
 from sessionheat.events import (
     ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_IDENTIFY,
@@ -415,7 +416,7 @@ def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, An
     """Events of a stored chunk; `blob(hash) -> str` resolves strings moved to the blobs table."""
     if codec not in (CODEC, CODEC_BLOBS):
         raise ValueError(f"unknown codec {codec!r}")
-    events = json.loads(zlib.decompress(data))
+    events = json_text.loads(zlib.decompress(data))
     if codec == CODEC_BLOBS:
         if blob is None:
             raise ValueError("this chunk needs the blobs table to decode")

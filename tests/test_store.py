@@ -178,3 +178,20 @@ def test_pages_are_matched_by_an_indexed_path_also_in_a_store_from_version_1(tmp
         assert [p["page_path"] for p in store.find_pageviews()] == ["/", "/pricing.html"]
         plan = store.db.conn.execute("EXPLAIN QUERY PLAN SELECT * FROM pageviews WHERE page_path = '/'")
         assert "pageviews_page_path" in " ".join(str(row) for row in plan)
+
+
+def test_text_a_page_may_hold_but_strict_json_refuses_still_round_trips(store):
+    # Broken text (a lone surrogate) and a huge integer: the fast JSON path refuses both, and the
+    # standard library takes over, for chunks and for what the replay gets. (Read back, the integer
+    # is a float of the same value, as it was in the recording browser.)
+    import base64
+    import zlib
+
+    from replay.session import packed
+
+    odd = {"short": "a\ud800b", "long": "\udfff" + "x" * 2000, "big": 2**70, "f": 0.1}
+    events = [meta(T0), {"type": 5, "timestamp": T0 + 1, "data": {"tag": "odd", "payload": odd}}]
+    store.append_chunk("session-odd-1", 0, events)
+    read = store.read_events("session-odd-1")
+    assert not read.problems and read.events == events
+    assert json.loads(zlib.decompress(base64.b64decode(packed({"events": events})))) == {"events": events}
