@@ -363,6 +363,7 @@
   // the browser's top layer: unseen, yet over the whole page for hit tests (and the page inert).
   function closeStrayDialogs() {
     documents().forEach(function (d) {
+      if (!d.getElementsByTagName("dialog").length) return; // (a live list: cheap to ask again)
       d.querySelectorAll("dialog:modal:not([open])").forEach(function (dialog) {
         dialog.setAttribute("open", ""); // close() leaves a dialog without it where it is
         dialog.close();
@@ -380,9 +381,10 @@
       var d = stack.pop();
       if (!d) continue;
       out.push(d);
-      d.querySelectorAll("iframe").forEach(function (f) {
-        try { if (f.contentDocument) stack.push(f.contentDocument); } catch (e) { /* cross-origin */ }
-      });
+      var frames = d.getElementsByTagName("iframe"); // live, kept by the document: asked per moment
+      for (var k = 0; k < frames.length; k++) {
+        try { if (frames[k].contentDocument) stack.push(frames[k].contentDocument); } catch (e) { /* cross-origin */ }
+      }
     }
     return out;
   }
@@ -604,7 +606,9 @@
     var problem = null;
     if (node.nodeType === 1) {
       if (node.isConnected === false) problem = "node " + id + " is detached";
-      else if (node.closest && node.closest("canvas")) problem = "canvas content is not replayed";
+      else if (node.ownerDocument.getElementsByTagName("canvas").length && node.closest("canvas")) {
+        problem = "canvas content is not replayed";
+      }
       else if (node.tagName === "IFRAME" && !node.contentDocument) problem = "cross-origin iframe content is not recorded";
       else if (node.tagName === "IMG" && node.complete && !node.naturalWidth && node.getAttribute("src")) {
         problem = "image did not load: " + node.getAttribute("src");
