@@ -33,6 +33,7 @@
       buffer.push(event);
       if (!started && event.type === 2) {
         started = true;
+        noteLoadedImages();
         setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
@@ -78,6 +79,27 @@
       }
     }, true);
   });
+
+  // When each image first finished loading (or failed), for images the first snapshot caught on
+  // their way or that came later: until then the page had no picture there, and no size from it.
+  // rrweb records the image, not its arrival, so a replay would lay a click made while a late
+  // image was still loading out as if the image had been there all along.
+  var loadedImages = new WeakSet();
+  function noteLoadedImages() {
+    for (var k = 0; k < document.images.length; k++) {
+      var img = document.images[k]; // (an image without a source counts as complete: not it)
+      if (img.complete && img.currentSrc) loadedImages.add(img);
+    }
+  }
+  function imageArrived(ev) {
+    var img = ev.target;
+    if (!img || img.tagName !== "IMG" || loadedImages.has(img)) return;
+    loadedImages.add(img); // later loads of a new source are not timed (the old picture stays meanwhile)
+    var id = started ? rrweb.record.mirror.getId(img) : -1;
+    if (id > 0) custom("sessionheat.load", { id: id, ok: ev.type === "load" });
+  }
+  document.addEventListener("load", imageArrived, true);
+  document.addEventListener("error", imageArrived, true);
 
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and

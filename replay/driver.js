@@ -19,6 +19,7 @@
   var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
   var FOCUS = 5, BLUR = 6; // mouse interaction types
+  var IMAGE_LOAD = "sessionheat.load"; // the recorder's note of an image's first arrival
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new
   // browsing context, and taking it down another, together more than replaying a demo session.
@@ -107,7 +108,7 @@
       still = s === MOVE || s === TOUCH_MOVE || s === DRAG || s === SELECTION
         || (s === INTERACTION && d.type !== FOCUS && d.type !== BLUR);
     } else {
-      still = !(e.type === FULL || e.type === META || (e.type === CUSTOM && d.tag === "sessionheat.scroll"));
+      still = !(e.type === FULL || e.type === META || (e.type === CUSTOM && (d.tag === "sessionheat.scroll" || d.tag === IMAGE_LOAD)));
     }
     moved[index] = (index ? moved[index - 1] : 0) + (still ? 0 : 1);
   });
@@ -156,6 +157,45 @@
     inputEvents = new Map();
     last.sort(function (a, b) { return a.index - b.index; }); // radio groups: later checks win
     last.forEach(function (item) { cast(item.event); });
+  }
+
+  // Images still on their way. The recorder notes when each image of a page first arrived
+  // (IMAGE_LOAD); before that the visitor's page had no picture there and no size from it, while
+  // the replay has it at once (from the asset cache). Until its moment an image is held: shown as
+  // an empty picture of no size, which lays out exactly as a loading image does (no alt text, no
+  // size of its own; width and height attributes and CSS still apply), with its own attributes
+  // untouched for whoever reads them.
+  var HELD_CONTENT = 'url("data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 width=%220%22 height=%220%22/%3E")';
+  var arrivals = new Map(); // full snapshot index -> [{id, index}]: first arrival of each image in that page
+  events.forEach(function (e, index) {
+    if (e.type !== CUSTOM || !e.data || e.data.tag !== IMAGE_LOAD || !e.data.payload) return;
+    var seg = segmentOf(index), list = arrivals.get(seg);
+    if (!list) arrivals.set(seg, list = []);
+    if (!list.some(function (a) { return a.id === e.data.payload.id; })) list.push({ id: e.data.payload.id, index: index });
+  });
+  var held = new Map(); // node id -> {node, style: its style attribute before}
+
+  function holdLateImages(cut) { // after the events up to `cut` are applied
+    var list = arrivals.get(state.seg);
+    if (!list) return;
+    for (var k = 0; k < list.length; k++) {
+      var a = list[k], h = held.get(a.id);
+      if (a.index <= cut) { if (h) unhold(a.id); continue; }
+      var node = replayer.getMirror().getNode(a.id);
+      if (!node || node.tagName !== "IMG") continue;
+      if (h && h.node === node && node.style.getPropertyValue("content") === HELD_CONTENT) continue;
+      // Not held yet, or the page rewrote its style attribute meanwhile: hold it (again).
+      held.set(a.id, { node: node, style: node.getAttribute("style") });
+      node.style.setProperty("content", HELD_CONTENT, "important");
+    }
+  }
+
+  function unhold(id) {
+    var h = held.get(id);
+    held.delete(id);
+    if (h.node.style.getPropertyValue("content") !== HELD_CONTENT) return; // the page replaced it
+    h.node.style.removeProperty("content");
+    if (h.style === null && !h.node.style.length) h.node.removeAttribute("style");
   }
 
   // focus() cost about twice a layout of the page (0.8 ms per click on the demo's product page),
@@ -283,6 +323,7 @@
     scrolls = new Map();
     focusEvents = [];
     inputEvents = new Map();
+    held = new Map();
   }
 
   // Replaces target[name] with a no-op until the returned function is called.
@@ -352,6 +393,7 @@
     var changed = cut > state.applied;
     state.applied = Math.max(state.applied, cut);
     applyInputs();
+    holdLateImages(cut);
     if (changed) closeStrayDialogs();
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
     // pointer really was) follows, that would only dirty the style once more.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sessionheat.events import (
+    TAG_IMAGE_LOAD,
     TAG_LIVE_CLICK,
     EventType,
     IncrementalSource,
@@ -174,8 +175,10 @@ class Timeline:
         return [e["data"]["href"] for e in self.events if e["type"] == EventType.META]
 
     def activity_times(self) -> list[float]:
-        """Times at which something visible happened (any event but a bare custom tag)."""
-        return [self.times[i] for i, e in enumerate(self.events) if e["type"] != EventType.CUSTOM]
+        """Times at which something visible happened (any event but a bare custom tag; an image
+        arriving is visible)."""
+        return [self.times[i] for i, e in enumerate(self.events)
+                if e["type"] != EventType.CUSTOM or e["data"].get("tag") == TAG_IMAGE_LOAD]
 
 
 def _is_scroll(event: dict[str, Any]) -> bool:

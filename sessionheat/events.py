@@ -60,6 +60,7 @@ TAG_IDENTIFY = "sessionheat.identify"  # payload: {user_id, properties}
 TAG_ROUTE = "sessionheat.route"  # payload: {href, kind: push|replace|pop}; push/pop start a pageview
 TAG_ANNOTATION = "sessionheat.annotation"  # payload: {name, data}; marks a moment on the timeline
 TAG_SCROLL = "sessionheat.scroll"  # payload: {x, y}: the window's scroll, when a click outran `scroll`
+TAG_IMAGE_LOAD = "sessionheat.load"  # payload: {id, ok}: an image's first load (or failure) since the snapshot
 TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hit (test evidence)
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
