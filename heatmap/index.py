@@ -165,7 +165,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     stops = view_stops(interactions, ends)
     rows: list[dict[str, Any]] = []
     try:
-        with open_session(store, session_id, browser=browser, page=page, read=read) as rp:
+        with open_session(store, session_id, browser=browser, page=page, read=read, at_start=False) as rp:
             points = []
             for stop in stops:
                 points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),

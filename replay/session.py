@@ -428,6 +428,7 @@ def open_session(
     assets: AssetCache | None = None,
     page: ReplayPage | None = None,
     read: SessionEvents | None = None,
+    at_start: bool = True,
 ) -> Iterator[Replay]:
     """Load a session into a headless replay page; everything is torn down on exit.
 
@@ -436,7 +437,9 @@ def open_session(
     host the session did not record. Pass `page` (a `ReplayPage`) to replay on a page that takes one
     session after another instead of a fresh one, and `read` if the events are already read. Only
     the recorded pages' origins (and `allow_origins`) are reachable from the replay; every other
-    request is blocked and counted.
+    request is blocked and counted. `at_start=False` leaves the session's first moment unbuilt
+    until a call asks about a moment (`resolve`, `probe`, `seek`): for a caller that only asks
+    about later moments, it saves laying out one that nobody looks at.
     """
     read = read or store.read_events(session_id)
     timeline = Timeline(read.events)
@@ -455,13 +458,15 @@ def open_session(
                 hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
                 browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
             page = stack.enter_context(ReplayPage(browser, assets=assets or AssetCache.for_store(store.path)))
-        cut = timeline.cut_at(0)
-        guard, (_, size) = page.load(read.events, frozenset(origins),
-                                     (int(first["width"]), int(first["height"])), seek_cut=cut)
+        cut = timeline.cut_at(0) if at_start else -1
+        guard, answer = page.load(read.events, frozenset(origins),
+                                  (int(first["width"]), int(first["height"])),
+                                  seek_cut=cut if at_start else None)
         stack.callback(page.unload_quietly)
         replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut,
                         _on_release=page.released)
-        replay._fit_viewport(size)  # as after replay.seek(0), which the load above did
+        if answer is not None:
+            replay._fit_viewport(answer[1])  # as after replay.seek(0), which the load above did
         yield replay
 
 
