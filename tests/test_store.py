@@ -136,10 +136,12 @@ def test_long_strings_are_stored_once_and_round_trip_exactly(store, tmp_path):
     css = "body { color: red; }\n" * 300  # like an inlined stylesheet in every page's snapshot
     tricky = {"$sh_blob": "not a reference"}  # recorded data that looks like our own marker
     events = [meta(T0), {"type": 5, "timestamp": T0 + 1, "data": {"tag": "css", "payload": {
-        "css": css, "again": [css], "tricky": tricky, "lit": {"$sh_lit": 1}}}}]
+        "css": css, "again": [css], "tricky": tricky, "lit": {"$sh_lit": 1}, "hex": {"$sh_blob": "ab" * 32}}}}]
+    plain = [{"type": 5, "timestamp": T0 + 2, "data": {"tag": "css", "payload": {"css": css}}}]  # no literal in it
     for sid in ("session-blob-1", "session-blob-2"):
         store.append_chunk(sid, 0, events)
-        assert store.read_events(sid).events == events
+        store.append_chunk(sid, 1, plain)
+        assert store.read_events(sid).events == events + plain
     assert store.db["blobs"].count == 1
     assert store.get_session("session-blob-1")["n_bytes"] < len(css) / 10
     exported = store.export_events("session-blob-1")
