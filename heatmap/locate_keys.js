@@ -29,7 +29,7 @@
   }
   function shown(el) {
     var r = el.getBoundingClientRect();
-    if (!r.width && !r.height) return false; // not displayed in this layout
+    if (!r.width || !r.height) return false; // not displayed, or nothing of it to see (an image on its way)
     if (el.checkVisibility) return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
     return view.getComputedStyle(el).visibility === "visible";
   }

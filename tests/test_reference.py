@@ -23,7 +23,7 @@ from heatmap import Heatmap, Segment
 from heatmap.reference import Moment, best_moment, candidate_moments, locate_keys_js
 from recorder import SessionStore, record
 from replay import open_session
-from sessionheat.events import TAG_LIVE_CLICK, EventType
+from sessionheat.events import TAG_IMAGE_LOAD, TAG_LIVE_CLICK, EventType
 
 DESKTOP = (1280, 800)
 SUBMIT = "[data-demo-id=signup-submit]"
@@ -200,6 +200,24 @@ def test_elements_under_an_open_modal_get_no_box_and_the_open_modal_is_not_photo
     assert hm.reference.t != clicks[1]["t"] - 1 and hm.reference.t >= clicks[2]["t"] - 1
     assert [e.element_key for e in hm.placement.not_on_layout] == [clicks[1]["element_key"]]
     assert hm.to_json()["not_on_layout"][0]["seen_on_reference_at"] == clicks[1]["t"] - 1
+
+
+def test_an_image_still_on_its_way_is_not_on_the_photograph_until_it_arrives(demo_server, browser, store):
+    # On a phone the demo's hero image is as wide as the page: on its way it has a width and no
+    # height, which no photograph shows and no click can be placed in.
+    url = demo_server.url + "index.html?imgdelay=1500&banner=none&promo=0&variant=A"
+    with record(url, store=store, browser=browser, viewport=(390, 844)) as session:
+        session.page.wait_for_timeout(2500)
+    query = [{"key": "[data-demo-id=hero-image]", "tag": "img", "label": ""}]
+    with open_session(store, session.id, browser=browser) as rp:
+        arrivals = [t for t, e in zip(rp.timeline.times, rp.timeline.events)
+                    if e["type"] == EventType.CUSTOM and e["data"]["tag"] == TAG_IMAGE_LOAD]
+        rp.seek(min(arrivals) - 1)  # before any image arrived
+        before = rp.evaluate_in_document(locate_keys_js(), query)["boxes"][0]
+        rp.seek(max(arrivals))  # after all did
+        after = rp.evaluate_in_document(locate_keys_js(), query)["boxes"][0]
+    assert before is None
+    assert after is not None and after[2] > 300 and after[3] > 100
 
 
 # -- pure helpers ------------------------------------------------------------------------------
