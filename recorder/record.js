@@ -28,6 +28,28 @@
   var early = [];
   var started = false;
 
+  // When each image first finished loading (or failed), for images the first snapshot caught on
+  // their way or that came later: until then the page had no picture there, and no size from it.
+  // rrweb records the image, not its arrival, so a replay would lay a click made while a late
+  // image was still loading out as if the image had been there all along. (Set up before rrweb
+  // starts: when the page is already loaded, rrweb takes its snapshot inside record().)
+  var loadedImages = new WeakSet();
+  function noteLoadedImages() {
+    for (var k = 0; k < document.images.length; k++) {
+      var img = document.images[k]; // (an image without a source counts as complete: not it)
+      if (img.complete && img.currentSrc) loadedImages.add(img);
+    }
+  }
+  function imageArrived(ev) {
+    var img = ev.target;
+    if (!img || img.tagName !== "IMG" || loadedImages.has(img)) return;
+    loadedImages.add(img); // later loads of a new source are not timed (the old picture stays meanwhile)
+    var id = started ? rrweb.record.mirror.getId(img) : -1;
+    if (id > 0) custom("sessionheat.load", { id: id, ok: ev.type === "load" });
+  }
+  document.addEventListener("load", imageArrived, true);
+  document.addEventListener("error", imageArrived, true);
+
   var stop = rrweb.record({
     emit: function (event) {
       buffer.push(event);
@@ -48,9 +70,12 @@
     recordCanvas: false,
   });
 
+  // Never throws into the page: rrweb refuses custom events whenever it is not recording (it
+  // switches recording on only after its first snapshot is out, and off when stopped), and an
+  // image can arrive at any of those moments.
   function custom(tag, payload) {
-    if (started) rrweb.record.addCustomEvent(tag, payload);
-    else early.push([tag, payload]);
+    if (!started) { early.push([tag, payload]); return; }
+    try { rrweb.record.addCustomEvent(tag, payload); } catch (e) { /* not recording: nothing to note */ }
   }
 
   // SPA route changes: rrweb sees the DOM change but not that the visitor is on a new page.
@@ -79,27 +104,6 @@
       }
     }, true);
   });
-
-  // When each image first finished loading (or failed), for images the first snapshot caught on
-  // their way or that came later: until then the page had no picture there, and no size from it.
-  // rrweb records the image, not its arrival, so a replay would lay a click made while a late
-  // image was still loading out as if the image had been there all along.
-  var loadedImages = new WeakSet();
-  function noteLoadedImages() {
-    for (var k = 0; k < document.images.length; k++) {
-      var img = document.images[k]; // (an image without a source counts as complete: not it)
-      if (img.complete && img.currentSrc) loadedImages.add(img);
-    }
-  }
-  function imageArrived(ev) {
-    var img = ev.target;
-    if (!img || img.tagName !== "IMG" || loadedImages.has(img)) return;
-    loadedImages.add(img); // later loads of a new source are not timed (the old picture stays meanwhile)
-    var id = started ? rrweb.record.mirror.getId(img) : -1;
-    if (id > 0) custom("sessionheat.load", { id: id, ok: ev.type === "load" });
-  }
-  document.addEventListener("load", imageArrived, true);
-  document.addEventListener("error", imageArrived, true);
 
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and

@@ -12,7 +12,7 @@ from conftest import ASSETS
 from rrweb_tree import clicks, node_id_by_attr, types
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
-from sessionheat.events import EventType, IncrementalSource, events_problem
+from sessionheat.events import TAG_IMAGE_LOAD, EventType, IncrementalSource, events_problem
 from sessionheat.store import SessionStore
 from sessionheat.web import add_site, create_app
 
@@ -121,6 +121,26 @@ def test_a_visitor_on_the_demo_site_is_recorded_end_to_end(demo_rig, page):
         replayer.seek(submit_t - events[0]["timestamp"])
         box = replayer.element_box(email_box)
         assert box is not None and box.w > 50 and box.h > 10, "it replays: the form is there"
+
+
+def test_a_snippet_started_on_a_loaded_page_records_it_and_times_its_images(rig, page):
+    # Started after the page has loaded (a tag manager, a slow collector), rrweb takes its first
+    # snapshot inside record() itself; the recorder's own bookkeeping must stand by then (once it
+    # did not, which left rrweb stopped and the page unrecorded).
+    page.goto(rig.site.url("late_snippet.html"))
+    page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+    page.click("#add")
+    page.wait_for_function("() => document.getElementById('pic').complete")
+    wait_until_sent(page)
+    page.context.close()
+    assert not page.errors
+    events = rig.store.read_events(only_session(rig.store)["id"]).events
+    assert [c["id"] for c in clicks(events)] == node_id_by_attr(events, "id", "add")
+    added = [n for e in events if e["type"] == EventType.INCREMENTAL_SNAPSHOT and e["data"]["source"] == 0
+             for n in e["data"].get("adds", []) if n["node"].get("attributes", {}).get("id") == "pic"]
+    arrivals = [e["data"]["payload"] for e in events
+                if e["type"] == EventType.CUSTOM and e["data"]["tag"] == TAG_IMAGE_LOAD]
+    assert arrivals == [{"id": added[0]["node"]["id"], "ok": True}]
 
 
 def test_page_api_and_block_and_mask_attributes(rig, page):
