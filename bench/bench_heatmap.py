@@ -250,7 +250,7 @@ def _replay_costs(store: SessionStore, browser: Any) -> dict[str, float]:
     work (applying events incl. rrweb's rebuilds, settling: scrolls, resources, hover, animations,
     and measuring with the probes) and the rest (Python, CDP round trips, asset routing). Also
     what a fresh page per session (the old way) cost to open."""
-    from heatmap.index import NODE_KINDS
+    from heatmap.index import node_interactions
     from heatmap.interactions import extract_interactions
     from heatmap.keys import element_key_js
     from replay import AssetCache, ReplayPage, open_session
@@ -259,8 +259,7 @@ def _replay_costs(store: SessionStore, browser: Any) -> dict[str, float]:
     with ReplayPage(browser, assets=AssetCache.for_store(store.path)) as page:
         for session in store.list_sessions():
             read = store.read_events(session["id"])
-            items = [i for i in extract_interactions(read.events)
-                     if i.kind in NODE_KINDS and i.node_id is not None]
+            items = node_interactions(extract_interactions(read.events))
             start = time.perf_counter()
             with open_session(store, session["id"], page=page, read=read) as rp:
                 opened = time.perf_counter()

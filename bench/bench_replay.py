@@ -49,11 +49,12 @@ def long_visit(page: Any, rng: random.Random) -> None:
 def index_queries(rp: Any) -> list[tuple[float, int]]:
     """Every interaction `sessionheat index` resolves through the replay: clicks, sampled pointer
     moves and inputs (a typing run asked once), as (t, node id)."""
-    from heatmap.index import NODE_KINDS, typing_runs
+    from heatmap.index import node_interactions, replay_questions
     from heatmap.interactions import extract_interactions
 
-    items = [i for i in extract_interactions(rp.timeline.events) if i.kind in NODE_KINDS and i.node_id is not None]
-    return [(items[k].t, items[k].node_id) for k, first in enumerate(typing_runs(items)) if first == k]
+    items = node_interactions(extract_interactions(rp.timeline.events))
+    asked, _ = replay_questions(items)
+    return [(items[k].t, items[k].node_id) for k in asked]
 
 
 @contextmanager

@@ -145,6 +145,18 @@ def typing_runs(items: list[Interaction]) -> list[int]:
     return out
 
 
+def node_interactions(interactions: Iterable[Interaction]) -> list[Interaction]:
+    """The interactions resolved through the node they hit: clicks, inputs, sampled moves."""
+    return [i for i in interactions if i.kind in NODE_KINDS and i.node_id is not None]
+
+
+def replay_questions(items: list[Interaction]) -> tuple[list[int], list[int]]:
+    """(asked, answered_by) for node interactions: the items the replay is asked about, and for
+    every item the one whose answer it takes (see `typing_runs`)."""
+    answered_by = typing_runs(items)
+    return [k for k, first in enumerate(answered_by) if first == k], answered_by
+
+
 def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
                   page: "ReplayPage | None" = None) -> IndexResult:
     """Resolve one session's interactions through its replay and replace its hits.
@@ -160,7 +172,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     if read.problems:
         result.problem = "; ".join(p.reason for p in read.problems)
     interactions = extract_interactions(read.events)
-    node_items = [i for i in interactions if i.kind in NODE_KINDS and i.node_id is not None]
+    node_items = node_interactions(interactions)
     ends = {p["index"]: p["t_end"] for p in store.pageviews(session_id)}
     stops = view_stops(interactions, ends)
     rows: list[dict[str, Any]] = []
@@ -174,8 +186,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; return q.point"
                         f" ? ({view_anchor_js()})(doc, q.point[0], q.point[1], key)"
                         " : (node ? key(node) : null); }")
-            answered_by = typing_runs(node_items)
-            asked = [k for k, first in enumerate(answered_by) if first == k]
+            asked, answered_by = replay_questions(node_items)
             queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
             answers = rp.probe(queries + points, probe_js, last=True)
             found, anchors = dict(zip(asked, answers)), answers[len(asked):]
