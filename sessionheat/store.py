@@ -415,7 +415,8 @@ def encode_events(events: list[dict[str, Any]], raw_json: str | None = None) -> 
 # A blob reference as `encode_events` writes it. In JSON text this can only be an object (a quote
 # inside a string is escaped), so where no escaped literal is about, swapping each for its string's
 # JSON before parsing is exact, and cheaper than walking every event afterwards.
-_BLOB_REF_TEXT = re.compile(rb'\{\s*"\$sh_blob"\s*:\s*"([0-9a-f]{64})"\s*\}')
+_BLOB_REF_TEXT = re.compile(rb'\{\s*"' + re.escape(BLOB_REF.encode()) + rb'"\s*:\s*"([0-9a-f]{64})"\s*\}')
+_BLOB_LITERAL_TEXT = f'"{BLOB_LITERAL}"'.encode()
 
 
 def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, Any]]:
@@ -423,15 +424,15 @@ def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, An
     if codec not in (CODEC, CODEC_BLOBS):
         raise ValueError(f"unknown codec {codec!r}")
     raw = zlib.decompress(data)
-    if codec == CODEC_BLOBS:
-        if blob is None:
-            raise ValueError("this chunk needs the blobs table to decode")
-        if b'"' + BLOB_LITERAL.encode() + b'"' not in raw:
-            raw = _BLOB_REF_TEXT.sub(lambda m: json_text.dumps(blob(m.group(1).decode("ascii"))), raw)
-            codec = CODEC
-    events = json_text.loads(raw)
-    if codec == CODEC_BLOBS:
-        events = _restore_blobs(events, blob)
+    if codec == CODEC:
+        events = json_text.loads(raw)
+    elif blob is None:
+        raise ValueError("this chunk needs the blobs table to decode")
+    elif _BLOB_LITERAL_TEXT not in raw:
+        inlined = _BLOB_REF_TEXT.sub(lambda m: json_text.dumps(blob(m.group(1).decode("ascii"))), raw)
+        events = json_text.loads(inlined)
+    else:
+        events = _restore_blobs(json_text.loads(raw), blob)
     if not isinstance(events, list):
         raise ValueError("chunk does not hold a list of events")
     return events
