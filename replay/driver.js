@@ -19,7 +19,10 @@
   var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
   var FOCUS = 5, BLUR = 6; // mouse interaction types
-  var IMAGE_LOAD = "sessionheat.load"; // the recorder's note of an image's first arrival
+  // The recorder's own notes (custom events): where the window really was when a click outran
+  // `scroll`, and an image's first arrival.
+  var SCROLL_NOTE = "sessionheat.scroll", IMAGE_LOAD = "sessionheat.load";
+  function isNote(e, tag) { return e.type === CUSTOM && !!e.data && e.data.tag === tag; }
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new
   // browsing context, and taking it down another, together more than replaying a demo session.
@@ -108,7 +111,7 @@
       still = s === MOVE || s === TOUCH_MOVE || s === DRAG || s === SELECTION
         || (s === INTERACTION && d.type !== FOCUS && d.type !== BLUR);
     } else {
-      still = !(e.type === FULL || e.type === META || (e.type === CUSTOM && (d.tag === "sessionheat.scroll" || d.tag === IMAGE_LOAD)));
+      still = !(e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE) || isNote(e, IMAGE_LOAD));
     }
     moved[index] = (index ? moved[index - 1] : 0) + (still ? 0 : 1);
   });
@@ -168,7 +171,7 @@
   var HELD_CONTENT = 'url("data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 width=%220%22 height=%220%22/%3E")';
   var arrivals = new Map(); // full snapshot index -> [{id, index}]: first arrival of each image in that page
   events.forEach(function (e, index) {
-    if (e.type !== CUSTOM || !e.data || e.data.tag !== IMAGE_LOAD || !e.data.payload) return;
+    if (!isNote(e, IMAGE_LOAD) || !e.data.payload) return;
     var seg = segmentOf(index), list = arrivals.get(seg);
     if (!list) arrivals.set(seg, list = []);
     if (!list.some(function (a) { return a.id === e.data.payload.id; })) list.push({ id: e.data.payload.id, index: index });
@@ -277,7 +280,7 @@
   var LOADING_ATTRIBUTE = /^(src|srcset|sizes|href|rel|media|type|loading)$/;
 
   function mayStartLoads(e) {
-    if (e.type === FULL || e.type === META || (e.type === CUSTOM && e.data && e.data.tag === "sessionheat.scroll")) return true;
+    if (e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE)) return true;
     if (e.type !== INCR) return false;
     var d = e.data, s = d.source;
     if (s === SCROLL || s === RESIZE) return true; // natively lazy images come into view
@@ -297,7 +300,7 @@
 
   function cast(e) {
     try {
-      if (e.type === CUSTOM && e.data && e.data.tag === "sessionheat.scroll") {
+      if (isNote(e, SCROLL_NOTE)) {
         // The recorder's statement of where the window really was when a click outran `scroll`.
         var id = replayer.getMirror().getId(doc());
         if (id > 0) replayer.applyScroll({ id: id, x: e.data.payload.x, y: e.data.payload.y });
