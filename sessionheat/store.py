@@ -299,7 +299,12 @@ def page_path(url: str) -> str:
 
 
 def new_session_id() -> str:
-    return secrets.token_urlsafe(12)
+    """Never starting with "-": an id is typed as a command-line argument (`sessionheat export ID`),
+    where it would be taken for an option."""
+    while True:
+        session_id = secrets.token_urlsafe(12)
+        if not session_id.startswith("-"):
+            return session_id
 
 
 def classify_device(width: int | None, user_agent: str = "") -> str:

@@ -197,3 +197,12 @@ def test_text_a_page_may_hold_but_strict_json_refuses_still_round_trips(store):
     read = store.read_events("session-odd-1")
     assert not read.problems and read.events == events
     assert json.loads(zlib.decompress(base64.b64decode(packed({"events": events})))) == {"events": events}
+
+
+def test_new_session_ids_never_start_like_a_command_line_option():
+    # `sessionheat export -Dwu…` would read the id as an option (one id in 64 started so).
+    from sessionheat.store import SESSION_ID_RE, new_session_id
+
+    ids = [new_session_id() for _ in range(3000)]
+    assert all(SESSION_ID_RE.match(i) and not i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids)

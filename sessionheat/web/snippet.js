@@ -59,10 +59,13 @@
     },
   };
 
-  function newId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  function newId() { // never starting with "-", which a command line would take for an option
+    var bytes = new Uint8Array(16), id;
+    do {
+      crypto.getRandomValues(bytes);
+      id = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    } while (id.charAt(0) === "-");
+    return id;
   }
 
   var now = Date.now();
