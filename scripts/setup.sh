@@ -11,15 +11,21 @@ have_browser() {
   ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1
 }
 
-if ! have_browser; then
-  if command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing Debian's chromium" >&2
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup: no Chromium found; run 'python -m playwright install chromium' (needs internet)" >&2
-  fi
+# Debian's packages: `chromium` for headed recording, `chromium-headless-shell` for everything
+# headless (replays, indexing, scripted journeys, tests), which runs about a third faster.
+missing=""
+if [ -z "${SESSIONHEAT_CHROMIUM:-}" ] && command -v apt-get >/dev/null 2>&1; then
+  have_browser || missing="chromium"
+  [ -x /usr/bin/chromium-headless-shell ] || missing="$missing chromium-headless-shell"
+elif ! have_browser; then
+  echo "setup: no Chromium found; run 'python -m playwright install chromium' (needs internet)" >&2
+fi
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian's$missing" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086  # word splitting wanted: one package name each
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
 PY="${PYTHON:-python3}"

@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # Playwright is heavy; `sessionheat --help` must not import i
 
 ENV_CHROMIUM = "SESSIONHEAT_CHROMIUM"
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+# Debian's `chromium-headless-shell`: the same Blink without the desktop browser around it (no
+# autofill, password manager or extensions), which Playwright also prefers for headless work.
+# Replaying and indexing run about a third faster in it (see bench/), with the same layout.
+SYSTEM_HEADLESS_SHELL = Path("/usr/bin/chromium-headless-shell")
+OTHER_CHROMIUMS: tuple[Path, ...] = (Path("/usr/bin/chromium-browser"),)  # older Debian and Ubuntu names
 
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-sandbox",  # we run as root in containers
@@ -30,11 +35,12 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 
 
-def chromium_executable() -> str | None:
+def chromium_executable(*, headless: bool = True) -> str | None:
     """Path of the Chromium to launch, or None to use Playwright's own downloaded browser.
 
-    `SESSIONHEAT_CHROMIUM` wins; then Debian's `/usr/bin/chromium` (no internet here, so Playwright
-    cannot download its own); elsewhere, Playwright's browser if one is installed.
+    `SESSIONHEAT_CHROMIUM` wins; then, headless, Debian's `chromium-headless-shell`; then Debian's
+    `/usr/bin/chromium` (no internet here, so Playwright cannot download its own); elsewhere,
+    Playwright's browser if one is installed (it picks its own headless shell when headless).
     """
     override = os.environ.get(ENV_CHROMIUM)
     if override:
@@ -42,7 +48,10 @@ def chromium_executable() -> str | None:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{ENV_CHROMIUM}={override!r} is not an executable file")
         return path
-    for candidate in (SYSTEM_CHROMIUM, Path("/usr/bin/chromium-browser")):
+    candidates = [SYSTEM_CHROMIUM, *OTHER_CHROMIUMS]
+    if headless:
+        candidates.insert(0, SYSTEM_HEADLESS_SHELL)
+    for candidate in candidates:
         if candidate.is_file():
             return str(candidate)
     return None
@@ -64,7 +73,7 @@ def launch_chromium(
     extra_args: Iterable[str] = (),
 ) -> "Browser":
     """Launch Chromium with our flags through an already started Playwright."""
-    executable = chromium_executable()
+    executable = chromium_executable(headless=headless)
     try:
         return playwright.chromium.launch(
             headless=headless,
