@@ -5,7 +5,8 @@ Every map is the reference page's full-page screenshot with a legend strip ABOVE
     output.shape == (LEGEND_HEIGHT + H, max(W, LEGEND_MIN_WIDTH), 3)     for a (H, W, 3) background
 
 and the page pixel (x, y) sits at output[LEGEND_HEIGHT + y, x]: the page is never scaled, and the
-legend never hides any of it. Pages narrower than LEGEND_MIN_WIDTH are padded on the right.
+legend never hides any of it. Pages narrower than LEGEND_MIN_WIDTH are padded on the right, and
+the outlined elements' labels go in that margin instead of over the page.
 
 Colour map: Turbo. Its hot end is a dark red that stays visible on a white page at the opacity we
 use, where Inferno's and Viridis's pale-yellow hot ends vanish into white; it is the perceptually
@@ -103,8 +104,7 @@ def render_point_map(
     if scale > 0:
         field = upscale(grid.values, grid.cell, width, height)
         blend(page, to_index(field, scale), _TURBO, _TURBO_ALPHA)
-    for outline in reversed(list(outlines)):  # one by one, so a badge of 1 says "1 click"
-        draw_outlines(out, [outline], LEGEND_HEIGHT, plural(outline.count, kind_label).split(" ", 1)[1])
+    draw_outlines(out, outlines, LEGEND_HEIGHT, kind_label, page_width=width)
     n_in = int(inside.sum())
     stats = [(f"{plural(n_in, kind_label)} drawn", INK)]
     if w_in is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from heatmap.render_legend import FONT, ascii_text, fit_text, text_width
+from heatmap.render_legend import FONT, ascii_text, fit_text, plural, text_width
 
 HALO = (255, 255, 255)
 CORE = (30, 30, 30)
@@ -33,27 +33,82 @@ class ElementOutline:
 
 
 def draw_outlines(
-    img: np.ndarray, outlines: Sequence[ElementOutline], offset_y: int, unit: str
+    img: np.ndarray, outlines: Sequence[ElementOutline], offset_y: int, kind_label: str,
+    *, page_width: int | None = None,
 ) -> None:
-    """Rectangle + badge per element; later (lower-ranked) ones first so #1 ends on top."""
-    for outline in reversed(list(outlines)):
-        _draw_outline(img, outline, offset_y, unit)
+    """Rectangle + count label per element; later (lower-ranked) ones first so #1 ends on top.
+
+    Where the image is wider than the page (a phone page padded to the legend's width), the labels
+    go in that margin, beside their elements and joined to them by a leader line, so they hide none
+    of the page; otherwise each sits as a badge just above its element."""
+    outlines = list(outlines)
+    margin = img.shape[1] - page_width if page_width is not None else 0
+    tops = _margin_tops(outlines, offset_y, img.shape[0]) if margin >= MARGIN_LABELS_MIN else None
+    for k in reversed(range(len(outlines))):
+        o = outlines[k]
+        text = plural(o.count, kind_label) + (f" - {o.label}" if o.label.strip() else "")
+        if tops is None:
+            _draw_outline(img, o, offset_y, text)
+        else:
+            _draw_outline_with_margin_label(img, o, offset_y, text, page_width, tops[k])
 
 
-def _draw_outline(img: np.ndarray, o: ElementOutline, offset_y: int, unit: str) -> None:
+BADGE_H = 20
+MARGIN_LABELS_MIN = 160  # px of margin beside the page that labels need to go there
+_GAP = 4  # between stacked margin labels
+
+
+def _badge(img: np.ndarray, text: str, bx: int, by: int, max_width: int) -> None:
+    text = fit_text(ascii_text(text), max_width, 0.45)
+    tw = text_width(text, 0.45)
+    cv2.rectangle(img, (bx, by), (bx + tw + 10, by + BADGE_H), BADGE_FILL, -1)
+    cv2.putText(img, text, (bx + 5, by + 14), FONT, 0.45, BADGE_INK, 1, cv2.LINE_AA)
+
+
+def _box(img: np.ndarray, o: ElementOutline, offset_y: int) -> tuple[int, int, int, int]:
     x0, y0 = round(o.x), round(o.y) + offset_y
     x1, y1 = round(o.x + o.w), round(o.y + o.h) + offset_y
     cv2.rectangle(img, (x0, y0), (x1, y1), HALO, 4, cv2.LINE_AA)
     cv2.rectangle(img, (x0, y0), (x1, y1), CORE, 2, cv2.LINE_AA)
-    text = f"{o.count:,} {unit}" + (f" - {o.label}" if o.label.strip() else "")
-    text = fit_text(ascii_text(text), 260, 0.45)
-    tw = text_width(text, 0.45)
-    bh = 20
+    return x0, y0, x1, y1
+
+
+def _draw_outline(img: np.ndarray, o: ElementOutline, offset_y: int, text: str) -> None:
+    x0, y0, _, _ = _box(img, o, offset_y)
+    tw = text_width(fit_text(ascii_text(text), 260, 0.45), 0.45)
     # above the box when there is room below the legend, else just inside its top edge
-    by = y0 - bh - 2 if y0 - bh - 2 >= offset_y else y0 + 3
+    by = y0 - BADGE_H - 2 if y0 - BADGE_H - 2 >= offset_y else y0 + 3
     bx = min(max(x0, 0), max(img.shape[1] - tw - 10, 0))
-    cv2.rectangle(img, (bx, by), (bx + tw + 10, by + bh), BADGE_FILL, -1)
-    cv2.putText(img, text, (bx + 5, by + 14), FONT, 0.45, BADGE_INK, 1, cv2.LINE_AA)
+    _badge(img, text, bx, by, 260)
+
+
+def _margin_tops(outlines: Sequence[ElementOutline], offset_y: int, bottom: int) -> list[int]:
+    """Each margin label's top: level with its element's middle, pushed down where labels would
+    overlap (in page order, so the stack keeps the elements' order), and up from the image's
+    bottom edge."""
+    want = [max(round(o.y + o.h / 2) + offset_y - BADGE_H // 2, offset_y + 2) for o in outlines]
+    order = sorted(range(len(outlines)), key=lambda k: (want[k], k))
+    tops = [0] * len(outlines)
+    below = offset_y
+    for k in order:
+        tops[k] = max(want[k], below)
+        below = tops[k] + BADGE_H + _GAP
+    above = bottom - 4 + _GAP  # as if a label started just under the image, less a margin
+    for k in reversed(order):
+        tops[k] = min(tops[k], above - BADGE_H - _GAP)
+        above = tops[k]
+    return tops
+
+
+def _draw_outline_with_margin_label(img: np.ndarray, o: ElementOutline, offset_y: int, text: str,
+                                    page_width: int, top: int) -> None:
+    x0, y0, x1, y1 = _box(img, o, offset_y)
+    bx = page_width + 10
+    mid = top + BADGE_H // 2
+    start = (min(max(x1, 0), page_width - 1), min(max(mid, y0), y1))  # the box's right edge
+    for colour, thickness in ((HALO, 3), (CORE, 1)):
+        cv2.line(img, start, (bx, mid), colour, thickness, cv2.LINE_AA)
+    _badge(img, text, bx, top, img.shape[1] - bx - 16)
 
 
 def draw_hline(

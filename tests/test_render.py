@@ -339,3 +339,23 @@ def test_one_click_is_singular_and_symbols_the_font_lacks_are_dropped() -> None:
     two = render_point_map(bg, cluster(480, 330, 2, spread=0),
                            outlines=[ElementOutline(400, 300, 160, 50, 2, "Buy")], kind_label="taps")
     assert drawn_anywhere(two, "2 taps - Buy", 0.45, (255, 255, 255), (30, 30, 30))
+
+
+def test_on_a_phone_page_outline_labels_go_in_the_margin_beside_their_elements() -> None:
+    narrow = page(600, 390)
+    near = [ElementOutline(40, 200, 300, 60, 9, "Support your customers"),  # middles 8 px apart
+            ElementOutline(60, 218, 120, 30, 1, "Watch demo"),
+            ElementOutline(20, 585, 200, 14, 2, "Footer link")]  # at the very bottom
+    out = render_point_map(narrow, np.empty((0, 2)), outlines=near)
+    margin = out[:, 390:]
+    for text in ("9 clicks - Support your customers", "1 click - Watch demo", "2 clicks - Footer link"):
+        assert drawn_anywhere(margin, text, 0.45, (255, 255, 255), (30, 30, 30)), text
+    # Nothing is written over the page above the elements, where a badge used to sit.
+    assert np.array_equal(out[LH + 150 : LH + 197, :390], narrow[150:197])
+    # The labels are stacked, not piled: three separate dark bands in the margin, all inside it.
+    dark = (out[LH:, 403] == (30, 30, 30)).all(axis=1)  # the labels' fill, left of their text
+    starts = np.nonzero(dark[1:] & ~dark[:-1])[0]
+    assert len(starts) == 3 and np.diff(starts).min() > 20 and dark.sum() == 3 * 21
+    assert not dark[-3:].any()
+    # Each label is joined to its element: the leader leaves the box's right edge.
+    assert change(out, narrow, 345, 230) > 150
