@@ -186,6 +186,9 @@
       if (a.index <= cut) { if (h) unhold(a.id); continue; }
       var node = replayer.getMirror().getNode(a.id);
       if (!node || node.tagName !== "IMG") continue;
+      // No source yet (a lazy image whose script has not set one): nothing is on its way, and the
+      // visitor's page showed what the replay shows, the alt text.
+      if (!node.getAttribute("src") && !node.getAttribute("srcset")) { if (h) unhold(a.id); continue; }
       if (h && h.node === node && node.style.getPropertyValue("content") === HELD_CONTENT) continue;
       // Not held yet, or the page rewrote its style attribute meanwhile: hold it (again).
       held.set(a.id, { node: node, style: node.getAttribute("style") });

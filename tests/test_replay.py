@@ -341,6 +341,24 @@ def test_a_last_probe_takes_the_replay_down_in_the_same_call(asset_server, brows
         assert page.sessions == 3
 
 
+def test_an_image_with_no_source_yet_shows_its_alt_text_in_the_replay_as_it_did_live(asset_server, browser, store):
+    # A lazy image has no src until a script sets one; until then the visitor saw its alt text,
+    # a line of text, and nothing was on its way. The image's arrival note (it does arrive, later)
+    # must not make the replay hold it as loading, which would take that line away.
+    with record(asset_server.url("late_src.html"), store=store, browser=browser, evidence=True) as session:
+        session.page.click("#below")
+        session.page.click("#load")
+        session.page.wait_for_function("() => document.getElementById('pic').naturalHeight > 0")
+        session.page.wait_for_timeout(100)
+        session.page.click("#below")
+    with open_session(store, session.id, browser=browser) as rp:
+        before, _, after = rp.live_clicks()
+        found = rp.resolve([(before.t, before.node_id), (after.t, after.node_id)])
+    assert after.box[1] - before.box[1] > 40  # the picture (80 px) took the alt text's place
+    assert worst_offset(before.box, found[0].box) <= TOLERANCE_PX
+    assert worst_offset(after.box, found[1].box) <= TOLERANCE_PX
+
+
 def test_a_click_made_while_an_image_was_still_loading_replays_where_it_was(demo_server, browser, store):
     # The demo's hero image arrives 1.5 s late, above the promo button on a phone: the first click
     # lands while it is on its way, the second after it pushed the button down. The replay has the
