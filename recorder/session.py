@@ -77,6 +77,13 @@ class RecordedSession:
         self._receive(json.dumps([event]))
 
 
+# Stop after one zero-delay timer turn: rrweb notes some things a timer turn after they happen (a
+# font added through `document.fonts.add`), and a journey that ends right after such a step
+# would otherwise stop the recorder before that event exists.
+_STOP_JS = ("() => new Promise((done) => setTimeout(done, 0)).then(() =>"
+            " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
+
+
 @contextmanager
 def record(
     url: str,
@@ -130,7 +137,7 @@ def record(
         finally:
             try:  # the last batch; the page may be gone (crashed, killed, closed by a person)
                 if not page.is_closed():
-                    page.evaluate("() => window.__sessionheatRecorder && window.__sessionheatRecorder.stop()")
+                    page.evaluate(_STOP_JS)
             except Exception:
                 pass
 
