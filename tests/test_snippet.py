@@ -130,7 +130,8 @@ def test_a_snippet_started_on_a_loaded_page_records_it_and_times_its_images(rig,
     page.goto(rig.site.url("late_snippet.html"))
     page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
     page.click("#add")
-    page.wait_for_function("() => document.getElementById('pic').complete")
+    # Not `complete`: that is set a task before the load event the recorder listens for.
+    page.wait_for_function("() => window.picArrived === true")
     wait_until_sent(page)
     page.context.close()
     assert not page.errors
