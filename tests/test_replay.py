@@ -365,6 +365,9 @@ def test_a_click_made_while_an_image_was_still_loading_replays_where_it_was(demo
     # image at once (asset cache), so it must hold it back until the moment the visitor's arrived.
     url = demo_server.url + "index.html?imgdelay=1500&banner=none&promo=1&variant=A"
     with record(url, store=store, browser=browser, evidence=True, viewport=(390, 844)) as session:
+        # Once the demo's lazy loader has given the image its source (before that, no picture is
+        # on its way and the page shows the alt text: see the test above).
+        session.page.wait_for_function("() => document.querySelector('[data-demo-id=hero-image]').src")
         session.page.click('[data-demo-id="promo-cta"]')
         session.page.wait_for_timeout(2500)
         session.page.click('[data-demo-id="promo-cta"]')
