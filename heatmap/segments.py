@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from sessionheat.store import SessionStore, page_path
+from sessionheat.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
+from sessionheat.store import SessionStore, day_ms, origin_of, page_path
 
-# Viewport buckets by width, as responsive sites break: (name, min width, max width)
-VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
-    ("mobile", 0, 767),
-    ("tablet", 768, 1023),
-    ("desktop", 1024, 100_000),
-)
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
-DEVICES = tuple(name for name, _, _ in VIEWPORT_BUCKETS)  # what the store's device column holds
 
 
 class SegmentError(ValueError):
     """A segment that cannot be understood; the message says how to write it."""
 
 
-def viewport_bucket(width: int) -> tuple[str, int, int]:
-    for bucket in VIEWPORT_BUCKETS:
-        if bucket[1] <= width <= bucket[2]:
-            return bucket
-    return VIEWPORT_BUCKETS[-1]
-
-
 def _day_ms(value: str, *, end: bool) -> int:
     try:
-        day = date.fromisoformat(value)
+        return day_ms(value, end=end)
     except ValueError:
         raise SegmentError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000
-    return int(start + (86_400_000 if end else 0))
 
 
 @dataclass
@@ -69,7 +53,7 @@ class Segment:
             else:
                 segment.properties[key] = value
         if segment.device is not None and segment.device not in DEVICES:
-            raise SegmentError(f"device={segment.device!r} is not a device: one of {', '.join(reversed(DEVICES))}")
+            raise SegmentError(f"device={segment.device!r} is not a device: one of {', '.join(DEVICES)}")
         for value in (segment.since, segment.until):
             if value:
                 _day_ms(value, end=False)
@@ -155,12 +139,6 @@ class OriginChoice:
     def as_json(self) -> dict[str, Any]:
         return {"origin": self.origin,
                 "other_origins": [{"origin": o, "pageviews": n} for o, n in self.others.items()]}
-
-
-def origin_of(url: str) -> str:
-    """scheme://host:port of a URL ('' for a bare path)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def url_matches(wanted: str, url: str) -> bool:

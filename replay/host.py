@@ -20,9 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from sessionheat.assets import amd_safe, package_text, vendor_text
+from sessionheat.store import origin_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
@@ -35,11 +35,6 @@ HOST_URL = f"{HOST_ORIGIN}/"
 _DROP_HEADERS = {"set-cookie", "content-security-policy", "content-security-policy-report-only",
                  "access-control-allow-origin", "access-control-allow-credentials", "cache-control",
                  "content-encoding", "content-length", "transfer-encoding", "x-frame-options"}
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def host_page(nonce: str) -> str:

@@ -14,9 +14,9 @@ import secrets
 from pathlib import Path
 
 from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.store import SessionStore
+from sessionheat.store import SessionStore, origin_of
 
-from replay.host import content_security_policy, origin_of
+from replay.host import content_security_policy
 from replay.timeline import Timeline
 
 _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")

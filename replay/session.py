@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -19,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sessionheat import json_text
 from sessionheat.browser import chromium, host_resolver_rule
-from sessionheat.store import SessionEvents, SessionStore
+from sessionheat.store import SessionEvents, SessionStore, origin_of
 
-from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response, origin_of
+from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response
 from replay.timeline import Interaction, LiveClick, Timeline
 
 if TYPE_CHECKING:

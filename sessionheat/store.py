@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from sessionheat import json_text
+from sessionheat.devices import classify_device
 from sessionheat.events import (
     ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_IDENTIFY,
@@ -298,6 +299,20 @@ def page_path(url: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, lowercased as browsers compare origins; '' for a bare path."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def day_ms(day: str, *, end: bool = False) -> int:
+    """Where a YYYY-MM-DD day starts (UTC, epoch ms), or with `end` where the next one starts: the
+    bounds of a date filter whose since and until days are both inclusive. ValueError if no date."""
+    d = date.fromisoformat(day)
+    start = datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000
+    return int(start + (86_400_000 if end else 0))
+
+
 def new_session_id() -> str:
     """Never starting with "-": an id is typed as a command-line argument (`sessionheat export ID`),
     where it would be taken for an option."""
@@ -305,17 +320,6 @@ def new_session_id() -> str:
         session_id = secrets.token_urlsafe(12)
         if not session_id.startswith("-"):
             return session_id
-
-
-def classify_device(width: int | None, user_agent: str = "") -> str:
-    """desktop / tablet / mobile from the viewport width, as responsive sites themselves decide."""
-    if width is None:
-        return "mobile" if "Mobile" in user_agent else "desktop"
-    if width < 768:
-        return "mobile"
-    if width < 1024:
-        return "tablet"
-    return "desktop"
 
 
 def _iso(ts_ms: float | None) -> str | None:

@@ -16,15 +16,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+from sessionheat.devices import DEVICES, TYPICAL_WIDTHS, viewport_bucket
 from sessionheat.store import page_path  # re-exported: the explorer's pages are the store's
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 POINT_KINDS = ("click", "move", "rage", "dead")  # the kinds compare can draw
-DEVICES = ("desktop", "tablet", "mobile")
-# Viewport buckets, by a width that falls inside each (heatmap.segments decides the ranges).
-BUCKET_WIDTHS = {"desktop": 1280, "tablet": 820, "mobile": 390}
 SESSION_REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAIR_SPLIT_RE = re.compile(r"[,\s]+")
@@ -50,13 +48,12 @@ def _pairs(values: Sequence[str]) -> tuple[str, ...]:
 
 def _bucket(value: str) -> str:
     value = value.strip().lower()
-    if not value or value in BUCKET_WIDTHS:
+    if not value or value in TYPICAL_WIDTHS:
         return value
     try:
         width = int(value.split("x")[0])
     except ValueError:
-        raise MapRequestError(f"viewport {value!r}: one of {', '.join(BUCKET_WIDTHS)}, or WIDTHxHEIGHT") from None
-    from heatmap.segments import viewport_bucket
+        raise MapRequestError(f"viewport {value!r}: one of {', '.join(TYPICAL_WIDTHS)}, or WIDTHxHEIGHT") from None
 
     return viewport_bucket(width)[0]
 
@@ -142,7 +139,7 @@ class MapRequest:
         from heatmap import Segment
 
         fixed = {"url": self.url or None, "device": self.device or None,
-                 "viewport_w": BUCKET_WIDTHS.get(self.viewport)}
+                 "viewport_w": TYPICAL_WIDTHS.get(self.viewport)}
         a = Segment.parse(list(self.segment), **fixed, since=self.since or None, until=self.until or None)
         if not self.compare:
             return a, None

@@ -31,7 +31,8 @@ from starlette.routing import BaseRoute, Route
 
 from sessionheat.store import SessionStore
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
-from sessionheat.web.heatmap_request import BUCKET_WIDTHS, DEVICES, KINDS, MapRequest, page_path
+from sessionheat.devices import DEVICES, TYPICAL_WIDTHS
+from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus
 from sessionheat.web.session_timeline import format_clock
 from sessionheat.web.ui import page
@@ -239,7 +240,7 @@ class Explorer:
         errors = list(req.errors)
         context: dict[str, Any] = {
             "req": req, "errors": errors, "pages": self.pages(), "pairs": self.segment_pairs() if req.url else [], "kinds": KINDS, "devices": DEVICES,
-            "buckets": list(BUCKET_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
+            "buckets": list(TYPICAL_WIDTHS), "kind_titles": KIND_TITLES, "current_path":
             page_path(req.url) if req.url else "", "index_job": self._index_job(), "summary": None,
             "job": None, "stale": None, "empty": None, "resolved": None, "key": None,
             "session_href": session_href,

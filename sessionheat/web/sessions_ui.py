@@ -28,16 +28,17 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sessionheat.assets import amd_safe, vendor_text
+from sessionheat.devices import DEVICES
 from sessionheat.events import EventType
 from sessionheat.store import (
     SESSION_ID_RE,
@@ -45,6 +46,8 @@ from sessionheat.store import (
     SessionFilter,
     SessionStore,
     StoreError,
+    day_ms,
+    origin_of,
 )
 from sessionheat.web.session_timeline import build_timeline, format_clock
 from sessionheat.web.ui import SECURITY_HEADERS, page, templates
@@ -52,7 +55,6 @@ from sessionheat.web.ui import SECURITY_HEADERS, page, templates
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
 COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
-DEVICES = ("desktop", "tablet", "mobile")
 FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
                  "min_duration", "sort", "order")
 
@@ -70,12 +72,6 @@ class ListQuery:
     errors: list[str] = field(default_factory=list)
 
 
-def _day_ms(value: str, *, end: bool) -> int:
-    day = date.fromisoformat(value)
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000
-    return int(start + (86_400_000 if end else 0))
-
-
 def parse_list_query(params: Any) -> ListQuery:
     """Read the filter form (a multi-dict of GET parameters) into a store filter."""
     q = ListQuery()
@@ -87,7 +83,7 @@ def parse_list_query(params: Any) -> ListQuery:
     for name, end in (("since", False), ("until", True)):
         if q.form[name]:
             try:
-                ms = _day_ms(q.form[name], end=end)
+                ms = day_ms(q.form[name], end=end)
             except ValueError:
                 q.errors.append(f"{'From' if name == 'since' else 'To'} date: give a date as YYYY-MM-DD.")
             else:
@@ -171,10 +167,8 @@ def _player_js() -> str:
 
 
 def _origin(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    origin = origin_of(url)
+    return origin if origin.startswith(("http://", "https://")) else None
 
 
 PLAYER_ORIGIN_ENV = "SESSIONHEAT_PLAYER_ORIGIN"  # e.g. http://player.tools.example:8000
