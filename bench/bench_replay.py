@@ -94,10 +94,10 @@ def fidelity(store: SessionStore, ids: list[str], browser: Any, assets: AssetCac
             live = rp.live_clicks()
             found = rp.resolve([(c.t, c.node_id) for c in live])
             theirs = plain_rrweb(rp, live)["boxes"]
-            for click, r, p in zip(live, found, theirs):
+            for live_click, r, p in zip(live, found, theirs):
                 total += 1
-                ours += _offset(click.box, r.box) <= 1
-                plain += _offset(click.box, p) <= 1
+                ours += _offset(live_click.box, r.box) <= 1
+                plain += _offset(live_click.box, p) <= 1
     return total, ours, plain
 
 

@@ -40,7 +40,7 @@ def test_segments_select_the_right_pageviews(three_sessions):
     assert ids(Segment.parse(["device=desktop"]).select(store)) == ["sess-a-desk", "sess-later-1"]
     day = "2026-09-21"  # T0's day (UTC); the third session is three days later
     assert ids(Segment.parse([f"until={day}"]).select(store)) == ["sess-a-desk", "sess-b-phone"]
-    assert ids(Segment.parse([f"since=2026-09-22"]).select(store)) == ["sess-later-1"]
+    assert ids(Segment.parse(["since=2026-09-22"]).select(store)) == ["sess-later-1"]
     pv = Segment.parse(["url=/pricing.html"]).select(store)
     assert [(r["session_id"], r["index"]) for r in pv] == [("sess-b-phone", 1)]
 
