@@ -313,6 +313,10 @@ def day_ms(day: str, *, end: bool = False) -> int:
     return int(start + (86_400_000 if end else 0))
 
 
+def _new_site_key() -> str:
+    return "shk_" + secrets.token_urlsafe(18)
+
+
 def new_session_id() -> str:
     """Never starting with "-": an id is typed as a command-line argument (`sessionheat export ID`),
     where it would be taken for an option."""
@@ -1117,7 +1121,7 @@ class SessionStore:
 
     def add_site(self, name: str, origins: Iterable[str]) -> str:
         """Register a site allowed to send events; returns its new key."""
-        key = "shk_" + secrets.token_urlsafe(18)
+        key = _new_site_key()
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
                 raise StoreError(f"a site named {name!r} already exists")
@@ -1125,6 +1129,21 @@ class SessionStore:
                 "INSERT INTO sites (name, key, origins, created_at) VALUES (?, ?, ?, ?)",
                 (name, key, json.dumps(sorted(set(origins))), _now_iso()),
             )
+        return key
+
+    def remove_site(self, name: str) -> int:
+        """Stop accepting a site's key; its sessions stay. Returns how many sessions it has here."""
+        with self._write() as conn:
+            if conn.execute("DELETE FROM sites WHERE name = ?", (name,)).rowcount == 0:
+                raise StoreError(f"no site named {name!r}")
+            return conn.execute("SELECT COUNT(*) FROM sessions WHERE site = ?", (name,)).fetchone()[0]
+
+    def rotate_site_key(self, name: str) -> str:
+        """Give a site a new key (the old one, leaked or shared too widely, is refused from now on)."""
+        key = _new_site_key()
+        with self._write() as conn:
+            if conn.execute("UPDATE sites SET key = ? WHERE name = ?", (key, name)).rowcount == 0:
+                raise StoreError(f"no site named {name!r}")
         return key
 
     def site_by_key(self, key: str) -> dict[str, Any] | None:

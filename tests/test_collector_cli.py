@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from click.testing import CliRunner
@@ -43,3 +44,40 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
         server.stop()
     with SessionStore(db) as store:
         assert store.get_session("cli-session-1")["site"] == "staging"
+
+
+def test_a_site_key_can_be_rotated_and_a_site_removed_while_serve_runs(tmp_path):
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    old = runner.invoke(main, ["sites", "add", "staging", "--origin", "*", "--db", str(db)]).stdout.strip()
+    server = ServeProcess(db, free_port(), tmp_path / "serve.log").start()
+
+    def post(key: str, session_id: str) -> int:
+        return httpx.post(f"{server.url}/api/v1/sessions/{session_id}/chunks/0", json={"events": page_events()},
+                          headers={"X-Sessionheat-Site": key}).status_code
+
+    def refreshed() -> None:  # a collector re-reads its sites on an unknown key, at most once a second
+        time.sleep(1.1)
+        assert post("shk_not-a-key", "refresh-probe") == 403
+
+    try:
+        assert post(old, "before-rotation") == 202
+        rotated = runner.invoke(main, ["sites", "rotate-key", "staging", "--db", str(db)])
+        assert rotated.exit_code == 0, rotated.output
+        new = rotated.stdout.strip()
+        assert new.startswith("shk_") and new != old and f'data-site="{new}"' in rotated.stderr
+        refreshed()
+        assert post(new, "after-rotation") == 202
+        assert post(old, "with-the-old-key") == 403
+
+        removed = runner.invoke(main, ["sites", "remove", "staging", "--db", str(db)])
+        assert removed.exit_code == 0 and "its 2 recorded sessions stay" in removed.output
+        refreshed()
+        assert post(new, "after-removal") == 403
+    finally:
+        server.stop()
+    again = runner.invoke(main, ["sites", "remove", "staging", "--db", str(db)])
+    assert again.exit_code == 1 and "no site named 'staging'" in again.output
+    with SessionStore(db) as store:
+        assert {s["id"] for s in store.list_sessions()} == {"before-rotation", "after-rotation"}
+        assert store.list_sites() == []

@@ -24,13 +24,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sessionheat.store import SessionStore
-from sessionheat.web.collector import Collector, normalize_origin
+from sessionheat.web.collector import SITE_KEYS_TTL_S, Collector, normalize_origin
 from sessionheat.web.heatmaps_ui import stop_background_work
 from sessionheat.web.payload import Limits
 from sessionheat.web.snippet import SNIPPET_VERSION, snippet_js
 from sessionheat.web.ui import ui_routes
 
-__all__ = ["Limits", "SNIPPET_VERSION", "add_site", "create_app", "normalize_origin"]
+__all__ = ["Limits", "SITE_KEYS_TTL_S", "SNIPPET_VERSION", "add_site", "create_app", "normalize_origin"]
 
 
 def add_site(store: SessionStore, name: str, origins: Iterable[str]) -> str:

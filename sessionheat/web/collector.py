@@ -58,6 +58,9 @@ def normalize_origin(url: str) -> str:
     return f"{parts.scheme}://{host}{port}"
 
 
+SITE_KEYS_TTL_S = 5.0  # a running collector sees an added, removed or re-keyed site within this
+
+
 class SiteKeys:
     """Site keys and their origins, cached so a request never queues behind a commit for a lookup.
 
@@ -66,7 +69,7 @@ class SiteKeys:
     into a flood of queries.
     """
 
-    def __init__(self, store: SessionStore, *, ttl: float = 5.0, min_refresh: float = 1.0):
+    def __init__(self, store: SessionStore, *, ttl: float = SITE_KEYS_TTL_S, min_refresh: float = 1.0):
         self.store = store
         self.ttl = ttl
         self.min_refresh = min_refresh
