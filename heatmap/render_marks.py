@@ -74,10 +74,16 @@ def _box(img: np.ndarray, o: ElementOutline, offset_y: int) -> tuple[int, int, i
 
 
 def _draw_outline(img: np.ndarray, o: ElementOutline, offset_y: int, text: str) -> None:
-    x0, y0, _, _ = _box(img, o, offset_y)
+    x0, y0, _, y1 = _box(img, o, offset_y)
     tw = text_width(fit_text(ascii_text(text), 260, 0.45), 0.45)
-    # above the box when there is room below the legend, else just inside its top edge
-    by = y0 - BADGE_H - 2 if y0 - BADGE_H - 2 >= offset_y else y0 + 3
+    # Above the box when there is room below the legend, else under it (an element at the very top
+    # of the page, a cookie banner's button), and only as a last resort over its own top edge.
+    if y0 - BADGE_H - 2 >= offset_y:
+        by = y0 - BADGE_H - 2
+    elif y1 + 3 + BADGE_H < img.shape[0]:
+        by = y1 + 3
+    else:
+        by = y0 + 3
     bx = min(max(x0, 0), max(img.shape[1] - tw - 10, 0))
     _badge(img, text, bx, by, 260)
 

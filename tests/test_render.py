@@ -359,3 +359,10 @@ def test_on_a_phone_page_outline_labels_go_in_the_margin_beside_their_elements()
     assert not dark[-3:].any()
     # Each label is joined to its element: the leader leaves the box's right edge.
     assert change(out, narrow, 345, 230) > 150
+
+
+def test_an_outlined_element_at_the_top_of_the_page_keeps_its_label_off_itself() -> None:
+    bg = page()
+    out = render_point_map(bg, np.empty((0, 2)), outlines=[ElementOutline(400, 4, 160, 50, 2, "Accept")])
+    assert drawn_anywhere(out[LH + 56 : LH + 82], "2 clicks - Accept", 0.45, (255, 255, 255), (30, 30, 30))
+    assert np.array_equal(out[LH + 10 : LH + 48, 406:554], bg[10:48, 406:554])  # the element, unhidden
