@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 
 from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.store import SessionStore, origin_of
+from sessionheat.store import SessionStore
 
 from replay.host import content_security_policy
 from replay.timeline import Timeline
@@ -25,7 +25,7 @@ _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
 def player_html(events: list[dict], *, title: str = "sessionheat session", problems: list[str] = ()) -> str:
     """The player page's text for these events."""
     timeline = Timeline(events)
-    origins = sorted({origin_of(u) for u in timeline.page_urls() if u.startswith(("http:", "https:"))})
+    origins = sorted(timeline.page_origins())
     nonce = secrets.token_urlsafe(16)
     csp = content_security_policy(nonce, origins)
     # JSON inside <script type="application/json">: "<" escaped so recorded text cannot close it.

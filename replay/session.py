@@ -450,8 +450,7 @@ def open_session(
     if not timeline.replayable():
         raise ReplayError(f"session {session_id} has no readable full snapshot"
                           + (f" ({'; '.join(problems)})" if problems else ""))
-    origins = {origin_of(u) for u in timeline.page_urls() if u.startswith(("http:", "https:"))}
-    origins |= {origin_of(o) for o in allow_origins}
+    origins = timeline.page_origins() | {origin_of(o) for o in allow_origins}
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
     first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})

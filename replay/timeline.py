@@ -17,6 +17,7 @@ from sessionheat.events import (
     IncrementalSource,
     MouseInteraction,
 )
+from sessionheat.store import origin_of
 
 # rrweb throttles scroll events (100 ms by default, trailing): the position a click really had can
 # arrive in the next scroll event, emitted just after the click.
@@ -171,8 +172,10 @@ class Timeline:
         track.sort(key=lambda p: p[0])
         return track
 
-    def page_urls(self) -> list[str]:
-        return [e["data"]["href"] for e in self.events if e["type"] == EventType.META]
+    def page_origins(self) -> set[str]:
+        """The http(s) origins the recorded pages came from: all that a replay of them may fetch from."""
+        return {origin_of(e["data"]["href"]) for e in self.events
+                if e["type"] == EventType.META and e["data"]["href"].startswith(("http:", "https:"))}
 
     def activity_times(self) -> list[float]:
         """Times at which something visible happened (any event but a bare custom tag; an image
