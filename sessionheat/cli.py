@@ -495,17 +495,22 @@ def sites_list_command(db_path: Path, as_json: bool) -> None:
         click.echo(f"{site['name']}\t{site['key']}\t{' '.join(site['origins'])}")
 
 
+def _refused_from_now_on() -> str:
+    """What happens to a key the store dropped, said once for `sites remove` and `rotate-key`."""
+    from sessionheat.web import SITE_KEYS_TTL_S
+
+    return f"refused from now on (a running `sessionheat serve` notices within {SITE_KEYS_TTL_S:g} s)"
+
+
 @sites_group.command("remove")
 @db_option(existing=True)
 @click.argument("name")
 @refusals
 def sites_remove_command(db_path: Path, name: str) -> None:
     """Stop accepting sessions from a site: its key is refused from now on. What it recorded stays."""
-    from sessionheat.web import SITE_KEYS_TTL_S
-
     kept = open_store(db_path).remove_site(name)
-    click.echo(f"removed {name}: its key is refused from now on (a running `sessionheat serve` "
-               f"notices within {SITE_KEYS_TTL_S:g} s); its {kept} recorded session{'s' * (kept != 1)} stay")
+    click.echo(f"removed {name}: its key is {_refused_from_now_on()}; "
+               f"its {kept} recorded session{'s' * (kept != 1)} stay")
 
 
 @sites_group.command("rotate-key")
@@ -514,12 +519,10 @@ def sites_remove_command(db_path: Path, name: str) -> None:
 @refusals
 def sites_rotate_key_command(db_path: Path, name: str) -> None:
     """Give a site a new key and refuse its old one (a key that leaked, or went to too many pages)."""
-    from sessionheat.web import SITE_KEYS_TTL_S
-
     key = open_store(db_path).rotate_site_key(name)
     click.echo(key)  # alone on stdout, for scripts
-    click.echo(f"{name}'s old key is refused from now on (a running `sessionheat serve` notices within "
-               f"{SITE_KEYS_TTL_S:g} s): put the new one in its pages' snippet tag, data-site=\"{key}\"", err=True)
+    click.echo(f"{name}'s old key is {_refused_from_now_on()}: put the new one in its pages' snippet tag,"
+               f' data-site="{key}"', err=True)
 
 
 def _progress(console: Any) -> Any:

@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sessionheat.devices import DEVICES, TYPICAL_WIDTHS
 from sessionheat.store import SessionStore
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
-from sessionheat.devices import DEVICES, TYPICAL_WIDTHS
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus
 from sessionheat.web.session_timeline import format_clock
