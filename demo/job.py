@@ -86,6 +86,9 @@ class DemoResult:
         if self.runs:
             lines.append(f"replay one:  sessionheat replay {self.runs[0].session_id} --html replay.html"
                          f" --db {self.db_path}")
+        lines.append(f"web UI:      sessionheat serve --db {self.db_path}   (it prints a one-time login "
+                     "link; for a lasting login first run")
+        lines.append(f"             sessionheat users add NAME --role admin --db {self.db_path})")
         return lines
 
 

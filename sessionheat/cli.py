@@ -435,25 +435,161 @@ class _ProgressSteps:
 @main.command("serve")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on; 0.0.0.0 exposes the collector to your network.")
+              help="Interface to listen on; 0.0.0.0 exposes it to your network (see README, Deploying).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
+@click.option("--role", type=click.Choice(["all", "collector", "ui"]), default="all", show_default=True,
+              help="collector: only the snippet and the chunk endpoint, for visitors' browsers; "
+                   "ui: only the team's pages (login required); all: both.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name this server answers besides loopback names (repeatable; "
+                   "*.example.com for its subdomains). Other Host headers are refused.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="Address of an SSO proxy (oauth2-proxy, a gateway) whose user-name header is "
+                   "believed (repeatable). Requests from anywhere else cannot name a user.")
+@click.option("--proxy-user-header", default="X-Forwarded-User", show_default=True,
+              help="The header in which a trusted proxy names the user.")
 @click.option("--site-mb-per-s", default=8.0, show_default=True, type=click.FloatRange(0),
               help="Event data each site may send per second, in MiB (bursts of 16 s allowed; "
                    "0: no limit). Over it, chunks get 429 and the snippet retries them later.")
-def serve_command(db_path: Path, host: str, port: int, site_mb_per_s: float) -> None:
+def serve_command(db_path: Path, host: str, port: int, role: str, allowed_hosts: tuple[str, ...],
+                  trusted_proxies: tuple[str, ...], proxy_user_header: str, site_mb_per_s: float) -> None:
     """Serve the web UI, the recording snippet (/snippet.js) and the collector that stores sessions."""
     import uvicorn
 
     from sessionheat.web import Limits, create_app
+    from sessionheat.web.access import AccessPolicy, is_loopback
+    from sessionheat.web.auth import LocalLink
 
     rate = int(site_mb_per_s * 1024 * 1024)
     limits = Limits(site_bytes_per_s=rate, site_burst_bytes=16 * rate)
+    store = open_store(db_path)
+    link = None
+    if role != "collector" and store.count_users() == 0 and not trusted_proxies:
+        if not is_loopback(host):
+            raise click.ClickException(
+                f"no user can log in yet, and {host} is reachable from other machines: create one "
+                f"first with `sessionheat users add NAME --role admin --db {db_path}`, or listen on "
+                "127.0.0.1, or serve only the collector there (--role collector)")
+        link = LocalLink()
+    access = AccessPolicy.for_listener(host, allowed_hosts, trusted_proxies=frozenset(trusted_proxies),
+                                       proxy_user_header=proxy_user_header.lower(), local_link=link)
+    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else "127.0.0.1"
+    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    parts = {"all": f"UI at {base}/ , snippet at {base}/snippet.js", "ui": f"UI at {base}/",
+             "collector": f"collector only: snippet at {base}/snippet.js"}[role]
+    click.echo(f"sessionheat: {parts}, sessions in {db_path}", err=True)
+    if link is not None:
+        click.echo(f"sessionheat: no user exists yet; open this one-time link to log in as admin:\n"
+                   f"    {base}/login/link?token={link.token}\n"
+                   f"  (to keep access, create a user: sessionheat users add NAME --role admin)", err=True)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        click.echo("sessionheat: only requests for loopback names are answered; add the names people "
+                   "and pages use to reach this server with --allowed-host NAME", err=True)
+    uvicorn.run(create_app(store, limits=limits, own_process=True, role=role, access=access),
+                host=host, port=port, log_level="info", access_log=False)
 
-    click.echo(f"sessionheat: UI at http://{host}:{port}/ , snippet at http://{host}:{port}/snippet.js, "
-               f"sessions into {db_path}", err=True)
-    uvicorn.run(create_app(db_path, limits=limits, own_process=True), host=host, port=port,
-                log_level="info", access_log=False)
+
+# -- users: who may read recordings ----------------------------------------------------------------
+
+def _read_password(password_stdin: bool, confirm: bool = True) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    if not password:
+        raise click.ClickException("a password cannot be empty")
+    return password
+
+
+def password_options(fn: F) -> F:
+    return click.option("--password-stdin", is_flag=True,
+                        help="Read the password from the first line of standard input instead of "
+                             "asking for it.")(fn)
+
+
+@main.group("users")
+def users_group() -> None:
+    """Manage who may log in to the web UI and read recordings."""
+
+
+@users_group.command("add")
+@db_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "admin"]), default="viewer", show_default=True,
+              help="viewer: reads sessions and maps; admin: also starts indexing.")
+@password_options
+@click.option("--no-password", is_flag=True,
+              help="No password: this user signs in only through the SSO proxy (--trusted-proxy).")
+@refusals
+def users_add_command(db_path: Path, name: str, role: str, password_stdin: bool, no_password: bool) -> None:
+    """Add a user (the password is asked for, never taken as an argument)."""
+    from sessionheat.web.auth import add_user
+
+    password = None if no_password else _read_password(password_stdin)
+    try:
+        add_user(open_store(db_path), name, role, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {name} ({role})", err=True)
+
+
+@users_group.command("list")
+@db_option(existing=True)
+@json_option
+def users_list_command(db_path: Path, as_json: bool) -> None:
+    """List users with their roles (never a secret)."""
+    users = open_store(db_path).list_users()
+    if as_json:
+        click.echo(json.dumps(users, indent=2))
+        return
+    for user in users:
+        how = "password" if user["password"] else "SSO only"
+        click.echo(f"{user['name']}\t{user['role']}\t{how}\t{_count(user['tokens'], 'API token')}")
+
+
+@users_group.command("remove")
+@db_option(existing=True)
+@click.argument("name")
+@refusals
+def users_remove_command(db_path: Path, name: str) -> None:
+    """Remove a user: its logins and API tokens stop working at once."""
+    open_store(db_path).remove_user(name)
+    click.echo(f"removed {name}; its logins and API tokens no longer work", err=True)
+
+
+@users_group.command("passwd")
+@db_option(existing=True)
+@click.argument("name")
+@password_options
+@refusals
+def users_passwd_command(db_path: Path, name: str, password_stdin: bool) -> None:
+    """Set a user's password; whoever was logged in as that user is logged out."""
+    from sessionheat.web.auth import set_password
+
+    store = open_store(db_path)
+    if store.get_user(name) is None:
+        raise click.ClickException(f"no user named {name!r}")
+    set_password(store, name, _read_password(password_stdin))
+    click.echo(f"new password for {name}; its logins have ended", err=True)
+
+
+@users_group.command("token")
+@db_option(existing=True)
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for, to recognise it later.")
+@click.option("--revoke", is_flag=True, help="Revoke all of this user's tokens instead.")
+@refusals
+def users_token_command(db_path: Path, name: str, label: str, revoke: bool) -> None:
+    """Print a new API token for scripts (`Authorization: Bearer TOKEN`); it is shown only once."""
+    from sessionheat.web.auth import new_api_token
+
+    store = open_store(db_path)
+    if revoke:
+        n = store.revoke_api_tokens(name)
+        click.echo(f"revoked {_count(n, 'API token')} of {name}", err=True)
+        return
+    click.echo(new_api_token(store, name, label))  # alone on stdout, for scripts
 
 
 @main.group("sites")

@@ -22,11 +22,51 @@ ROOT = Path(__file__).resolve().parent.parent
 T_NOW = int(time.time() * 1000)
 
 
+# Every test server's store gets one admin, "tester", holding this API token: tests of what the UI
+# shows use it (`team_get`, `team_page`); tests of logging in itself are in tests/test_access.py.
+TEAM_TOKEN = "sht_" + "test-token-of-the-tester-admin-0123456789"
+TEAM = {"Authorization": f"Bearer {TEAM_TOKEN}"}
+
+
+def enroll_team(store: Any) -> None:
+    """Give `store` the tester admin and its token (idempotent)."""
+    import hashlib
+
+    if store.get_user("tester") is None:
+        store.add_user("tester", "admin", None)
+        store.add_api_token("tester", hashlib.sha256(TEAM_TOKEN.encode()).hexdigest(), "tests")
+
+
+def team_get(url: str, **kwargs: Any) -> httpx.Response:
+    """`httpx.get` as the tester admin."""
+    return httpx.get(url, headers={**TEAM, **kwargs.pop("headers", {})}, **kwargs)
+
+
+def team_cookies(store: Any) -> dict[str, str]:
+    """A login cookie of the tester admin, as the login form would set it (for what a token
+    cannot show: downloads, forms a browser posts with its cookies)."""
+    from sessionheat.web.auth import LOGIN_COOKIE, Authenticator
+
+    enroll_team(store)
+    return {LOGIN_COOKIE: Authenticator(store).start_login("tester")}
+
+
+def team_page(browser: Any, **kwargs: Any) -> Any:
+    """A new browser page whose requests carry the tester admin's token."""
+    page = browser.new_page(**kwargs)
+    page.set_extra_http_headers(TEAM)
+    return page
+
+
 class ThreadServer:
-    """An ASGI app served by uvicorn on an ephemeral loopback port, in a daemon thread."""
+    """An ASGI app served by uvicorn on an ephemeral loopback port, in a daemon thread. An app of
+    ours gets the tester admin in its store (see `enroll_team`)."""
 
     def __init__(self, app: Any):
         import uvicorn
+
+        if hasattr(app, "state") and hasattr(app.state, "auth"):
+            enroll_team(app.state.store)
 
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)

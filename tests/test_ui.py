@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import re
 
-import httpx
 
-from collector_helpers import ThreadServer, page_events
+from collector_helpers import ThreadServer, page_events, team_get
 from sessionheat.web import create_app
 
 
 def test_pages_carry_a_strict_content_security_policy(store) -> None:
     store.append_chunk("session-ui-0001", 0, page_events())
     with ThreadServer(create_app(store)) as server:
-        home = httpx.get(server.url + "/", follow_redirects=False)
+        home = team_get(server.url + "/", follow_redirects=False)
         assert home.status_code == 303 and home.headers["location"].endswith("/sessions")
         for path in ("/sessions", "/heatmaps"):
-            r = httpx.get(server.url + path)
+            r = team_get(server.url + path)
             assert r.status_code == 200, path
             csp = r.headers["content-security-policy"]
             assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
-        assert "session-ui-0001" in httpx.get(server.url + "/sessions").text
-        css = httpx.get(server.url + "/static/ui.css")
+        assert "session-ui-0001" in team_get(server.url + "/sessions").text
+        css = team_get(server.url + "/static/ui.css")
         assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 
 
 def test_the_favicon_is_served_and_linked(store) -> None:
     """Browsers ask for /favicon.ico on every visit; a 404 there is noise in every log."""
     with ThreadServer(create_app(store)) as server:
-        ico = httpx.get(server.url + "/favicon.ico")
+        ico = team_get(server.url + "/favicon.ico")
         assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
         assert ico.content[:4] == b"\x00\x00\x01\x00"  # an ICO directory
-        html = httpx.get(server.url + "/sessions").text
+        html = team_get(server.url + "/sessions").text
         for href in re.findall(r'<link rel="[^"]*icon" href="([^"]+)"', html):
-            r = httpx.get(href if href.startswith("http") else server.url + href)
+            r = team_get(href if href.startswith("http") else server.url + href)
             assert r.status_code == 200 and r.headers["content-type"].startswith("image/"), href
         assert "favicon.svg" in html
 
@@ -59,7 +58,7 @@ def test_the_main_navigation_marks_the_area_of_every_page(store) -> None:
             ("/heatmaps", "Heatmaps", 200), ("/heatmaps?kind=nope", "Heatmaps", 400),
             ("/heatmaps/element", "Heatmaps", 400), ("/heatmaps/element?element=x", "Heatmaps", 400),
         ):
-            r = httpx.get(server.url + path)
+            r = team_get(server.url + path)
             assert r.status_code == status, path
             nav = current.search(r.text)
             assert nav, path

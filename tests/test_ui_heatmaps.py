@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import heatmap
-from collector_helpers import ThreadServer
+from collector_helpers import TEAM, ThreadServer, team_cookies, team_get
 from conftest import chromium_pids
 from recorder import SessionStore, record
 from sessionheat.web import create_app
@@ -113,7 +113,7 @@ def _expected_missing(url: str) -> bool:
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context = browser.new_context(extra_http_headers=TEAM, viewport={"width": 1440, "height": 1000})
     p = context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
@@ -134,7 +134,7 @@ def wait_for_map(page: Any) -> None:
 
 def map_png(ui: Explorer, page: Any, name: str = "map") -> bytes:
     src = page.locator(f"#hm-map-{name}").get_attribute("src")
-    r = httpx.get(ui.url + src)
+    r = team_get(ui.url + src)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     return r.content
 
@@ -153,7 +153,7 @@ def wait_until_cached(ui: Explorer, query: str) -> httpx.Response:
     """GET the explorer page until its map is drawn (the first GET starts the drawing)."""
     deadline = time.monotonic() + RENDER_TIMEOUT_MS / 1000
     while True:
-        r = httpx.get(f"{ui.url}/heatmaps?{query}", timeout=30)
+        r = team_get(f"{ui.url}/heatmaps?{query}", timeout=30)
         assert r.status_code == 200, r.text[:500]
         if r.headers["x-heatmap-cache"] == "hit":
             return r
@@ -269,7 +269,7 @@ def test_a_click_on_the_map_lists_the_sessions_of_the_element_there(ui, page):
 def test_the_element_page_works_without_javascript(ui, page):
     page_html = wait_until_cached(ui, HOME_CLICKS).text
     href = re.search(r'href="(?:http://[^/"]+)?(/heatmaps/element\?[^"]+element=%23cta-main)"', page_html).group(1)
-    r = httpx.get(ui.url + href.replace("&amp;", "&"))
+    r = team_get(ui.url + href.replace("&amp;", "&"))
     assert r.status_code == 200 and "Who clicked it" in r.text
     links = re.findall(r'href="(/sessions/[^"?]+\?t=\d+)"', r.text)
     assert {urlsplit(h).path.rsplit("/", 1)[1] for h in links} == set(ui.ids.values())
@@ -315,20 +315,20 @@ def test_the_other_kinds_draw_on_the_page_too(ui, page, kind):
 
 def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     first = wait_until_cached(ui, HOME_CLICKS)
-    again = httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
+    again = team_get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
     assert again.headers["x-heatmap-cache"] == "hit"
     old_key = key_of(first.text)
     assert key_of(again.text) == old_key
-    png = httpx.get(f"{ui.url}/heatmaps/map.png?{HOME_CLICKS}")
+    png = team_get(f"{ui.url}/heatmaps/map.png?{HOME_CLICKS}")
     assert png.status_code == 200 and png.headers["x-heatmap-cache"] == "hit"
-    assert png.content == httpx.get(f"{ui.url}/heatmaps/maps/{old_key}/map.png").content
-    data = httpx.get(f"{ui.url}/heatmaps/map.json?{HOME_CLICKS}").json()
+    assert png.content == team_get(f"{ui.url}/heatmaps/maps/{old_key}/map.png").content
+    data = team_get(f"{ui.url}/heatmaps/map.json?{HOME_CLICKS}").json()
     assert {p["session_id"] for p in data["points"]} == set(ui.ids.values())
 
     # A new visitor arrives: the cached map no longer matches. Opening it again indexes the new
     # session in the background and draws the map again; meanwhile the old map stays, marked so.
     new_id = ui.record_visit("a3", VISITS["a1"][0], _click_cta)
-    stale = httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
+    stale = team_get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
     assert stale.headers["x-heatmap-cache"] == "miss"
     assert "not indexed yet" in stale.text and "hm-stale" in stale.text
     assert key_of(stale.text) == old_key  # the previous map, shown while the new one is drawn
@@ -342,7 +342,7 @@ def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     new_key = key_of(page.content())
     assert new_key != old_key
     assert new_id in ui.store.index_marks([new_id])  # indexed by the UI's worker
-    assert httpx.get(f"{ui.url}/heatmaps?{HOME_CLICKS}").headers["x-heatmap-cache"] == "hit"
+    assert team_get(f"{ui.url}/heatmaps?{HOME_CLICKS}").headers["x-heatmap-cache"] == "hit"
 
 
 def test_index_new_sessions_from_the_page(ui, page):
@@ -375,34 +375,37 @@ def test_requests_are_canonical_whatever_their_spelling() -> None:
 
 
 def test_bad_queries_are_explained_and_foreign_posts_refused(ui):
-    r = httpx.get(f"{ui.url}/heatmaps?url=/&kind=heat&since=yesterday&segment=variant")
+    r = team_get(f"{ui.url}/heatmaps?url=/&kind=heat&since=yesterday&segment=variant")
     assert r.status_code == 400
     for words in ("kind 'heat'", "YYYY-MM-DD", "key=value"):
         assert words in html.unescape(r.text)
-    r = httpx.get(f"{ui.url}/heatmaps?url=/&compare=1&vs_until=2001-01-01")
+    r = team_get(f"{ui.url}/heatmaps?url=/&compare=1&vs_until=2001-01-01")
     assert r.status_code == 200 and "No pageviews of / match the second segment" in r.text
-    r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"},
+    logged_in = team_cookies(ui.store)  # what a browser sends by itself, to any site's form
+    r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"}, cookies=logged_in,
                    headers={"Origin": "http://evil.example"})
     assert r.status_code == 403
-    r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"},
+    r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"}, cookies=logged_in,
                    headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"})
     assert r.status_code == 403
-    assert httpx.get(f"{ui.url}/heatmaps/jobs/nope").status_code == 404
-    assert httpx.get(f"{ui.url}/heatmaps/maps/0123/../../ui.db").status_code == 404
+    r = httpx.post(f"{ui.url}/heatmaps/index", data={"next": "/heatmaps"})
+    assert r.status_code == 401
+    assert team_get(f"{ui.url}/heatmaps/jobs/nope").status_code == 404
+    assert team_get(f"{ui.url}/heatmaps/maps/0123/../../ui.db").status_code == 404
 
 
 def test_the_worker_and_its_chromium_stop_with_the_server(ui):
     before = chromium_pids()
     with ThreadServer(create_app(ui.store)) as server:
         # On another reference layout: a map not drawn yet, so the worker starts its Chromium.
-        r = httpx.get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
+        r = team_get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
         assert r.headers["x-heatmap-cache"] == "miss"
         status_url = re.search(r'data-status-url="([^"]+)"', r.text).group(1)
-        while (status := httpx.get(server.url + status_url).json())["state"] in ("queued", "running"):
-            assert httpx.get(server.url + "/api/v1/health").status_code == 200  # never blocked
+        while (status := team_get(server.url + status_url).json())["state"] in ("queued", "running"):
+            assert team_get(server.url + "/api/v1/health").status_code == 200  # never blocked
             time.sleep(0.2)
         assert status["state"] == "done", status
-        drawn = httpx.get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
+        drawn = team_get(f"{server.url}/heatmaps?{HOME_CLICKS}&reference={ui.ids['b2']}")
         assert drawn.headers["x-heatmap-cache"] == "hit"
         assert f"Reference layout: <a href=\"/sessions/{ui.ids['b2']}?t=" in drawn.text
         assert chromium_pids() - before  # the worker's own browser

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from starlette.applications import Starlette
@@ -21,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from collector_helpers import ROOT, ThreadServer, click, meta, snapshot
+from collector_helpers import ROOT, TEAM, ThreadServer, click, meta, snapshot, team_cookies, team_get, team_page
 from recorder import record
 from sessionheat.events import TAG_ANNOTATION, TAG_ROUTE
 from sessionheat.store import SessionFilter, SessionStore, StoreError
-from sessionheat.web import create_app
+from sessionheat.web import AccessPolicy, create_app
 from sessionheat.web.session_timeline import build_timeline
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "ui"
@@ -90,7 +89,9 @@ def ui(tmp_path_factory: pytest.TempPathFactory, browser: Any, demo_server: Any,
                        n_events=store.get_session("synthetic-rage")["n_events"])
     store.replace_hits("synthetic-dead", [{**base, "t": 10, "dead": True}],
                        n_events=store.get_session("synthetic-dead")["n_events"])
-    with ThreadServer(create_app(store)) as server:
+    # tools.example: a UI reached by a name other than the loopback (the player-origin test)
+    app = create_app(store, access=AccessPolicy.for_listener("127.0.0.1", ["tools.example"]))
+    with ThreadServer(app) as server:
         yield {"store": store, "ids": ids, "url": server.url}
     store.close()
 
@@ -109,7 +110,7 @@ def apply_filters(page: Any, in_url: str) -> list[str]:
 
 def test_filter_the_session_list_with_the_form(ui: dict[str, Any], browser: Any) -> None:
     ids = ui["ids"]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = team_page(browser, viewport={"width": 1400, "height": 900})
     try:
         page.goto(ui["url"] + "/")  # the home page is the list
         assert set(listed_ids(page)) == set(ids.values())
@@ -187,7 +188,7 @@ def test_long_entry_urls_wrap_at_their_separators(browser: Any, store: SessionSt
                         properties={"variant": "B", "plan": "enterprise", "campaign": "autumn-sale",
                                     "source": "newsletter"})
     with ThreadServer(create_app(store)) as server:
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        page = team_page(browser, viewport={"width": 1000, "height": 900})
         try:
             page.goto(server.url + "/sessions")
             cell = page.locator('tr[data-session-id="long-url"] td.url')
@@ -210,7 +211,7 @@ def test_long_entry_urls_wrap_at_their_separators(browser: Any, store: SessionSt
 def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: dict[str, Any],
                                                                           browser: Any) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page = team_page(browser, viewport={"width": 1500, "height": 1000})
     try:
         page.goto(ui["url"] + "/sessions")
         with page.expect_navigation():
@@ -272,7 +273,7 @@ def test_the_replay_area_says_it_is_loading_until_the_player_is_ready(ui: dict[s
     def hold(route: Any) -> None:
         held.append(route)  # answered below, once the indicator has been seen
 
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page = team_page(browser, viewport={"width": 1500, "height": 1000})
     try:
         page.route(player_url, hold)
         page.goto(f"{ui['url']}/sessions/{sid}", wait_until="domcontentloaded")
@@ -296,7 +297,7 @@ def test_t_opens_the_session_at_that_moment(ui: dict[str, Any], browser: Any) ->
     store, sid = ui["store"], ui["ids"]["desktop"]
     pricing = next(p for p in store.pageviews(sid) if "pricing" in p["url"])
     t = pricing["t_start"] + 400
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page = team_page(browser, viewport={"width": 1500, "height": 1000})
     try:
         page.goto(f"{ui['url']}/sessions/{sid}?t={t}")
         page.wait_for_selector("#player[data-ready=true]")
@@ -365,7 +366,7 @@ def test_a_tab_switch_on_the_timeline_jumps_to_that_tab(browser: Any, demo_serve
               if e["type"] == 5 and e["data"]["tag"] == TAG_ROUTE and e["data"]["payload"]["kind"] == "push"}
     pricing_start = next(pv["t_start"] for pv in store.pageviews(s.id) if "pricing" in pv["url"])
     with ThreadServer(create_app(store)) as server:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page = team_page(browser, viewport={"width": 1500, "height": 1000})
         try:
             page.goto(f"{server.url}/sessions/{s.id}")
             page.wait_for_selector("#player[data-ready=true]")
@@ -404,7 +405,7 @@ def test_a_paused_moment_shows_animations_finished_in_a_player_that_fits_its_fra
         s.page.wait_for_timeout(800)
     t = store.pageviews(s.id)[0]["t_start"] + 700
     with ThreadServer(create_app(store)) as server:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page = team_page(browser, viewport={"width": 1500, "height": 1000})
         try:
             page.goto(f"{server.url}/sessions/{s.id}?t={t}")
             page.wait_for_selector("#player[data-ready=true]")
@@ -428,6 +429,8 @@ def test_json_download_is_byte_identical_to_export(ui: dict[str, Any], browser: 
                                                    tmp_path: Path) -> None:
     store, sid = ui["store"], ui["ids"]["desktop"]
     page = browser.new_page()
+    page.context.add_cookies([{"name": name, "value": value, "url": ui["url"]}
+                              for name, value in team_cookies(store).items()])
     try:
         page.goto(f"{ui['url']}/sessions/{sid}")
         with page.expect_download() as info:
@@ -454,7 +457,7 @@ def test_a_damaged_session_replays_up_to_the_damage_and_says_where(ui: dict[str,
     store.append_chunk(sid, 2, third)
     store.db.conn.execute("DELETE FROM chunks WHERE session_id = ? AND seq = 1", (sid,))
     with ThreadServer(create_app(store)) as server:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = team_page(browser, viewport={"width": 1400, "height": 900})
         try:
             page.goto(f"{server.url}/sessions/{sid}")
             notice = page.locator("#damage")
@@ -541,7 +544,7 @@ def test_a_recorded_script_cannot_run_in_the_ui_origin(browser: Any, store: Sess
         recorded = s.id
         catcher.requests.clear()  # the live page may call out while recorded; replays may not
         with ThreadServer(create_app(store)) as server:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context = browser.new_context(extra_http_headers=TEAM, viewport={"width": 1400, "height": 900})
             context.add_cookies([{"name": "ui_secret", "value": "c00kie-of-the-ui", "url": server.url}])
             try:
                 page = context.new_page()
@@ -650,29 +653,29 @@ def test_summaries_need_only_an_id_and_a_start(store: SessionStore) -> None:
 def test_a_forged_cursor_is_refused(store: SessionStore, ui: dict[str, Any]) -> None:
     with pytest.raises(StoreError):
         store.query_sessions(after="bm90IGEgY3Vyc29y")
-    r = httpx.get(ui["url"] + "/sessions?after=%27%3Bdrop")
+    r = team_get(ui["url"] + "/sessions?after=%27%3Bdrop")
     assert r.status_code == 400 and "not a page cursor" in r.text
 
 
 def test_player_document_is_sandboxed_and_json_is_escaped(ui: dict[str, Any]) -> None:
     sid = ui["ids"]["plain"]
-    r = httpx.get(f"{ui['url']}/sessions/{sid}/player")
+    r = team_get(f"{ui['url']}/sessions/{sid}/player")
     csp = r.headers["content-security-policy"]
     assert re.search(r"script-src 'nonce-[^']+'(;|$)", csp) and "unsafe-inline' " not in csp.split("script-src")[1].split(";")[0]
     assert "connect-src 'none'" in csp and "frame-ancestors 'self'" in csp and "form-action 'none'" in csp
-    assert httpx.get(f"{ui['url']}/sessions/nope-nope-nope").status_code == 404
-    assert httpx.get(f"{ui['url']}/sessions/nope-nope-nope/events.json").status_code == 404
+    assert team_get(f"{ui['url']}/sessions/nope-nope-nope").status_code == 404
+    assert team_get(f"{ui['url']}/sessions/nope-nope-nope/events.json").status_code == 404
     assert re.search(r"<script(?![^>]*(nonce|application/json))", r.text) is None
-    assert "Annotation: deploy" in httpx.get(f"{ui['url']}/sessions/{sid}").text
+    assert "Annotation: deploy" in team_get(f"{ui['url']}/sessions/{sid}").text
     # A session that has not sent an event yet is not listed, and its page says there is nothing.
     ui["store"].create_session("no-events-yet")
-    empty = httpx.get(f"{ui['url']}/sessions/no-events-yet")
+    empty = team_get(f"{ui['url']}/sessions/no-events-yet")
     assert empty.status_code == 200 and "Nothing to replay" in empty.text
-    assert "no-events-yet" not in httpx.get(f"{ui['url']}/sessions").text
+    assert "no-events-yet" not in team_get(f"{ui['url']}/sessions").text
     # An indexed session's clicks carry the index's labels and rage / dead flags.
-    rage_page = httpx.get(f"{ui['url']}/sessions/{ui['ids']['rage']}").text
+    rage_page = team_get(f"{ui['url']}/sessions/{ui['ids']['rage']}").text
     assert rage_page.count('data-kind="rage"') == 3 and "Click on “Buy”" in rage_page
-    assert 'data-kind="dead"' in httpx.get(f"{ui['url']}/sessions/{ui['ids']['dead']}").text
+    assert 'data-kind="dead"' in team_get(f"{ui['url']}/sessions/{ui['ids']['dead']}").text
 
 
 def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_timeline(
@@ -690,7 +693,7 @@ def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_tim
     for sid in (s.id, calm.id):
         index_session(store, sid, browser=browser)
     with ThreadServer(create_app(store)) as server:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = team_page(browser, viewport={"width": 1400, "height": 900})
         try:
             page.goto(server.url + "/sessions")
             assert set(listed_ids(page)) == {s.id, calm.id}
@@ -712,20 +715,20 @@ def test_a_really_indexed_rage_visit_is_found_by_the_filter_and_shows_on_its_tim
 def test_the_player_origin_is_apart_from_the_ui_when_it_can_be(ui: dict[str, Any],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     sid, port = ui["ids"]["plain"], ui["url"].rsplit(":", 1)[1]
-    local = httpx.get(f"{ui['url']}/sessions/{sid}")
+    local = team_get(f"{ui['url']}/sessions/{sid}")
     player = f"http://sessionheat-player.localhost:{port}"
     assert f'src="{player}/sessions/{sid}/player?t=0&amp;ui=' in local.text
     assert f"frame-src 'self' {player}" in local.headers["content-security-policy"]
-    framed = httpx.get(f"{ui['url']}/sessions/{sid}/player", params={"ui": ui["url"]},
+    framed = team_get(f"{ui['url']}/sessions/{sid}/player", params={"ui": ui["url"]},
                        headers={"host": f"sessionheat-player.localhost:{port}"})
     assert f"frame-ancestors {ui['url']}" in framed.headers["content-security-policy"]
     # A UI reached by a name the server cannot split from: the player stays in the UI's origin.
-    remote = httpx.get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
+    remote = team_get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
     assert f'src="/sessions/{sid}/player?t=0"' in remote.text
     assert "frame-src 'self';" in remote.headers["content-security-policy"]
     # Unless a second name for the same server is configured.
     monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "http://player.tools.example")
-    configured = httpx.get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
+    configured = team_get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
     assert f'src="http://player.tools.example/sessions/{sid}/player?t=0&amp;ui=http' in configured.text
     monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "self")
-    assert f'src="/sessions/{sid}/player?t=0"' in httpx.get(f"{ui['url']}/sessions/{sid}").text
+    assert f'src="/sessions/{sid}/player?t=0"' in team_get(f"{ui['url']}/sessions/{sid}").text

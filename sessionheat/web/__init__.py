@@ -8,7 +8,12 @@ HTTP:
     POST /api/v1/sessions/{session_id}/chunks/{seq}   a chunk of rrweb events; 202 once durable,
                                                       4xx {"error": reason} when refused
     GET  /api/v1/health                               {"ok": true}
-    GET  /, /sessions, /sessions/{id}, /heatmaps      the UI (see sessionheat/web/ui.py)
+    GET  /, /sessions, /sessions/{id}, /heatmaps      the UI (see sessionheat/web/ui.py), after
+    GET  /login, POST /logout                         logging in (sessionheat/web/access.py)
+
+`role` splits the two audiences: "collector" serves only what visitors' browsers need (the
+snippet, the chunk endpoint, the health check) and nothing that reads; "ui" serves the team's
+pages and no collector; "all" (the default) both.
 """
 
 from __future__ import annotations
@@ -24,13 +29,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sessionheat.store import SessionStore
+from sessionheat.web import login_ui
+from sessionheat.web.access import AccessPolicy, HostCheck, guard_routes
+from sessionheat.web.auth import Authenticator
 from sessionheat.web.collector import SITE_KEYS_TTL_S, Collector, normalize_origin
 from sessionheat.web.heatmaps_ui import stop_background_work
 from sessionheat.web.payload import Limits
 from sessionheat.web.snippet import SNIPPET_VERSION, snippet_js
 from sessionheat.web.ui import ui_routes
 
-__all__ = ["Limits", "SITE_KEYS_TTL_S", "SNIPPET_VERSION", "add_site", "create_app", "normalize_origin"]
+__all__ = ["AccessPolicy", "Limits", "ROLES", "SITE_KEYS_TTL_S", "SNIPPET_VERSION", "add_site",
+           "create_app", "normalize_origin"]
+
+ROLES = ("all", "collector", "ui")  # what one `serve` process answers: see the module docstring
 
 
 def add_site(store: SessionStore, name: str, origins: Iterable[str]) -> str:
@@ -61,32 +72,49 @@ async def _health(request: Request) -> JSONResponse:
 
 
 def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | None = None,
-               own_process: bool = False) -> Starlette:
+               own_process: bool = False, role: str = "all",
+               access: AccessPolicy | None = None) -> Starlette:
     """The ASGI app over a store (or a SQLite path, opened here and closed at shutdown).
 
-    `own_process=True` (what `sessionheat serve` passes) also tunes the garbage collector for a
-    process that only serves this app: see `_tune_gc`.
+    `access` says which host names are answered and which SSO proxy is trusted (default: loopback
+    names only); every route but the public ones needs a login. `own_process=True` (what
+    `sessionheat serve` passes) also tunes the garbage collector for a process that only serves
+    this app: see `_tune_gc`.
     """
+    if role not in ROLES:
+        raise ValueError(f"role is one of {', '.join(ROLES)}")
     owned = not isinstance(store_or_path, SessionStore)
     store = SessionStore(store_or_path) if owned else store_or_path  # type: ignore[arg-type]
-    collector = Collector(store, limits=limits)
+    access = access or AccessPolicy()
+    auth = Authenticator(store)
+    collector = Collector(store, limits=limits) if role != "ui" else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        collector.start()
+        if collector is not None:
+            collector.start()
         if own_process:
             _tune_gc()
         try:
             yield
         finally:
             stop_background_work(store)  # the heatmap explorer's worker and its Chromium
-            collector.close()  # every chunk already accepted is committed before we stop
+            if collector is not None:
+                collector.close()  # every chunk already accepted is committed before we stop
             if owned:
                 store.close()
 
-    routes = [Route("/snippet.js", snippet_js, methods=["GET", "HEAD"]),
-              Route("/api/v1/health", _health), *collector.routes(), *ui_routes(store)]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    routes = [Route("/api/v1/health", _health, name="health")]
+    if collector is not None:
+        routes += [Route("/snippet.js", snippet_js, methods=["GET", "HEAD"], name="snippet"),
+                   *collector.routes()]
+    if role != "collector":
+        routes += [*login_ui.routes(auth), *ui_routes(store)]
+    app = Starlette(routes=guard_routes(routes, auth, access), lifespan=lifespan)
+    app.add_middleware(HostCheck, policy=access)
     app.state.store = store
     app.state.collector = collector
+    app.state.auth = auth
+    app.state.access = access
+    app.state.role = role
     return app

@@ -131,8 +131,8 @@ class Collector:
             self.writer.close()
 
     def routes(self) -> list[Route]:
-        return [Route(CHUNK_PATH, self.post_chunk, methods=["POST"]),
-                Route(CHUNK_PATH, self.preflight, methods=["OPTIONS"])]
+        return [Route(CHUNK_PATH, self.post_chunk, methods=["POST"], name="collector_chunk"),
+                Route(CHUNK_PATH, self.preflight, methods=["OPTIONS"], name="collector_preflight")]
 
     async def preflight(self, request: Request) -> Response:
         """CORS preflight for clients that send our header or gzip; the POST itself judges the origin."""

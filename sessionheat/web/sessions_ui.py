@@ -49,6 +49,7 @@ from sessionheat.store import (
     day_ms,
     origin_of,
 )
+from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.session_timeline import build_timeline, format_clock
 from sessionheat.web.ui import SECURITY_HEADERS, page, templates
 
@@ -171,9 +172,6 @@ def _origin(url: str) -> str | None:
     return origin if origin.startswith(("http://", "https://")) else None
 
 
-PLAYER_ORIGIN_ENV = "SESSIONHEAT_PLAYER_ORIGIN"  # e.g. http://player.tools.example:8000
-PLAYER_LOCAL_HOST = "sessionheat-player.localhost"  # *.localhost is the loopback, no DNS involved
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def request_origin(request: Request) -> str:
@@ -189,7 +187,7 @@ def player_origin(request: Request) -> str | None:
     configured = _origin(setting)
     if configured:
         return None if configured == request_origin(request) else configured
-    if request.url.hostname in LOOPBACK_HOSTS:
+    if request.url.hostname in LOOPBACK_NAMES:
         port = f":{request.url.port}" if request.url.port else ""
         return f"{request.url.scheme}://{PLAYER_LOCAL_HOST}{port}"
     return None
@@ -244,8 +242,9 @@ def _player_src(request: Request, session_id: str, t: int) -> str:
     """The player document's URL: on the player's own origin when there is one."""
     path = request.url_for("session_player", session_id=session_id).path
     separate = player_origin(request)
-    if separate:
-        return f"{separate}{path}?" + urlencode({"t": t, "ui": request_origin(request)})
+    if separate:  # the login cookie does not reach that origin: a grant for this session does
+        grant = request.app.state.auth.player_grant(session_id)
+        return f"{separate}{path}?" + urlencode({"t": t, "ui": request_origin(request), "grant": grant})
     return f"{path}?" + urlencode({"t": t})
 
 

@@ -49,6 +49,20 @@ def url_breaks(url: Any, limit: int = URL_SHOWN_CHARS) -> Markup:
 
 templates.env.filters["url_breaks"] = url_breaks
 
+
+def identity(request: Request) -> Any:
+    """Who is looking (None on public pages), for the header's name and logout button."""
+    return getattr(request.state, "identity", None)
+
+
+def csrf_input(request: Request) -> Markup:
+    """The hidden field every state-changing form carries (see sessionheat.web.access)."""
+    token = getattr(request.state, "csrf_token", "")
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
+templates.env.globals.update(identity=identity, csrf_input=csrf_input)
+
 # The UI's own pages: only our scripts and styles, images from us or data:, frames only from us.
 UI_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
           "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
