@@ -460,8 +460,7 @@ def open_session(
     extra = {origin_of(o) for o in allow_origins}  # the caller's own choice: vouched for
     origins = timeline.page_origins() | extra
     site = (store.get_session(session_id) or {}).get("site") or ""
-    registered = {s["name"]: s["origins"] for s in store.list_sites()}
-    vouched = vouched_origins(site, registered, timeline.page_origins()) | extra
+    vouched = vouched_origins(site, store.site_origins(), timeline.page_origins()) | extra
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
     first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})

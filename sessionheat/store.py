@@ -1119,6 +1119,10 @@ class SessionStore:
         return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
                 for name, key, origins, created in rows]
 
+    def site_origins(self) -> dict[str, list[str]]:
+        """Each registered site's name with the origins it may send from (`*`: any)."""
+        return {site["name"]: site["origins"] for site in self.list_sites()}
+
     def add_site(self, name: str, origins: Iterable[str]) -> str:
         """Register a site allowed to send events; returns its new key.
 

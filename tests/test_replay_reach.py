@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from collector_helpers import T_NOW, click
 
@@ -111,3 +112,85 @@ def test_a_collector_session_cannot_make_the_indexer_or_a_replay_fetch_from_insi
     assert not [p for p in asset_files(store) if SECRET in p.read_bytes()]
     assert blocked.get(internal.origin, 0) >= 1, blocked
     assert "blocked" in kinds
+
+
+def local_session(store: SessionStore, origin: str, events: list[dict], session_id: str) -> str:
+    """Store `events` as `recorder.record()` does: the session's site is the origin it recorded."""
+    store.create_session(session_id, site=origin, viewport=(800, 600))
+    store.append_chunk(session_id, 0, events)
+    return session_id
+
+
+def test_a_vouched_origin_cannot_redirect_a_replay_inside(browser, store, internal):
+    front = CountingServer(redirect_to=internal.origin + "/internal/admin-secret.png",
+                           page=b"<html><body><img id='i' src='/moved.png' width=40 height=40></body></html>")
+    try:
+        with record(front.origin + "/page.html", store=store, browser=browser) as session:
+            session.page.wait_for_timeout(200)
+        internal.requests.clear()  # the live page followed the redirect; the replay must not
+        with open_session(store, session.id, browser=browser) as rp:
+            rp.seek(rp.duration)
+            rp.page.wait_for_timeout(300)
+            blocked, missing = dict(rp.guard.blocked), dict(rp.guard.missing)
+    finally:
+        front.close()
+    assert "/moved.png" in front.requests  # the vouched origin itself was reached...
+    assert internal.requests == []  # ...but not where it pointed
+    assert blocked.get(internal.origin) == 1, blocked
+    assert "blocked" in missing[front.origin + "/moved.png"]
+
+
+def test_each_sites_assets_are_kept_apart(browser, store, asset_server):
+    url = asset_server.url("dot.svg")
+    cache = AssetCache.for_store(store.path)
+    cache.put(url, (200, {"content-type": "image/png"}, b"site a's answer"), "a")
+    later = AssetCache.for_store(store.path)  # another process
+    assert later.get(url, "a") == (200, {"content-type": "image/png"}, b"site a's answer")
+    assert later.get(url, "b") is None and later.get(url) is None
+
+    # End to end: a site that lists the origin fetches for itself, never reading another site's copy.
+    add_site(store, "shop", [asset_server.origin])
+    events = page_with_image(asset_server.url("page.html"), asset_server.url("dot.svg"))
+    local = local_session(store, asset_server.origin, events, "local-session-1")
+    shop = collector_session(store, "shop", events, "shop-session-1")
+    fetched = {}
+    for sid in (local, shop):
+        with open_session(store, sid, browser=browser) as rp:
+            rp.seek(rp.duration)
+            rp.page.wait_for_timeout(200)
+            fetched[sid] = rp.guard.fetched
+            assert not rp.guard.blocked
+    assert fetched == {local: 1, shop: 1}
+    folders = {p.parent.parent.name for p in asset_files(store) if p.suffix == ".body"}
+    assert len(folders) == 3  # "a", the local session's origin, and "shop"
+
+
+def test_players_do_not_list_unvouched_internal_origins(browser, store, internal):
+    from collector_helpers import ThreadServer
+
+    from sessionheat.web import create_app
+
+    add_site(store, "evil", ["*"])
+    evil = collector_session(store, "evil", page_with_image(internal.origin + "/", internal.origin + "/x.png"))
+    local = local_session(store, internal.origin, page_with_image(internal.origin + "/", internal.origin + "/x.png"),
+                          "local-session-1")
+    offline = {sid: player_csp(store, sid) for sid in (evil, local)}
+    with ThreadServer(create_app(store)) as server:
+        served = {sid: httpx.get(f"{server.url}/sessions/{sid}/player").headers["content-security-policy"]
+                  for sid in (evil, local)}
+    for csp in (offline, served):
+        assert internal.origin not in csp[evil], csp[evil]
+        assert f"img-src data: blob: {internal.origin}" in csp[local]  # vouched: record() stored it
+    assert internal.requests == []
+
+
+def player_csp(store: SessionStore, session_id: str) -> str:
+    import html
+    import re
+    import tempfile
+
+    from replay import write_player_html
+
+    with tempfile.TemporaryDirectory() as folder:
+        text = write_player_html(store, session_id, Path(folder) / "p.html").read_text(encoding="utf-8")
+    return html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text).group(1))
