@@ -20,7 +20,7 @@ from collector_helpers import T_NOW, click
 
 from heatmap import index_session
 from recorder import record
-from replay import AssetCache, open_session, player_html
+from replay import AssetCache, open_session
 from sessionheat.store import ChunkWrite, SessionStore
 from sessionheat.web import add_site
 
