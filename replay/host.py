@@ -5,8 +5,9 @@ else uses (`HOST_ORIGIN`, answered by Playwright's router, never by a server), s
 is rendered in an origin the product serves pages from. rrweb rebuilds the recording inside a
 sandboxed iframe without `allow-scripts`, and the host's Content-Security-Policy (inherited by that
 iframe) forbids scripts other than ours, connections and forms. Every request the page makes goes
-through `NetworkGuard`: only GET/HEAD to origins the session recorded pass; everything else is
-blocked and counted.
+through `NetworkGuard`: only GET/HEAD to origins the session recorded pass, fetched by us (see
+`replay.fetch`) from an address checked not to be inside the network unless the origin is vouched
+for; everything else is blocked and counted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from sessionheat.assets import amd_safe, package_text, vendor_text
 from sessionheat.store import origin_of
+
+from replay.fetch import Blocked, FetchFailed, Reach, fetch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Request, Route
@@ -90,17 +93,19 @@ AssetResponse = tuple[int, dict[str, str], bytes]  # status, headers, body
 
 @dataclass
 class AssetCache:
-    """Recorded assets fetched once and served from memory to every replay after that.
+    """Recorded assets fetched once and served from memory to every replay after that, each site's
+    apart: a response fetched for one site's session is never served to another site's.
 
     Sites often forbid caching (the demo sends `no-store`), and each rebuild of a page asks again.
     With a `directory` (a store's is `<db>.assets/`, see `for_store`), what was fetched is also
     kept on disk for every process and every later run: index workers stop fetching the same
     images one by one each, and a replay keeps the assets it first had when the site changes or
-    goes away. Only answers below 400 are kept on disk; a failure may be passing.
+    goes away. Only answers below 400 are kept on disk; a failure may be passing. Keys are (site,
+    url), `site` being the sessions' `site` column; on disk each site has a folder of its own.
     """
 
-    responses: dict[str, AssetResponse] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
+    responses: dict[tuple[str, str], AssetResponse] = field(default_factory=dict)
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     directory: Path | None = None
     read_from_disk: int = 0  # answers that came from `directory`, not from the site
@@ -110,44 +115,44 @@ class AssetCache:
         path = Path(store_path)
         return cls(directory=path.parent / (path.name + ".assets"))
 
-    def get(self, url: str) -> AssetResponse | None:
-        found = self.responses.get(url)
+    def get(self, url: str, site: str = "") -> AssetResponse | None:
+        found = self.responses.get((site, url))
         if found is None and self.directory is not None:
-            found = self._read(url)
+            found = self._read(site, url)
             if found is not None:
                 with self.lock:
-                    self.responses[url] = found
+                    self.responses[(site, url)] = found
                     self.read_from_disk += 1
         return found
 
-    def put(self, url: str, response: AssetResponse) -> None:
+    def put(self, url: str, response: AssetResponse, site: str = "") -> None:
         with self.lock:
-            self.responses[url] = response
+            self.responses[(site, url)] = response
         if self.directory is not None and response[0] < 400:
-            self._write(url, response)
+            self._write(site, url, response)
 
-    def _files(self, url: str) -> tuple[Path, Path]:
+    def _files(self, site: str, url: str) -> tuple[Path, Path]:
         name = hashlib.sha256(url.encode("utf-8")).hexdigest()
-        folder = self.directory / name[:2]  # type: ignore[operator]
+        folder = self.directory / site_folder(site) / name[:2]  # type: ignore[operator]
         return folder / f"{name}.json", folder / f"{name}.body"
 
-    def _read(self, url: str) -> AssetResponse | None:
-        meta_path, body_path = self._files(url)
+    def _read(self, site: str, url: str) -> AssetResponse | None:
+        meta_path, body_path = self._files(site, url)
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             body = body_path.read_bytes()
-            if meta["url"] != url or meta["size"] != len(body):  # another URL, or torn
+            if meta["url"] != url or meta["site"] != site or meta["size"] != len(body):  # not this, or torn
                 return None
             return int(meta["status"]), dict(meta["headers"]), body
         except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours
             return None
 
-    def _write(self, url: str, response: AssetResponse) -> None:
+    def _write(self, site: str, url: str, response: AssetResponse) -> None:
         """Body first, then the description that names it: a reader never sees half an asset;
         each file is written aside and renamed, so processes writing the same asset agree."""
-        meta_path, body_path = self._files(url)
+        meta_path, body_path = self._files(site, url)
         status, headers, body = response
-        meta = json.dumps({"url": url, "status": status, "headers": headers, "size": len(body)})
+        meta = json.dumps({"url": url, "site": site, "status": status, "headers": headers, "size": len(body)})
         try:
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             for path, data in ((body_path, body), (meta_path, meta.encode("utf-8"))):
@@ -158,16 +163,31 @@ class AssetCache:
             pass
 
 
+def site_folder(site: str) -> str:
+    """The folder of a site's assets on disk: a hash, since a site is any text (an origin too)."""
+    return "site-" + hashlib.sha256(site.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass
 class NetworkGuard:
-    """Routes every request of one replay page: host page, allowed assets, everything else blocked."""
+    """Routes every request of one replay page: host page, allowed assets, everything else blocked.
+
+    `allowed_origins` are what the session recorded; of those, only `vouched_origins` may lead
+    inside the network (a name, or an address it resolves to when fetched). `site` is the session's
+    site, whose part of `cache` it reads and fills.
+    """
 
     allowed_origins: frozenset[str]
     cache: AssetCache = field(default_factory=AssetCache)
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    vouched_origins: frozenset[str] = frozenset()
+    site: str = ""
     blocked: Counter = field(default_factory=Counter)  # origin -> requests refused
     missing: dict[str, str] = field(default_factory=dict)  # url -> why it could not be fetched
     fetched: int = 0
+
+    def __post_init__(self) -> None:
+        self.reach = Reach(frozenset(self.allowed_origins), frozenset(self.vouched_origins))
 
     def handle(self, route: "Route", request: "Request") -> None:
         url = request.url
@@ -175,15 +195,19 @@ class NetworkGuard:
             route.fulfill(**host_page_response(self.nonce))
             return
         origin = origin_of(url)
-        if origin not in self.allowed_origins or request.method not in ("GET", "HEAD"):
-            self.blocked[origin] += 1
-            route.abort("blockedbyclient")
+        if request.method not in ("GET", "HEAD") or self.reach.refusal(origin):
+            self._block(route, origin)
             return
-        cached = self.cache.get(url)
+        cached = self.cache.get(url, self.site)
         if cached is None:
-            failure = self.cache.failures.get(url)
+            failure = self.cache.failures.get((self.site, url))
             if failure is None:
-                cached, failure = self._fetch(route, url)
+                try:
+                    cached, failure = self._fetch(url, request.headers)
+                except Blocked as exc:  # resolved inside, or redirected out of reach
+                    self.missing[url] = str(exc)
+                    self._block(route, exc.origin)
+                    return
             if cached is None:
                 self.missing[url] = failure or "failed"
                 route.abort("failed")
@@ -191,20 +215,24 @@ class NetworkGuard:
         status, headers, body = cached
         route.fulfill(status=status, headers=headers, body=body)
 
-    def _fetch(self, route: "Route", url: str) -> tuple[Any, str | None]:
+    def _block(self, route: "Route", origin: str) -> None:
+        self.blocked[origin] += 1
+        route.abort("blockedbyclient")
+
+    def _fetch(self, url: str, request_headers: dict[str, str]) -> tuple[Any, str | None]:
+        """GET the asset (a HEAD is answered from the GET: one cached answer per URL)."""
         try:
-            response = route.fetch(timeout=FETCH_TIMEOUT_MS, max_redirects=5)
-            body = response.body()
-        except Exception as exc:  # unreachable host, refused, timed out
+            response = fetch(url, self.reach, timeout_s=FETCH_TIMEOUT_MS / 1000, headers=request_headers)
+        except FetchFailed as exc:  # unresolvable, refused, timed out, too large
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             with self.cache.lock:
-                self.cache.failures[url] = reason
+                self.cache.failures[(self.site, url)] = reason
             return None, reason
-        headers = {k: v for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS}
+        headers = {k: v for k, v in response.headers.items() if k not in _DROP_HEADERS}
         headers["access-control-allow-origin"] = "*"  # fonts load cross-origin in the replay
-        cached = (response.status, headers, body)
+        cached = (response.status, headers, response.body)
         if response.status >= 400:
             self.missing[url] = f"HTTP {response.status}"
-        self.cache.put(url, cached)
+        self.cache.put(url, cached, self.site)
         self.fetched += 1
         return cached, None

@@ -2,7 +2,8 @@
 
 Everything it needs is inside the file: the player, its styles and the events. Its
 Content-Security-Policy runs only the file's own two scripts, lets the recorded page's assets come
-only from the origins the session recorded, and lets nothing connect anywhere.
+only from the origins the session recorded (less those leading inside the network that the session
+does not vouch for, see `sessionheat.addresses`), and lets nothing connect anywhere.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import html
 import json
 import re
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
+from sessionheat.addresses import reachable_origins, vouched_origins
 from sessionheat.assets import amd_safe, package_text, vendor_text
 from sessionheat.store import SessionStore
 
@@ -22,10 +25,12 @@ from replay.timeline import Timeline
 _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
 
 
-def player_html(events: list[dict], *, title: str = "sessionheat session", problems: list[str] = ()) -> str:
-    """The player page's text for these events."""
+def player_html(events: list[dict], *, title: str = "sessionheat session", problems: list[str] = (),
+                vouched: Iterable[str] = ()) -> str:
+    """The player page's text for these events; of their origins, only `vouched` ones may lead
+    inside the network (their names are looked up now, as a best effort)."""
     timeline = Timeline(events)
-    origins = sorted(timeline.page_origins())
+    origins = reachable_origins(timeline.page_origins(), vouched, resolve=True)
     nonce = secrets.token_urlsafe(16)
     csp = content_security_policy(nonce, origins)
     # JSON inside <script type="application/json">: "<" escaped so recorded text cannot close it.
@@ -46,7 +51,9 @@ def player_html(events: list[dict], *, title: str = "sessionheat session", probl
 def write_player_html(store: SessionStore, session_id: str, path: str | Path) -> Path:
     """Write the session's player page to `path`; it plays up to any damage, and says so."""
     read = store.read_events(session_id)
+    site = (store.get_session(session_id) or {}).get("site") or ""
+    vouched = vouched_origins(site, store.site_origins(), Timeline(read.events).page_origins())
     path = Path(path)
-    path.write_text(player_html(read.events, title=f"Session {session_id}",
-                                problems=[p.reason for p in read.problems]), encoding="utf-8")
+    path.write_text(player_html(read.events, title=f"Session {session_id}", problems=[p.reason for p in read.problems],
+                                vouched=vouched), encoding="utf-8")
     return path

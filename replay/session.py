@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessionheat import json_text
+from sessionheat.addresses import vouched_origins
 from sessionheat.browser import chromium, host_resolver_rule
 from sessionheat.store import SessionEvents, SessionStore, origin_of
 
@@ -353,10 +354,13 @@ class ReplayPage:
             route.abort("blockedbyclient")
 
     def load(self, events: list[dict[str, Any]], origins: frozenset[str],
-             viewport: tuple[int, int], *, seek_cut: int | None = None) -> tuple[NetworkGuard, Any]:
+             viewport: tuple[int, int], *, seek_cut: int | None = None, site: str = "",
+             vouched: frozenset[str] = frozenset()) -> tuple[NetworkGuard, Any]:
         """Replace whatever the page replayed before with a driver over `events`, and with
         `seek_cut`, seek to that event: one page call per session switch, not three (take the old
         replay down, build the new one, show its first moment), each a round trip through CDP.
+        Assets come from `origins`, and from inside the network only for `vouched` ones; they are
+        cached as the `site`'s (see `NetworkGuard`).
 
         Returns the guard and, with `seek_cut`, the seek's answer as `Replay._run` gets it.
         """
@@ -365,7 +369,8 @@ class ReplayPage:
         if self._live:  # the last session's replay was not taken down: do it before the new guard
             self.unload()
         fit_host_viewport(self.page, viewport)
-        self.guard = NetworkGuard(origins, cache=self.assets, nonce=self.nonce)
+        self.guard = NetworkGuard(origins, cache=self.assets, nonce=self.nonce, vouched_origins=vouched,
+                                  site=site)
         self._live = True
         try:
             answer = self._build(events, seek_cut)
@@ -440,7 +445,9 @@ def open_session(
     host the session did not record. Pass `page` (a `ReplayPage`) to replay on a page that takes one
     session after another instead of a fresh one, and `read` if the events are already read. Only
     the recorded pages' origins (and `allow_origins`) are reachable from the replay; every other
-    request is blocked and counted. `at_start=False` leaves the session's first moment unbuilt
+    request is blocked and counted; and of those origins, only the ones the session vouches for
+    (`sessionheat.addresses.vouched_origins`: a trusted path, or a collector site that lists them)
+    may lead inside the network. `at_start=False` leaves the session's first moment unbuilt
     until a call asks about a moment (`resolve`, `probe`, `seek`): for a caller that only asks
     about later moments, it saves laying out one that nobody looks at.
     """
@@ -450,7 +457,10 @@ def open_session(
     if not timeline.replayable():
         raise ReplayError(f"session {session_id} has no readable full snapshot"
                           + (f" ({'; '.join(problems)})" if problems else ""))
-    origins = timeline.page_origins() | {origin_of(o) for o in allow_origins}
+    extra = {origin_of(o) for o in allow_origins}  # the caller's own choice: vouched for
+    origins = timeline.page_origins() | extra
+    site = (store.get_session(session_id) or {}).get("site") or ""
+    vouched = vouched_origins(site, store.site_origins(), timeline.page_origins()) | extra
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
     first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})
@@ -463,7 +473,7 @@ def open_session(
         cut = timeline.cut_at(0) if at_start else -1
         guard, answer = page.load(read.events, frozenset(origins),
                                   (int(first["width"]), int(first["height"])),
-                                  seek_cut=cut if at_start else None)
+                                  seek_cut=cut if at_start else None, site=site, vouched=vouched)
         stack.callback(page.unload_quietly)
         replay = Replay(session_id, page.page, timeline, guard, pageviews, problems, t=0, _cut=cut,
                         _on_release=page.released)

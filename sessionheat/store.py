@@ -1142,8 +1142,20 @@ class SessionStore:
         return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
                 for name, key, origins, created in rows]
 
+    def site_origins(self) -> dict[str, list[str]]:
+        """Each registered site's name with the origins it may send from (`*`: any)."""
+        return {site["name"]: site["origins"] for site in self.list_sites()}
+
     def add_site(self, name: str, origins: Iterable[str]) -> str:
-        """Register a site allowed to send events; returns its new key."""
+        """Register a site allowed to send events; returns its new key.
+
+        A session's site tells a replay how far to trust it (`sessionheat.addresses.vouched_origins`):
+        `record()` stores an origin, `import_events` "import", the Python API "". A collector site
+        is named otherwise, so its sessions can never pass for one of those trusted paths.
+        """
+        if not name or "://" in name or name == "import":
+            raise StoreError(f"{name!r} cannot name a site: it must be non-empty, not \"import\", "
+                             "and not contain \"://\" (those mark sessions recorded or imported here)")
         key = _new_site_key()
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():

@@ -263,7 +263,7 @@ def test_assets_fetched_once_are_kept_on_disk_for_later_replays(demo_sessions, b
     assert later.read_from_disk > 0 and any(images)
     torn = next((tmp_path / "assets").rglob("*.body"))
     torn.write_bytes(torn.read_bytes()[:-1])  # a body cut short is not served
-    assert sum(AssetCache(directory=tmp_path / "assets").get(url) is None for url in first.responses) == 1
+    assert sum(AssetCache(directory=tmp_path / "assets").get(url, site) is None for site, url in first.responses) == 1
 
 
 def test_a_closed_modal_dialog_leaves_the_page_under_it_reachable(asset_server, browser, store):

@@ -206,3 +206,11 @@ def test_new_session_ids_never_start_like_a_command_line_option():
     ids = [new_session_id() for _ in range(3000)]
     assert all(SESSION_ID_RE.match(i) and not i.startswith("-") for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("name", ["", "import", "http://127.0.0.1:8123", "x://y"])
+def test_a_site_cannot_be_named_like_a_trusted_path(store, name):
+    """Those names mark sessions recorded or imported here, whose origins a replay trusts."""
+    with pytest.raises(StoreError, match="cannot name a site"):
+        store.add_site(name, ["*"])
+    assert store.list_sites() == []

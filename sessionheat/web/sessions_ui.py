@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sessionheat.addresses import reachable_origins, vouched_origins
 from sessionheat.assets import amd_safe, vendor_text
 from sessionheat.devices import DEVICES
 from sessionheat.events import EventType
@@ -332,6 +333,7 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
         origins = sorted({o for e in events if e["type"] == EventType.META
                           for o in [_origin(str((e.get("data") or {}).get("href", "")))] if o})
+        origins = reachable_origins(origins, vouched_origins(session["site"], store.site_origins(), origins))
         own = request_origin(request)
         ui_origin = _origin(request.query_params.get("ui", "")) or own  # who may frame and drive it
         nonce = secrets.token_urlsafe(16)
