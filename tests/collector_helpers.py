@@ -116,5 +116,6 @@ def click(t: int = T_NOW, node: int = 1) -> dict:
     return {"type": 3, "timestamp": t, "data": {"source": 2, "type": 2, "id": node, "x": 10, "y": 20}}
 
 
-def page_events(t: int = T_NOW) -> list[dict]:
-    return [meta(t), snapshot(t + 1), click(t + 2)]
+def page_events(t: int = T_NOW, href: str = "http://127.0.0.1:1/a") -> list[dict]:
+    """A page's first events; `href` must be on the receiving site's origins for a collector."""
+    return [meta(t, href), snapshot(t + 1), click(t + 2)]

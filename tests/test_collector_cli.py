@@ -36,7 +36,7 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
     server = ServeProcess(db, free_port(), tmp_path / "serve.log").start()
     try:
         r = httpx.post(f"{server.url}/api/v1/sessions/cli-session-1/chunks/0",
-                       json={"events": page_events()},
+                       json={"events": page_events(href="https://staging.example/a")},
                        headers={"X-Sessionheat-Site": key, "Origin": "https://staging.example"})
         assert r.status_code == 202, r.text
         assert httpx.get(f"{server.url}/snippet.js").status_code == 200

@@ -2,7 +2,8 @@
 
 Order of checks, cheapest first, so a hostile request costs little: path (session id, chunk number),
 site key, origin, media type and encoding, declared then actual body size, decompressed size, the
-site's byte budget (429 with Retry-After), JSON, the shape of every event. Only then does the chunk
+site's byte budget (429 with Retry-After), JSON, the shape of every event, the page addresses the
+events claim (they must be on the site's origins: see `origins`). Only then does the chunk
 reach the writer, and the answer (202) waits for its transaction to commit. Every refusal is a 4xx
 with `{"error": reason}`, and nothing of a refused request is stored.
 
@@ -16,7 +17,6 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,8 +33,11 @@ from sessionheat.web.payload import (
     parse_body,
     parse_seq,
 )
+from sessionheat.web.origins import normalize_origin, origin_allowed, unclaimable_href
 from sessionheat.web.site_budget import SiteBudget
 from sessionheat.web.writer import ChunkWriter
+
+__all__ = ["CHUNK_PATH", "SITE_KEYS_TTL_S", "Collector", "normalize_origin"]
 
 log = logging.getLogger("sessionheat.collector")
 
@@ -42,20 +45,6 @@ SITE_HEADER = "x-sessionheat-site"
 CHUNK_PATH = "/api/v1/sessions/{session_id}/chunks/{seq}"
 MEDIA_TYPES = {"", "application/json", "text/plain"}  # text/plain spares browsers a preflight
 OFF_LOOP_BYTES = 256 * 1024  # bodies larger than this are parsed in a worker thread
-ANY_ORIGIN = "*"
-
-
-def normalize_origin(url: str) -> str:
-    """`scheme://host[:port]` as browsers send it in `Origin`, or `*` for any origin."""
-    if url == ANY_ORIGIN:
-        return url
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) origin such as https://staging.example")
-    default = {"http": 80, "https": 443}[parts.scheme]
-    port = "" if parts.port in (None, default) else f":{parts.port}"
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{parts.scheme}://{host}{port}"
 
 
 SITE_KEYS_TTL_S = 5.0  # a running collector sees an added, removed or re-keyed site within this
@@ -86,19 +75,6 @@ class SiteKeys:
                     self._sites = {site["key"]: site for site in sites}
                     self._loaded = time.monotonic()
         return self._sites.get(key)
-
-
-def origin_allowed(site: dict[str, Any], origin: str | None) -> bool:
-    """Browsers always send `Origin` on these requests; other clients are judged by the key alone."""
-    if origin is None:
-        return True
-    origins = site["origins"]
-    if ANY_ORIGIN in origins:
-        return True
-    try:
-        return normalize_origin(origin) in origins
-    except ValueError:  # "null" (sandboxed frames, file://) and other oddities
-        return False
 
 
 def cors_headers(request: Request) -> dict[str, str]:
@@ -181,7 +157,8 @@ class Collector:
         site = await self.sites.lookup(key) if len(key) <= 100 else None
         if site is None:
             raise Refusal(403, "unknown site key")
-        if not origin_allowed(site, request.headers.get("origin")):
+        origin = request.headers.get("origin")  # browsers always send it; other clients may not
+        if origin is not None and not origin_allowed(site["origins"], origin):
             raise Refusal(403, f"origin {request.headers['origin'][:100]!r} is not allowed for "
                           f"site {site['name']!r}")
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -205,6 +182,9 @@ class Collector:
             chunk, events_text = await asyncio.to_thread(self._parse, raw)
         else:
             chunk, events_text = self._parse(raw)
+        problem = unclaimable_href(chunk.events, site["origins"])
+        if problem:
+            raise Refusal(403, f"{problem} (site {site['name']!r})")
         assert self.writer is not None, "Collector.start() was not called"
         write = ChunkWrite(session_id, seq, chunk.events, site=site["name"],
                            user_agent=chunk.user_agent, viewport=chunk.viewport, raw_json=events_text)
