@@ -166,7 +166,7 @@ class AppProcess:
 
     def __init__(self, db: Path, protections: Protections, log: Path):
         sys.path.insert(0, str(ROOT / "tests"))
-        from collector_helpers import free_port
+        from collector_helpers import free_port, wait_until_serving
 
         self.port = free_port()
         self.log = open(log, "ab")
@@ -175,19 +175,9 @@ class AppProcess:
              json.dumps(asdict(protections))],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the bench app did not start; see {log}")
-            time.sleep(0.05)
+        if not wait_until_serving(f"http://127.0.0.1:{self.port}", self.proc, timeout=30):
+            self.stop()
+            raise RuntimeError(f"the bench app did not start; see {log}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -57,6 +57,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> bool:
+    """Whether `proc`'s app at `url` answers its health check before `timeout` s (False if it exits)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 class ServeProcess:
     """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
 
@@ -74,17 +87,10 @@ class ServeProcess:
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"sessionheat serve did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.05)
+        if not wait_until_serving(self.url, self.proc):
+            self.stop()
+            raise RuntimeError(f"sessionheat serve did not start:\n{self.log_path.read_text()}")
+        return self
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would: no shutdown code runs."""

@@ -41,8 +41,9 @@ FIELD_TAGS = frozenset({"input", "textarea", "select"})
 UNTYPED_INPUT_TYPES = frozenset({"submit", "button", "reset", "image", "checkbox", "radio"})
 RRWEB_PASSWORD_MARK = "data-rr-is-password"  # rrweb 2 keeps this on a password field turned text
 
-_INPUT = IncrementalSource.INPUT
-_MUTATION = IncrementalSource.MUTATION
+# Plain ints: the pass compares every event's type, and enum members are slower to look up.
+_INCREMENTAL, _FULL = int(EventType.INCREMENTAL_SNAPSHOT), int(EventType.FULL_SNAPSHOT)
+_INPUT, _MUTATION = int(IncrementalSource.INPUT), int(IncrementalSource.MUTATION)
 
 
 def masked_text(value: str) -> str:
@@ -140,19 +141,20 @@ class _Pass:
                 self.later(text.get("id"), text, "value")
 
     def run(self, events: list[dict[str, Any]]) -> "_Pass":
+        record_inputs = self.record_inputs
         for event in events:
             etype = event["type"]
-            if etype == EventType.INCREMENTAL_SNAPSHOT:
+            if etype == _INCREMENTAL:
                 data = event["data"]
                 source = data["source"]
                 if source == _INPUT:
-                    if self.record_inputs:
+                    if record_inputs:
                         self.later(data["id"], data, "text")
                     else:
                         self.mask(data, "text")
                 elif source == _MUTATION:
                     self.mutation(data)
-            elif etype == EventType.FULL_SNAPSHOT:
+            elif etype == _FULL:
                 self.node(event["data"]["node"], None, None)
         # A field introduced anywhere in this chunk is settled here, whichever came first.
         waiting = []
