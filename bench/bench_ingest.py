@@ -1,4 +1,9 @@
-"""Ingestion over HTTP on loopback: `sessionheat serve` in its own process, several senders.
+"""Ingestion over HTTP on loopback: the collector in its own process, several senders.
+
+The same load runs twice, against the collector with its protections on (the page addresses
+checked against the site's origins, session caps, inputs masked on the server) and off, and the
+ratios say what they cost. Both apps come from `build_app(db, Protections(...))`: a protection
+added later (an auth middleware, a Host check) is one more flag there.
 
 Each sender is one visitor's tab: its own session and keep-alive connection, posting numbered,
 gzipped chunks of realistic rrweb events (mostly mouse moves and mutations, as the snippet sends
@@ -18,9 +23,16 @@ import statistics
 import sys
 import tempfile
 import time
+import os
+import subprocess
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from bench import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_ORIGIN = "http://bench.test"  # a real origin list (not '*'), so the href checks do their work
 
 TARGET_EVENTS_PER_S = 50_000
 EVENTS_PER_CHUNK = 250
@@ -31,7 +43,7 @@ def chunk_events(rng: random.Random, t0: int, seq: int) -> list[dict]:
     events: list[dict] = []
     t = t0 + seq * 2000
     if seq == 0:
-        events += [{"type": 4, "timestamp": t, "data": {"href": "http://127.0.0.1:1/p", "width": 1280,
+        events += [{"type": 4, "timestamp": t, "data": {"href": SITE_ORIGIN + "/p", "width": 1280,
                                                           "height": 800}},
                    {"type": 2, "timestamp": t + 1, "data": {"node": {"type": 0, "id": 1, "childNodes": [
                        {"type": 2, "id": i + 2, "tagName": "div", "attributes": {"class": f"c{i}"},
@@ -50,7 +62,8 @@ def chunk_events(rng: random.Random, t0: int, seq: int) -> list[dict]:
         elif kind < 0.9:
             data = {"source": 3, "id": 1, "x": 0, "y": rng.randint(0, 4000)}
         elif kind < 0.97:
-            data = {"source": 5, "id": rng.randint(2, 200), "text": "*" * rng.randint(1, 12),
+            # As typed: a page with data-mask-inputs="false", so masking has work to do.
+            data = {"source": 5, "id": rng.randint(2, 200), "text": "hello world!"[:rng.randint(1, 12)],
                     "isChecked": False}
         else:
             data = {"source": 2, "type": 2, "id": rng.randint(2, 200), "x": rng.randint(0, 1280),
@@ -120,13 +133,101 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def run(quick: bool = False) -> list[Figure]:
-    """Throughput and per-chunk latency of ingestion into SQLite, and the snippet's transfer size."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from collector_helpers import ServeProcess, free_port
+@dataclass(frozen=True)
+class Protections:
+    """Which of the collector's protections an app has on (one flag per protection)."""
 
+    href_checks: bool = True  # Meta / route hrefs must be on the site's origins
+    session_caps: bool = True  # Limits.max_session_events / max_session_bytes
+    masking: bool = True  # inputs masked by the site's policy before storing
+
+
+ON = Protections()
+OFF = Protections(**{f.name: False for f in fields(Protections)})
+
+
+def build_app(db: str, protections: Protections) -> Any:
+    """The app `sessionheat serve` runs, with the protections `protections` leaves off removed.
+
+    One site sends all of the load here: the per-site byte budget, which would otherwise bind, is
+    lifted in both."""
+    from sessionheat.web import Limits, create_app
+
+    caps = {} if protections.session_caps else {"max_session_events": 0, "max_session_bytes": 0}
+    app = create_app(db, limits=Limits(site_bytes_per_s=0, **caps), own_process=True)
+    app.state.collector.href_checks = protections.href_checks
+    app.state.collector.masking = protections.masking
+    return app
+
+
+class AppProcess:
+    """`build_app` served by uvicorn in a child process (`python -m bench.bench_ingest`), as
+    `sessionheat serve` would be: the senders must not share its interpreter."""
+
+    def __init__(self, db: Path, protections: Protections, log: Path):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from collector_helpers import free_port, wait_until_serving
+
+        self.port = free_port()
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.bench_ingest", str(db), str(self.port),
+             json.dumps(asdict(protections))],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+        if not wait_until_serving(f"http://127.0.0.1:{self.port}", self.proc, timeout=30):
+            self.stop()
+            raise RuntimeError(f"the bench app did not start; see {log}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+        self.log.close()
+
+
+def _measure(tmp: Path, name: str, protections: Protections, senders: int, chunks: int,
+             seconds: float) -> dict[str, float]:
+    """Flat out, then paced at the target: events/s and per-chunk latency (ms) of one app."""
     from sessionheat.store import SessionStore
     from sessionheat.web import add_site
+
+    db = tmp / f"{name}.db"
+    with SessionStore(db) as store:
+        key = add_site(store, "bench", [SITE_ORIGIN])
+    server = AppProcess(db, protections, tmp / f"{name}.log")
+    try:
+        n, elapsed, lat = asyncio.run(_load(server.port, key, "max", senders, chunks, seconds, None))
+        paced_n, paced_elapsed, paced = asyncio.run(_load(server.port, key, "paced", senders, chunks,
+                                                          seconds, TARGET_EVENTS_PER_S))
+    finally:
+        server.stop()
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT COALESCE(SUM(n_events), 0) FROM chunks").fetchone()[0]
+    conn.close()
+    return {"rate": n * EVENTS_PER_CHUNK / elapsed, "p50": _percentile(lat, 50) * 1000,
+            "p99": _percentile(lat, 99) * 1000, "chunks": n,
+            "paced_rate": paced_n * EVENTS_PER_CHUNK / paced_elapsed,
+            "paced_p50": _percentile(paced, 50) * 1000, "paced_p99": _percentile(paced, 99) * 1000,
+            "stored": stored}
+
+
+def _masking_cost(chunks: int) -> float:
+    """Microseconds `mask_chunk` takes per bench chunk (250 events, inputs as typed)."""
+    from sessionheat.web.masking import mask_chunk
+
+    rng = random.Random(2)
+    t0 = int(time.time() * 1000)
+    bodies = [json.dumps(chunk_events(rng, t0, seq)) for seq in range(chunks)]
+    events = [json.loads(body) for body in bodies]
+    start = time.perf_counter()
+    for chunk in events:
+        mask_chunk(chunk, record_inputs=False)
+    return (time.perf_counter() - start) / chunks * 1e6
+
+
+def run(quick: bool = False) -> list[Figure]:
+    """Ingestion with the collector's protections on and off, their ratio, and the snippet's size."""
     from sessionheat.web.snippet import snippet_asset
 
     senders = 8
@@ -134,37 +235,40 @@ def run(quick: bool = False) -> list[Figure]:
     seconds = 6.0 if quick else 15.0
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        with SessionStore(db) as store:
-            key = add_site(store, "bench", ["*"])
-        # One site sends all of it here: lift the per-site budget, which would otherwise bind.
-        server = ServeProcess(db, free_port(), Path(tmp) / "serve.log", "--site-mb-per-s", "0").start()
-        try:
-            n, elapsed, lat = asyncio.run(_load(server.port, key, "max", senders, chunks, seconds, None))
-            rate = n * EVENTS_PER_CHUNK / elapsed
-            note = f"{senders} senders, {EVENTS_PER_CHUNK} events/chunk, gzip, {n} chunks"
-            figures += [
-                Figure("ingest", "events/s, senders flat out", rate, "events/s",
-                       f">= {TARGET_EVENTS_PER_S:,}", note),
-                Figure("ingest", "chunk latency p50, flat out", _percentile(lat, 50) * 1000, "ms"),
-                Figure("ingest", "chunk latency p99, flat out", _percentile(lat, 99) * 1000, "ms"),
-            ]
-            n, elapsed, lat = asyncio.run(_load(server.port, key, "paced", senders, chunks, seconds,
-                                                TARGET_EVENTS_PER_S))
-            figures += [
-                Figure("ingest", "events/s, paced at the target", n * EVENTS_PER_CHUNK / elapsed,
-                       "events/s", f">= {TARGET_EVENTS_PER_S:,}", f"{senders} senders, {n} chunks"),
-                Figure("ingest", "chunk latency p50 at the target", _percentile(lat, 50) * 1000, "ms"),
-                Figure("ingest", "chunk latency p99 at the target", _percentile(lat, 99) * 1000, "ms",
-                       "< 50"),
-            ]
-        finally:
-            server.stop()
-        conn = sqlite3.connect(db)
-        stored = conn.execute("SELECT COALESCE(SUM(n_events), 0) FROM chunks").fetchone()[0]
-        conn.close()
-        figures.append(Figure("ingest", "events stored (all acknowledged)", stored, "events"))
+        results = {name: _measure(Path(tmp), name, protections, senders, chunks, seconds)
+                   for name, protections in (("off", OFF), ("on", ON))}
+    note = f"{senders} senders, {EVENTS_PER_CHUNK} events/chunk, gzip"
+    for name, r in results.items():
+        label = f"protections {name}"
+        figures += [
+            Figure("ingest", f"events/s, senders flat out ({label})", r["rate"], "events/s",
+                   f">= {TARGET_EVENTS_PER_S:,}", f"{note}, {r['chunks']:.0f} chunks"),
+            Figure("ingest", f"chunk latency p50, flat out ({label})", r["p50"], "ms"),
+            Figure("ingest", f"chunk latency p99, flat out ({label})", r["p99"], "ms"),
+            Figure("ingest", f"events/s, paced at the target ({label})", r["paced_rate"], "events/s",
+                   f">= {TARGET_EVENTS_PER_S:,}"),
+            Figure("ingest", f"chunk latency p99 at the target ({label})", r["paced_p99"], "ms", "< 50"),
+            Figure("ingest", f"events stored, all acknowledged ({label})", r["stored"], "events"),
+        ]
+    on, off = results["on"], results["off"]
+    figures += [
+        Figure("ingest", "events/s flat out, on / off", on["rate"] / off["rate"], "x", ">= 0.9",
+               "href checks, session caps, server-side masking"),
+        Figure("ingest", "chunk latency p99 flat out, on / off", on["p99"] / off["p99"], "x", "<= 1.1"),
+        Figure("ingest", "chunk latency p99 at the target, on / off", on["paced_p99"] / off["paced_p99"],
+               "x", "<= 1.1"),
+        Figure("ingest", "masking, per chunk", _masking_cost(40 if quick else 200), "us",
+               note=f"mask_chunk on {EVENTS_PER_CHUNK} events, inputs as typed"),
+    ]
     asset = snippet_asset()
     figures.append(Figure("ingest", "snippet.js transfer, gzipped", len(asset.gzipped) / 1024, "KiB",
                           note=f"{len(asset.body) / 1024:.0f} KiB uncompressed; rrweb 2.2.2 record+replay"))
     return figures
+
+
+if __name__ == "__main__":  # the app process AppProcess starts: DB PORT PROTECTIONS_JSON
+    import uvicorn
+
+    db_arg, port_arg, flags = sys.argv[1:4]
+    uvicorn.run(build_app(db_arg, Protections(**json.loads(flags))), host="127.0.0.1",
+                port=int(port_arg), log_level="warning", access_log=False)

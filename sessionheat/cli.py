@@ -597,25 +597,81 @@ def sites_group() -> None:
     """Manage the sites whose pages may send sessions to `sessionheat serve`."""
 
 
+def site_policy_options(fn: F) -> F:
+    """The options `sites add` and `sites set` share: what a site's sessions may hold."""
+    fn = click.option("--max-session-events", type=click.IntRange(0), metavar="N",
+                      help="Cap on one session's events (0: none; default: the collector's, 200 000)."
+                      )(fn)
+    fn = click.option("--max-session-mb", type=click.FloatRange(0), metavar="N",
+                      help="Cap on one session's event data in MiB, uncompressed (0: none; "
+                           "default: the collector's, 32). Past a cap, chunks get 413.")(fn)
+    return fn
+
+
+def site_policy(max_session_mb: float | None, max_session_events: int | None,
+                record_inputs: bool | None) -> dict[str, Any]:
+    """The store's settings for the options given (those left out are not changed)."""
+    policy: dict[str, Any] = {"record_inputs": record_inputs, "max_session_events": max_session_events,
+                              "max_session_bytes": None if max_session_mb is None
+                              else int(max_session_mb * 1024 * 1024)}
+    return {k: v for k, v in policy.items() if v is not None}
+
+
 @sites_group.command("add")
 @db_option
 @click.argument("name")
 @click.option("--origin", "origins", multiple=True, required=True, metavar="URL",
               help="Origin the site's pages are served from, e.g. https://staging.example "
                    "(repeatable; '*' allows any).")
+@click.option("--record-inputs", is_flag=True,
+              help="Store what visitors type (password fields stay masked). By default the "
+                   "collector masks every input value before storing it, whatever the page sends.")
+@site_policy_options
 @refusals
-def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...]) -> None:
+def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...], record_inputs: bool,
+                      max_session_mb: float | None, max_session_events: int | None) -> None:
     """Register a site and print its key, for the snippet's data-site attribute."""
     from sessionheat.web import add_site
 
     try:
-        key = add_site(open_store(db_path), name, origins)
+        key = add_site(open_store(db_path), name, origins,
+                       **site_policy(max_session_mb, max_session_events, record_inputs))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(key)  # alone on stdout, for scripts
     click.echo(f"Record {name}'s visitors: add this tag to its pages, with the address `sessionheat serve`"
                f" is reached at (by default http://127.0.0.1:8000):\n"
                f'  <script src="http://127.0.0.1:8000/snippet.js" data-site="{key}" async></script>', err=True)
+
+
+@sites_group.command("set")
+@db_option(existing=True)
+@click.argument("name")
+@click.option("--mask-inputs/--record-inputs", "mask_inputs", default=None,
+              help="Mask every input value before storing it (the default), or store what "
+                   "visitors type (password fields stay masked).")
+@site_policy_options
+@refusals
+def sites_set_command(db_path: Path, name: str, mask_inputs: bool | None, max_session_mb: float | None,
+                      max_session_events: int | None) -> None:
+    """Change a site's policy; a running `serve` applies it within a few seconds."""
+    policy = site_policy(max_session_mb, max_session_events,
+                         None if mask_inputs is None else not mask_inputs)
+    if not policy:
+        raise click.UsageError("give at least one setting to change")
+    store = open_store(db_path)
+    store.set_site(name, **policy)
+    site = next(s for s in store.list_sites() if s["name"] == name)
+    click.echo(_describe_policy(site))
+
+
+def _describe_policy(site: dict[str, Any]) -> str:
+    def cap(value: int | None, unit: str, scale: float = 1) -> str:
+        return "default" if value is None else "none" if value == 0 else f"{value / scale:g} {unit}"
+
+    return (f"{site['name']}: inputs {'recorded (passwords masked)' if site['record_inputs'] else 'masked'}"
+            f", session cap {cap(site['max_session_bytes'], 'MiB', 1024 * 1024)}"
+            f" and {cap(site['max_session_events'], 'events')}")
 
 
 @sites_group.command("list")

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -39,6 +39,7 @@ from sessionheat.events import (
 )
 
 SCHEMA_VERSION = 3
+SITE_POLICY = ("record_inputs", "max_session_events", "max_session_bytes")  # what `set_site` changes
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODEC = "json+zlib"  # a chunk's events as compressed JSON
 CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
@@ -140,7 +141,10 @@ CREATE TABLE IF NOT EXISTS sites (
     name TEXT PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     origins TEXT NOT NULL DEFAULT '[]',       -- JSON array of allowed origins
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    record_inputs INTEGER NOT NULL DEFAULT 0, -- 1: keep what visitors type (passwords never)
+    max_session_events INTEGER,               -- caps on one session; NULL: the collector's default
+    max_session_bytes INTEGER
 );
 -- The team: who may read recordings (see sessionheat/web/auth.py). Secrets are stored hashed.
 CREATE TABLE IF NOT EXISTS users (
@@ -165,6 +169,13 @@ CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- Per session, the rrweb node ids whose values the site's masking policy hides (form fields, or
+-- only password fields), so a value sent in a later chunk than its field is still masked.
+CREATE TABLE IF NOT EXISTS masked_nodes (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    node_id INTEGER NOT NULL,
+    PRIMARY KEY (session_id, node_id)
+) WITHOUT ROWID;
 """
 
 
@@ -198,6 +209,26 @@ class ChunkOutcome(str, Enum):
     DUPLICATE = "duplicate"  # that (session, seq) already holds these very events: a retry
     CONFLICT = "conflict"  # that (session, seq) already holds other events
     FOREIGN = "foreign"  # the session was started by another site
+    OVER_EVENTS = "over_events"  # the chunk would take its session past `ChunkWrite.max_events`
+    OVER_BYTES = "over_bytes"  # ... past `ChunkWrite.max_raw_bytes`
+
+
+@dataclass(frozen=True)
+class FieldGuard:
+    """Masking of a chunk that depends on its session's earlier chunks (see sessionheat.web.masking).
+
+    The store keeps, per session, the node ids whose values the site's policy masks. A chunk
+    declares the ids it introduces and asks about the ids whose values it holds without having
+    introduced them; the answer is read in the write transaction, so it covers every chunk
+    committed before.
+    """
+
+    declared: frozenset[int]
+    asked: frozenset[int]
+    mask: Callable[[frozenset[int] | None], bool]  # mask these asked ids' values in the chunk's
+    # events (None: all of them, as an earlier chunk is missing); True if anything changed
+    canonical: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # events with every value
+    # this guard could mask masked: a retry and the stored chunk are compared that way
 
 
 @dataclass(frozen=True)
@@ -211,6 +242,9 @@ class ChunkWrite:
     user_agent: str = ""
     viewport: tuple[int, int] | None = None
     raw_json: str | None = None  # the events' JSON text as received, if the caller has it
+    max_events: int = 0  # caps on the whole session (0: none), checked in the write transaction
+    max_raw_bytes: int = 0
+    guard: FieldGuard | None = None
 
 
 SESSION_SORTS = {"started": "first_ts", "duration": "duration_ms", "events": "n_events"}
@@ -521,7 +555,14 @@ class SessionStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
-        """Bring a store written by an older version up to this schema; derived columns only."""
+        """Bring a store written by an older version up to this schema (new columns, with defaults)."""
+        site_columns = {row[1] for row in conn.execute("PRAGMA table_info(sites)")}
+        if site_columns and "record_inputs" not in site_columns:  # version 2: no per-site policy
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ALTER TABLE sites ADD COLUMN record_inputs INTEGER NOT NULL DEFAULT 0")
+            conn.execute("ALTER TABLE sites ADD COLUMN max_session_events INTEGER")
+            conn.execute("ALTER TABLE sites ADD COLUMN max_session_bytes INTEGER")
+            conn.execute("COMMIT")
         columns = {row[1] for row in conn.execute("PRAGMA table_info(pageviews)")}
         if columns and "page_path" not in columns:  # version 1: pages matched by scanning URLs
             conn.create_function("sessionheat_page_path", 1, page_path, deterministic=True)
@@ -597,35 +638,76 @@ class SessionStore:
         is checked before anything is written; a refusal raises StoreError and writes nothing.
         A chunk whose `(session_id, seq)` is stored already is a DUPLICATE if it holds the same
         events (a client retry after a lost acknowledgement) and a CONFLICT otherwise; a chunk for
-        a session that another site started is FOREIGN. Neither of those writes anything.
+        a session that another site started is FOREIGN; one that would take its session past the
+        write's caps is OVER_EVENTS or OVER_BYTES (decided here, so concurrent chunks of a session
+        cannot both slip under a cap). None of those writes anything.
         `checked=True` says the caller has already run these very checks (the collector does, before
         queueing), so the writer's transaction does not pay for them twice.
         """
         if not checked:
             for write in writes:
                 _check_chunk(write.session_id, write.seq, write.events)
-        encoded = [encode_events(write.events, write.raw_json) for write in writes]
-        outcomes: list[ChunkOutcome] = []
+        # Chunks whose masking waits on the session's state are encoded once it is known.
+        encoded = [None if write.guard and write.guard.asked else encode_events(write.events, write.raw_json)
+                   for write in writes]
         with self._write() as conn:
-            for write, chunk in zip(writes, encoded):
-                _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
-                owner = conn.execute("SELECT site FROM sessions WHERE id = ?",
-                                     (write.session_id,)).fetchone()[0]
-                if owner != write.site:
-                    outcomes.append(ChunkOutcome.FOREIGN)
-                elif self._insert_chunk(conn, write.session_id, write.seq, write.events, chunk):
-                    self._fold_into_session(conn, write.session_id, write.events, chunk)
-                    outcomes.append(ChunkOutcome.STORED)
-                else:
-                    codec, data = conn.execute(
-                        "SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
-                        (write.session_id, write.seq)).fetchone()
-                    try:
-                        same = decode_chunk(codec, data, self._blob) == write.events
-                    except ValueError:  # a damaged stored chunk: never overwritten, so a conflict
-                        same = False
-                    outcomes.append(ChunkOutcome.DUPLICATE if same else ChunkOutcome.CONFLICT)
-        return outcomes
+            return [self._append(conn, write, chunk) for write, chunk in zip(writes, encoded)]
+
+    def _append(self, conn: sqlite3.Connection, write: ChunkWrite,
+                encoded: EncodedChunk | None) -> ChunkOutcome:
+        session = conn.execute("SELECT site, n_events, n_raw_bytes FROM sessions WHERE id = ?",
+                               (write.session_id,)).fetchone()
+        if session is not None and session[0] != write.site:
+            return ChunkOutcome.FOREIGN
+        stored = session and conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                                          (write.session_id, write.seq)).fetchone()
+        if stored:
+            return ChunkOutcome.DUPLICATE if self._same_chunk(stored, write) else ChunkOutcome.CONFLICT
+        if encoded is None:
+            assert write.guard is not None
+            changed = write.guard.mask(self._masked_of_asked(conn, write))
+            encoded = encode_events(write.events, None if changed else write.raw_json)
+        n_events, n_raw_bytes = session[1:] if session else (0, 0)
+        if write.max_events and n_events + len(write.events) > write.max_events:
+            return ChunkOutcome.OVER_EVENTS
+        if write.max_raw_bytes and n_raw_bytes + encoded.raw_size > write.max_raw_bytes:
+            return ChunkOutcome.OVER_BYTES
+        _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
+        self._insert_chunk(conn, write.session_id, write.seq, write.events, encoded)
+        if write.guard and write.guard.declared:
+            conn.execute("INSERT OR IGNORE INTO masked_nodes (session_id, node_id)"
+                         " SELECT ?, value FROM json_each(?)",
+                         (write.session_id, json.dumps(sorted(write.guard.declared))))
+        self._fold_into_session(conn, write.session_id, write.events, encoded)
+        return ChunkOutcome.STORED
+
+    def _same_chunk(self, stored: tuple[str, bytes], write: ChunkWrite) -> bool:
+        """Whether the stored chunk holds `write`'s events: a retry. Values the guard may have
+        masked differently since (its session knew less or more then) are compared masked."""
+        try:
+            events = decode_chunk(stored[0], stored[1], self._blob)
+        except ValueError:  # a damaged stored chunk: never overwritten, so a conflict
+            return False
+        if events == write.events:
+            return True
+        if write.guard is None or not write.guard.asked:
+            return False
+        write.guard.mask(None)
+        return write.guard.canonical(events) == write.events
+
+    @staticmethod
+    def _masked_of_asked(conn: sqlite3.Connection, write: ChunkWrite) -> frozenset[int] | None:
+        """Which ids the chunk asks about its session masks; None (mask them all) while an earlier
+        chunk is missing, since that one may hold the declaration."""
+        assert write.guard is not None
+        earlier = conn.execute("SELECT COUNT(*) FROM chunks WHERE session_id = ? AND seq < ?",
+                               (write.session_id, write.seq)).fetchone()[0]
+        if earlier < write.seq:
+            return None
+        rows = conn.execute("SELECT node_id FROM masked_nodes WHERE session_id = ? AND node_id IN"
+                            " (SELECT value FROM json_each(?))",
+                            (write.session_id, json.dumps(sorted(write.guard.asked)))).fetchall()
+        return frozenset(row[0] for row in rows)
 
     def _insert_chunk(self, conn: sqlite3.Connection, session_id: str, seq: int,
                       events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
@@ -1135,19 +1217,23 @@ class SessionStore:
             self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
     def list_sites(self) -> list[dict[str, Any]]:
-        """Every site with its key and allowed origins (the collector caches this)."""
+        """Every site with its key, allowed origins and policy (the collector caches this)."""
         with self._lock:
-            cur = self.db.conn.execute("SELECT name, key, origins, created_at FROM sites ORDER BY name")
+            cur = self.db.conn.execute(
+                "SELECT name, key, origins, created_at, record_inputs, max_session_events,"
+                " max_session_bytes FROM sites ORDER BY name")
             rows = cur.fetchall()
-        return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created}
-                for name, key, origins, created in rows]
+        return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created,
+                 "record_inputs": bool(record_inputs), "max_session_events": max_events,
+                 "max_session_bytes": max_bytes}
+                for name, key, origins, created, record_inputs, max_events, max_bytes in rows]
 
     def site_origins(self) -> dict[str, list[str]]:
         """Each registered site's name with the origins it may send from (`*`: any)."""
         return {site["name"]: site["origins"] for site in self.list_sites()}
 
-    def add_site(self, name: str, origins: Iterable[str]) -> str:
-        """Register a site allowed to send events; returns its new key.
+    def add_site(self, name: str, origins: Iterable[str], **policy: Any) -> str:
+        """Register a site allowed to send events; returns its new key. `policy`: see `set_site`.
 
         A session's site tells a replay how far to trust it (`sessionheat.addresses.vouched_origins`):
         `record()` stores an origin, `import_events` "import", the Python API "". A collector site
@@ -1164,7 +1250,25 @@ class SessionStore:
                 "INSERT INTO sites (name, key, origins, created_at) VALUES (?, ?, ?, ?)",
                 (name, key, json.dumps(sorted(set(origins))), _now_iso()),
             )
+            self._set_policy(conn, name, policy)
         return key
+
+    def set_site(self, name: str, **policy: Any) -> None:
+        """Change a site's policy: `record_inputs` (bool), `max_session_events` and
+        `max_session_bytes` (an int, 0 for no cap, None for the collector's default)."""
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
+                raise StoreError(f"no site named {name!r}")
+            self._set_policy(conn, name, policy)
+
+    @staticmethod
+    def _set_policy(conn: sqlite3.Connection, name: str, policy: dict[str, Any]) -> None:
+        unknown = policy.keys() - set(SITE_POLICY)
+        if unknown:
+            raise StoreError(f"unknown site setting {sorted(unknown)[0]!r}")
+        for column, value in policy.items():  # column names come from SITE_POLICY only
+            conn.execute(f"UPDATE sites SET {column} = ? WHERE name = ?",
+                         (int(value) if value is not None else None, name))
 
     def remove_site(self, name: str) -> int:
         """Stop accepting a site's key; its sessions stay. Returns how many sessions it has here."""

@@ -97,6 +97,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> bool:
+    """Whether `proc`'s app at `url` answers its health check before `timeout` s (False if it exits)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 class ServeProcess:
     """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
 
@@ -114,17 +127,10 @@ class ServeProcess:
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"sessionheat serve did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.05)
+        if not wait_until_serving(self.url, self.proc):
+            self.stop()
+            raise RuntimeError(f"sessionheat serve did not start:\n{self.log_path.read_text()}")
+        return self
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would: no shutdown code runs."""
@@ -156,5 +162,6 @@ def click(t: int = T_NOW, node: int = 1) -> dict:
     return {"type": 3, "timestamp": t, "data": {"source": 2, "type": 2, "id": node, "x": 10, "y": 20}}
 
 
-def page_events(t: int = T_NOW) -> list[dict]:
-    return [meta(t), snapshot(t + 1), click(t + 2)]
+def page_events(t: int = T_NOW, href: str = "http://127.0.0.1:1/a") -> list[dict]:
+    """A page's first events; `href` must be on the receiving site's origins for a collector."""
+    return [meta(t, href), snapshot(t + 1), click(t + 2)]

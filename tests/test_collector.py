@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from collector_helpers import T_NOW, ThreadServer, click, meta, page_events, snapshot
+import collector_helpers
+from collector_helpers import T_NOW, ThreadServer, click, snapshot
 
 from sessionheat.store import SessionStore
 from sessionheat.web import Limits, add_site, create_app
@@ -20,6 +21,14 @@ from sessionheat.web.payload import Refusal, gunzip_limited
 
 SHOP = "http://shop.test:8080"
 LIMITS = Limits(max_body=64 * 1024, max_json=512 * 1024, max_events=1000)
+
+
+def meta(t: int = T_NOW, href: str = SHOP + "/a") -> dict:
+    return collector_helpers.meta(t, href)
+
+
+def page_events(t: int = T_NOW, href: str = SHOP + "/a") -> list[dict]:
+    return collector_helpers.page_events(t, href)
 
 
 @dataclass
@@ -144,6 +153,13 @@ BOMB = gzip.compress(b" " * (50 * 1024 * 1024), 9)  # 50 MiB of spaces in ~50 Ki
     ({"key": ""}, 401, "no site key"),
     ({"origin": "https://evil.test"}, 403, "not allowed for site 'shop'"),
     ({"origin": "null"}, 403, "not allowed"),
+    ({"body": {"events": page_events(href="http://127.0.0.1:9997/")}}, 403,
+     "page origin 'http://127.0.0.1:9997' is not one of this site's origins"),
+    ({"body": {"events": [*page_events(), {"type": 5, "timestamp": T_NOW + 9, "data": {
+        "tag": "sessionheat.route", "payload": {"href": "http://10.0.0.1/admin", "kind": "push"}}}]}},
+     403, "page origin 'http://10.0.0.1'"),
+    ({"body": {"events": page_events(href="file:///etc/passwd")}}, 403, "not an http(s) URL"),
+    ({"body": {"events": page_events(href="javascript:alert(1)")}}, 403, "not an http(s) URL"),
     ({"sid": "short"}, 400, "session id"),
     ({"sid": "has.dots.in.it"}, 400, "session id"),
     ({"seq": -1}, 400, "chunk number"),
@@ -188,7 +204,12 @@ def test_a_gzip_bomb_is_never_inflated_in_full():
 def test_any_origin_site_and_clients_without_origin(served, tmp_path):
     anywhere = add_site(served.store, "anywhere", ["*"])
     time.sleep(1.1)  # the key cache refreshes on an unknown key at most once a second
-    assert served.post(key=anywhere, origin="https://whatever.test").status_code == 202
+    assert served.post(key=anywhere, origin="https://whatever.test",
+                       body={"events": page_events(href="https://whatever.test/x")}).status_code == 202
+    refused = served.post(sid="session-0003", key=anywhere, origin="null")
+    assert refused.status_code == 403 and "origin 'null' is not allowed" in refused.json()["error"]
+    ftp = served.post(sid="session-0004", key=anywhere, body={"events": page_events(href="ftp://x.test/")})
+    assert ftp.status_code == 403 and "not an http(s) URL" in ftp.json()["error"]
     assert served.post(sid="session-0002", origin=None).status_code == 202  # curl, a server...
 
 
@@ -238,11 +259,13 @@ def test_a_site_over_its_byte_budget_is_told_to_retry_later_and_others_are_not(t
     key = add_site(store, "shop", [SHOP])
     other = add_site(store, "blog", ["https://blog.test"])
     body = json.dumps({"events": page_events()}).encode()
+    blog_body = json.dumps({"events": page_events(href="https://blog.test/a")}).encode()
     limits = Limits(site_bytes_per_s=len(body) // 10, site_burst_bytes=2 * len(body))
     with ThreadServer(create_app(store, limits=limits)) as server, \
             httpx.Client(base_url=server.url, timeout=10) as client:
         def post(sid: str, seq: int, site: str) -> httpx.Response:
-            return client.post(f"/api/v1/sessions/{sid}/chunks/{seq}", content=body,
+            return client.post(f"/api/v1/sessions/{sid}/chunks/{seq}",
+                               content=blog_body if site == other else body,
                                headers={"X-Sessionheat-Site": site})
         assert [post("session-0001", seq, key).status_code for seq in range(2)] == [202, 202]
         refused = post("session-0001", 2, key)

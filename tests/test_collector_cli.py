@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import httpx
 from click.testing import CliRunner
@@ -36,7 +37,7 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
     server = ServeProcess(db, free_port(), tmp_path / "serve.log").start()
     try:
         r = httpx.post(f"{server.url}/api/v1/sessions/cli-session-1/chunks/0",
-                       json={"events": page_events()},
+                       json={"events": page_events(href="https://staging.example/a")},
                        headers={"X-Sessionheat-Site": key, "Origin": "https://staging.example"})
         assert r.status_code == 202, r.text
         assert httpx.get(f"{server.url}/snippet.js").status_code == 200
@@ -81,3 +82,30 @@ def test_a_site_key_can_be_rotated_and_a_site_removed_while_serve_runs(tmp_path)
     with SessionStore(db) as store:
         assert {s["id"] for s in store.list_sessions()} == {"before-rotation", "after-rotation"}
         assert store.list_sites() == []
+
+
+def test_a_sites_policy_is_set_when_added_and_changed_later(tmp_path):
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        result = runner.invoke(main, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        return result
+
+    def site() -> dict:
+        return json.loads(run("sites", "list", "--json").output)[0]
+
+    run("sites", "add", "staging", "--origin", "https://staging.example", "--record-inputs",
+        "--max-session-mb", "8", "--max-session-events", "5000")
+    assert site()["record_inputs"] is True
+    assert (site()["max_session_bytes"], site()["max_session_events"]) == (8 * 1024 * 1024, 5000)
+    changed = run("sites", "set", "staging", "--mask-inputs", "--max-session-mb", "0")
+    assert "inputs masked, session cap none and 5000 events" in changed.output
+    assert site()["record_inputs"] is False and site()["max_session_bytes"] == 0
+    run("sites", "set", "staging", "--record-inputs")
+    assert site()["record_inputs"] is True and site()["max_session_events"] == 5000
+    nothing = runner.invoke(main, ["sites", "set", "staging", "--db", str(db)])
+    assert nothing.exit_code == 2 and "at least one setting" in nothing.output
+    unknown = runner.invoke(main, ["sites", "set", "nowhere", "--record-inputs", "--db", str(db)])
+    assert unknown.exit_code == 1 and "no site named 'nowhere'" in unknown.output

@@ -22,7 +22,7 @@ json_values = st.recursive(
 )
 # Events near the valid ones: a real template with one field swapped for arbitrary JSON, so the
 # checks deep inside event shapes are exercised, not only the first one.
-templates = st.sampled_from([meta(), snapshot(), click(), {"type": 5, "timestamp": T_NOW, "data": {
+templates = st.sampled_from([meta(href="http://fuzz.test/a"), snapshot(), click(), {"type": 5, "timestamp": T_NOW, "data": {
     "tag": "sessionheat.set", "payload": {"variant": "B"}}}])
 
 

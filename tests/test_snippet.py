@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -159,15 +160,40 @@ def test_page_api_and_block_and_mask_attributes(rig, page):
     assert '"sessionheat.annotation"' in exported and '"checkout"' in exported
 
 
-def test_inputs_can_be_unmasked_but_passwords_never(rig, page):
-    rig.use(mask_inputs="false")
+SECRET = "typed-password-123"
+
+
+def stored_bytes(store: SessionStore) -> bytes:
+    """Everything the store holds: the database and WAL files as they are on disk, and every
+    chunk and blob inflated (zlib would hide a secret from a plain search of the file)."""
+    files = b"".join(p.read_bytes() for p in store.path.parent.glob(store.path.name + "*"))
+    rows = store.db.conn.execute("SELECT data FROM chunks UNION ALL SELECT data FROM blobs").fetchall()
+    return files + b"".join(zlib.decompress(data) for (data,) in rows)
+
+
+@pytest.mark.parametrize("record_inputs", [False, True], ids=["site masks", "site records inputs"])
+def test_the_sites_policy_masks_what_a_page_asking_to_record_inputs_sends(rig, page, record_inputs):
+    rig.store.set_site("staging", record_inputs=record_inputs)  # before the collector's first look
+    rig.use(mask_inputs="false")  # the page asks to record what is typed
     page.goto(rig.site.url("form.html"))
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
+    page.fill("#email", SECRET)
+    page.type("#password", SECRET)
     page.click("#submit")
     wait_until_sent(page)
-    exported = rig.store.export_events(only_session(rig.store)["id"])
-    assert EMAIL in exported and PASSWORD not in exported
+    page.context.close()
+    assert not page.errors
+    sid = only_session(rig.store)["id"]
+    typed = [e["data"] for e in rig.store.read_events(sid).events if e["type"] == EventType.INCREMENTAL_SNAPSHOT
+             and e["data"]["source"] == IncrementalSource.INPUT]
+    assert {d["text"] for d in typed if d["text"].strip("*")} == ({SECRET} if record_inputs else set())
+    assert "*" * len(SECRET) in {d["text"] for d in typed}, "masked as rrweb does: one * per character"
+    if record_inputs:
+        email = node_id_by_attr(rig.store.read_events(sid).events, "id", "email")[-1]
+        password = node_id_by_attr(rig.store.read_events(sid).events, "id", "password")[-1]
+        assert [d["text"] for d in typed if d["id"] == email][-1] == SECRET
+        assert all(not d["text"].strip("*") for d in typed if d["id"] == password)
+    else:
+        assert SECRET.encode() not in stored_bytes(rig.store) + rig.store.export_events(sid).encode()
 
 
 def test_the_page_works_as_before_when_the_collector_is_down(rig, page):
@@ -255,3 +281,27 @@ def test_a_duplicated_tab_records_its_own_session_and_loses_nothing(rig, page):
         read = rig.store.read_events(sid)
         assert read.complete and events_problem(read.events) is None, read.problems
         assert len(clicks(read.events)) >= 1
+
+
+def test_a_session_past_its_cap_stops_sending_instead_of_retrying(rig, page):
+    rig.store.set_site("staging", max_session_events=40)
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/chunks/" in r.url else None)
+    page.goto(rig.site.url("form.html"))
+    page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+    for n in range(6):  # well past 40 events (one per key), over several chunks
+        page.type("#email", f"visitor {n} ")
+        page.wait_for_timeout(300)
+    page.wait_for_function("() => window.sessionheat.pending() === 0", timeout=10_000)
+    sent = len(statuses)
+    for n in range(4):  # the visitor goes on; nothing more is sent for this session
+        page.fill("#email", f"more {n}")
+        page.wait_for_timeout(400)
+    page.click("#next")
+    page.wait_for_url("**/second.html")
+    page.wait_for_timeout(800)
+    assert statuses.count(413) == 1 and len(statuses) == sent, statuses
+    assert not page.errors
+    session = only_session(rig.store)
+    assert 0 < session["n_events"] <= 40
+    assert rig.store.read_events(session["id"]).complete, "what was stored replays"

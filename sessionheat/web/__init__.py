@@ -22,6 +22,7 @@ import gc
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,15 +45,16 @@ __all__ = ["AccessPolicy", "Limits", "ROLES", "SITE_KEYS_TTL_S", "SNIPPET_VERSIO
 ROLES = ("all", "collector", "ui")  # what one `serve` process answers: see the module docstring
 
 
-def add_site(store: SessionStore, name: str, origins: Iterable[str]) -> str:
-    """Register a site that may send sessions from `origins` (`*` for any); returns its new key."""
+def add_site(store: SessionStore, name: str, origins: Iterable[str], **policy: Any) -> str:
+    """Register a site that may send sessions from `origins` (`*` for any); returns its new key.
+    `policy`: `record_inputs`, `max_session_events`, `max_session_bytes` (see `SessionStore.set_site`)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a site name is 1 to 100 characters")
     normalized = [normalize_origin(origin) for origin in origins]
     if not normalized:
         raise ValueError("give at least one origin the site's pages are served from")
-    return store.add_site(name, normalized)
+    return store.add_site(name, normalized, **policy)
 
 
 def _tune_gc() -> None:

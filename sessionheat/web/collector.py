@@ -1,10 +1,14 @@
 """The ingestion endpoint: `POST /api/v1/sessions/{session_id}/chunks/{seq}`, safe to expose.
 
-Order of checks, cheapest first, so a hostile request costs little: path (session id, chunk number),
-site key, origin, media type and encoding, declared then actual body size, decompressed size, the
-site's byte budget (429 with Retry-After), JSON, the shape of every event. Only then does the chunk
-reach the writer, and the answer (202) waits for its transaction to commit. Every refusal is a 4xx
-with `{"error": reason}`, and nothing of a refused request is stored.
+Order of checks, cheapest first, so a hostile request costs little: slots (all sites'), path
+(session id, chunk number), site key, origin, slots (this site's: one key cannot hold every slot),
+media type and encoding, declared then actual body size and the time the body takes (408 past
+`Limits.body_timeout_ms`, so a stalled upload frees its slot), decompressed size, the site's byte
+budget (429 with Retry-After), JSON, the shape of every event, the page addresses the events claim
+(they must be on the site's origins: see `origins`). Then inputs are masked by the site's policy
+(`masking`), and the chunk goes to the writer, where its session's caps are checked in the same
+transaction that stores it (413 past them); the answer (202) waits for that transaction to commit.
+Every refusal is a 4xx with `{"error": reason}`, and nothing of a refused request is stored.
 
 Replays of a chunk number are settled by content: the same events again (a retry after a lost
 acknowledgement) get 202 again with `"duplicate": true`; other events under a stored number get 409.
@@ -16,15 +20,16 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sessionheat import json_text
 from sessionheat.store import ChunkOutcome, ChunkWrite, SessionStore
+from sessionheat.web.masking import mask_chunk
 from sessionheat.web.payload import (
-    ChunkBody,
+    MIB,
     Limits,
     Refusal,
     check_session_id,
@@ -33,8 +38,11 @@ from sessionheat.web.payload import (
     parse_body,
     parse_seq,
 )
+from sessionheat.web.origins import normalize_origin, origin_allowed, unclaimable_href
 from sessionheat.web.site_budget import SiteBudget
 from sessionheat.web.writer import ChunkWriter
+
+__all__ = ["CHUNK_PATH", "SITE_KEYS_TTL_S", "Collector", "normalize_origin"]
 
 log = logging.getLogger("sessionheat.collector")
 
@@ -42,20 +50,6 @@ SITE_HEADER = "x-sessionheat-site"
 CHUNK_PATH = "/api/v1/sessions/{session_id}/chunks/{seq}"
 MEDIA_TYPES = {"", "application/json", "text/plain"}  # text/plain spares browsers a preflight
 OFF_LOOP_BYTES = 256 * 1024  # bodies larger than this are parsed in a worker thread
-ANY_ORIGIN = "*"
-
-
-def normalize_origin(url: str) -> str:
-    """`scheme://host[:port]` as browsers send it in `Origin`, or `*` for any origin."""
-    if url == ANY_ORIGIN:
-        return url
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http(s) origin such as https://staging.example")
-    default = {"http": 80, "https": 443}[parts.scheme]
-    port = "" if parts.port in (None, default) else f":{parts.port}"
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{parts.scheme}://{host}{port}"
 
 
 SITE_KEYS_TTL_S = 5.0  # a running collector sees an added, removed or re-keyed site within this
@@ -88,19 +82,6 @@ class SiteKeys:
         return self._sites.get(key)
 
 
-def origin_allowed(site: dict[str, Any], origin: str | None) -> bool:
-    """Browsers always send `Origin` on these requests; other clients are judged by the key alone."""
-    if origin is None:
-        return True
-    origins = site["origins"]
-    if ANY_ORIGIN in origins:
-        return True
-    try:
-        return normalize_origin(origin) in origins
-    except ValueError:  # "null" (sandboxed frames, file://) and other oddities
-        return False
-
-
 def cors_headers(request: Request) -> dict[str, str]:
     """Let the page read our answer, refusals included, so the snippet stops retrying a refused chunk.
 
@@ -112,16 +93,23 @@ def cors_headers(request: Request) -> dict[str, str]:
 
 
 class Collector:
-    """Accepts chunks over HTTP and hands them to one group-committing writer."""
+    """Accepts chunks over HTTP and hands them to one group-committing writer.
 
-    def __init__(self, store: SessionStore, *, limits: Limits | None = None, max_inflight: int = 512):
+    `masking=False` and `href_checks=False` exist for the ingestion benchmark, which measures
+    what they cost; `sessionheat serve` never turns them off.
+    """
+
+    def __init__(self, store: SessionStore, *, limits: Limits | None = None, masking: bool = True,
+                 href_checks: bool = True):
         self.store = store
         self.limits = limits or Limits()
-        self.max_inflight = max_inflight
+        self.masking = masking
+        self.href_checks = href_checks
         self.sites = SiteKeys(store)
         self.budget = SiteBudget(self.limits.site_bytes_per_s, self.limits.site_burst_bytes)
         self.writer: ChunkWriter | None = None
         self._inflight = 0
+        self._site_inflight: dict[str, int] = {}
 
     def start(self) -> None:
         self.writer = ChunkWriter(self.store)
@@ -146,12 +134,12 @@ class Collector:
 
     async def post_chunk(self, request: Request) -> Response:
         headers = cors_headers(request)
-        if self._inflight >= self.max_inflight:
+        if self._inflight >= self.limits.max_inflight:
             return JSONResponse({"error": "the collector is busy; retry shortly"}, status_code=429,
                                 headers={**headers, "Retry-After": "1"})
         self._inflight += 1
         try:
-            outcome, seq = await self._accept(request)
+            outcome, seq, site = await self._accept(request)
         except Refusal as refusal:
             if refusal.retry_after:
                 headers["Retry-After"] = refusal.retry_after
@@ -162,17 +150,33 @@ class Collector:
                                 status_code=503, headers={**headers, "Retry-After": "5"})
         finally:
             self._inflight -= 1
-        if outcome is ChunkOutcome.CONFLICT:
-            return JSONResponse({"error": f"chunk {seq} of this session is already stored with "
-                                 "other events"}, status_code=409, headers=headers)
-        if outcome is ChunkOutcome.FOREIGN:
-            return JSONResponse({"error": "this session belongs to another site"}, status_code=403,
-                                headers=headers)
+        refused = self._refusal(outcome, seq, site)
+        if refused:
+            return JSONResponse({"error": refused[1]}, status_code=refused[0], headers=headers)
         duplicate = outcome is ChunkOutcome.DUPLICATE
         return JSONResponse({"ok": True, "stored": not duplicate, "duplicate": duplicate},
                             status_code=202, headers=headers)
 
-    async def _accept(self, request: Request) -> tuple[ChunkOutcome, int]:
+    def _refusal(self, outcome: ChunkOutcome, seq: int, site: dict[str, Any]) -> tuple[int, str] | None:
+        """The status and reason for an outcome the store refused, or None for a stored chunk."""
+        if outcome is ChunkOutcome.CONFLICT:
+            return 409, f"chunk {seq} of this session is already stored with other events"
+        if outcome is ChunkOutcome.FOREIGN:
+            return 403, "this session belongs to another site"
+        if outcome is ChunkOutcome.OVER_EVENTS:
+            return 413, (f"this session has reached its cap of {self._cap(site, 'events')} events "
+                         f"(max_session_events of site {site['name']!r})")
+        if outcome is ChunkOutcome.OVER_BYTES:
+            return 413, (f"this session has reached its cap of {self._cap(site, 'bytes') / MIB:g} MiB "
+                         f"of event data (max_session_bytes of site {site['name']!r})")
+        return None
+
+    def _cap(self, site: dict[str, Any], what: str) -> int:
+        """The site's own cap on a session's events or bytes, else the collector's (0: none)."""
+        own = site.get(f"max_session_{what}")
+        return own if own is not None else getattr(self.limits, f"max_session_{what}")
+
+    async def _accept(self, request: Request) -> tuple[ChunkOutcome, int, dict[str, Any]]:
         session_id = check_session_id(request.path_params["session_id"])
         seq = parse_seq(request.path_params["seq"])
         key = request.headers.get(SITE_HEADER) or request.query_params.get("site")
@@ -181,9 +185,23 @@ class Collector:
         site = await self.sites.lookup(key) if len(key) <= 100 else None
         if site is None:
             raise Refusal(403, "unknown site key")
-        if not origin_allowed(site, request.headers.get("origin")):
-            raise Refusal(403, f"origin {request.headers['origin'][:100]!r} is not allowed for "
-                          f"site {site['name']!r}")
+        origin = request.headers.get("origin")  # browsers always send it; other clients may not
+        if origin is not None and not origin_allowed(site["origins"], origin):
+            raise Refusal(403, f"origin {origin[:100]!r} is not allowed for site {site['name']!r}")
+        name = site["name"]
+        if self._site_inflight.get(name, 0) >= self.limits.site_max_inflight:
+            raise Refusal(429, f"site {name!r} has {self.limits.site_max_inflight} uploads under way "
+                          "already; retry shortly", "1")
+        self._site_inflight[name] = self._site_inflight.get(name, 0) + 1
+        try:
+            return await self._accept_for(request, site, session_id, seq), seq, site
+        finally:
+            self._site_inflight[name] -= 1
+            if not self._site_inflight[name]:
+                del self._site_inflight[name]
+
+    async def _accept_for(self, request: Request, site: dict[str, Any], session_id: str,
+                          seq: int) -> ChunkOutcome:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in MEDIA_TYPES:
             raise Refusal(415, "send the body as application/json or text/plain")
@@ -192,7 +210,12 @@ class Collector:
             encoding = request.query_params["enc"].lower()  # browsers would preflight the header
         if encoding not in ("", "identity", "gzip"):
             raise Refusal(415, f"unsupported content encoding {encoding[:40]!r}: use gzip or none")
-        body = await self._read_body(request)
+        timeout_s = self.limits.body_timeout_ms / 1000
+        try:
+            async with asyncio.timeout(timeout_s):
+                body = await self._read_body(request)
+        except TimeoutError:
+            raise Refusal(408, f"the body did not arrive within {timeout_s:g} s") from None
         raw = gunzip_limited(body, self.limits.max_json) if encoding == "gzip" else body
         if len(raw) > self.limits.max_json:
             raise Refusal(413, f"the body is larger than {self.limits.max_json} bytes")
@@ -202,17 +225,29 @@ class Collector:
                           f"{self.limits.site_bytes_per_s} bytes/s; retry later",
                           SiteBudget.retry_after(wait))
         if len(raw) > OFF_LOOP_BYTES:
-            chunk, events_text = await asyncio.to_thread(self._parse, raw)
+            write = await asyncio.to_thread(self._prepare, raw, site, session_id, seq)
         else:
-            chunk, events_text = self._parse(raw)
+            write = self._prepare(raw, site, session_id, seq)
         assert self.writer is not None, "Collector.start() was not called"
-        write = ChunkWrite(session_id, seq, chunk.events, site=site["name"],
-                           user_agent=chunk.user_agent, viewport=chunk.viewport, raw_json=events_text)
-        return await self.writer.write(write), seq
+        return await self.writer.write(write)
 
-    def _parse(self, raw: bytes) -> tuple[ChunkBody, str | None]:
+    def _prepare(self, raw: bytes, site: dict[str, Any], session_id: str, seq: int) -> ChunkWrite:
+        """The body checked, its claims checked against the site, its inputs masked by its policy."""
         payload, events_text = parse_body(raw)
-        return chunk_body(payload, self.limits, time.time() * 1000), events_text
+        chunk = chunk_body(payload, self.limits, time.time() * 1000)
+        if self.href_checks:
+            problem = unclaimable_href(chunk.events, site["origins"])
+            if problem:
+                raise Refusal(403, f"{problem} (site {site['name']!r})")
+        guard = None
+        if self.masking:
+            masked = mask_chunk(chunk.events, record_inputs=site["record_inputs"])
+            if masked.changed:
+                events_text = json_text.dumps(chunk.events).decode("utf-8")
+            guard = masked.guard
+        return ChunkWrite(session_id, seq, chunk.events, site=site["name"], user_agent=chunk.user_agent,
+                          viewport=chunk.viewport, raw_json=events_text, guard=guard,
+                          max_events=self._cap(site, "events"), max_raw_bytes=self._cap(site, "bytes"))
 
     async def _read_body(self, request: Request) -> bytes:
         """The body, refused as soon as it is known to exceed the limit (before reading, if declared)."""

@@ -31,13 +31,32 @@ class Refusal(Exception):
         self.retry_after = retry_after
 
 
+MIB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one request may cost the server. Sizes are bytes; times are ms."""
+    """What one request, one session and one site may cost the server. Sizes are bytes; times ms.
 
-    max_body: int = 4 * 1024 * 1024  # as sent (compressed or not)
-    max_json: int = 16 * 1024 * 1024  # after decompression
+    Session caps (a site may set its own: `sessionheat sites set NAME --max-session-mb N`): a
+    heavy single-page app visited for 2 hours sends a few full snapshots (1-3 MB each, mostly
+    inlined CSS) and, while the visitor is active, some 10-20 events a second (rrweb batches mouse
+    positions every 500 ms, throttles scrolls to 100 ms; the app's own mutations come in bursts):
+    about 150 000 events and 20-30 MB of JSON. The caps sit above that, at 200 000 events and
+    32 MiB. They also bound what opening a session costs: the player page reads, inflates and
+    sends the whole session, and a 47 MB one took the server 1-2 s each time it was opened. Past a
+    cap a chunk gets 413 and the snippet stops that session; what it recorded stays replayable.
+    """
+
+    max_body: int = 4 * MIB  # as sent (compressed or not)
+    max_json: int = 16 * MIB  # after decompression
     max_events: int = 20_000  # per chunk
+    max_session_events: int = 200_000  # per session (0: no cap), unless its site sets its own
+    max_session_bytes: int = 32 * MIB  # event JSON per session, inflated (0: no cap), likewise
+    body_timeout_ms: int = 10_000  # the whole body must arrive within this (408 after): a chunk is
+    # tens of KB, seconds even on a poor mobile link, while a stalled upload holds a slot
+    max_inflight: int = 512  # requests being read or written at once, all sites together ...
+    site_max_inflight: int = 64  # ... and for any one site, so one key cannot hold every slot
     max_future_ms: int = 24 * 3600 * 1000  # events this far ahead of the server's clock are refused
     max_age_ms: int = 30 * 24 * 3600 * 1000  # ... and this far behind (a tab restored much later)
     site_bytes_per_s: int = 8 * 1024 * 1024  # event JSON per site and second (0: no limit) ...

@@ -88,6 +88,7 @@
   var backlogBytes = 0;
   outbox.forEach(function (c) { c.due = 0; c.tries = 0; backlogBytes += c.body.length; });
   var busy = false;
+  var stopped = false;
   var timer = null;
   var recorder = null;
 
@@ -139,12 +140,26 @@
     if (!retry) {
       var i = outbox.indexOf(chunk);
       if (i >= 0) { outbox.splice(i, 1); backlogBytes -= chunk.body.length; }
-      if (status >= 300 && w.console) console.warn("sessionheat: chunk " + chunk.seq + " refused (" + status + ")");
+      if (status >= 300) stop(chunk, status);
       return;
     }
     chunk.tries += 1;
     chunk.leaving = false;
     chunk.due = Date.now() + Math.min(30000, 1000 * Math.pow(2, chunk.tries - 1)) * (0.5 + Math.random() / 2);
+  }
+
+  // A refused chunk ends the session's recording in this tab: the next chunks would be refused
+  // too (a session past its cap, a key or origin the collector refuses), and a session with a
+  // missing chunk replays only up to the gap anyway. A new session starts after IDLE_MS.
+  function stop(chunk, status) {
+    if (stopped) return;
+    stopped = true;
+    if (recorder) { try { recorder.stop(); } catch (e) {} recorder = null; }
+    outbox = [];
+    backlogBytes = 0;
+    storage.set("sampled", "0");
+    storage.remove("outbox");
+    if (w.console) console.warn("sessionheat: chunk " + chunk.seq + " refused (" + status + "); recording stopped");
   }
 
   function compressed(body) {
@@ -208,6 +223,7 @@
   }
 
   function send(batch, final) {
+    if (stopped) return;
     if (backlogBytes > MAX_BACKLOG_BYTES) {
       if (recorder) { try { recorder.stop(); } catch (e) {} recorder = null; }
       return;
