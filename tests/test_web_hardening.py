@@ -92,3 +92,86 @@ def test_a_locked_database_and_a_large_session_do_not_stall_other_requests(
         opener.join(60)
         locker.join(10)
     assert max(slowest.values()) < PROMPT_S, slowest
+
+
+@pytest.fixture(scope="module")
+def small_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadServer, SessionStore]]:
+    """A store of a few sessions, none indexed, served by uvicorn in a thread."""
+    store = SessionStore(tmp_path_factory.mktemp("small") / "small.db")
+    for i in range(3):
+        store.append_chunk(f"small-session-{i}", 0, page_events())
+    with ThreadServer(create_app(store)) as server:
+        yield server, store
+    store.close()
+
+
+def test_gets_of_maps_never_index_and_queue_a_bounded_number_of_renders(small_app: Any) -> None:
+    from sessionheat.web import heatmaps_ui
+
+    server, store = small_app
+    worker = heatmaps_ui._explorers[store][0].worker
+    busy = threading.Event()
+    worker.submit("hold", "keeps the worker busy", lambda browser, progress: busy.wait(30))
+    unindexed = store.sessions_to_index()
+    statuses = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for day in range(1, 25):
+            r = client.get(f"/heatmaps/map.png?url=/a&since=2000-01-{day:02d}")
+            statuses.append(r.status_code)
+            if r.status_code == 202:
+                assert r.json()["not_indexed"] == 3
+            elif r.status_code == 429:
+                assert int(r.headers["retry-after"]) > 0 and "waiting" in r.json()["error"]
+        explorer = client.get("/heatmaps?url=/a&since=2001-01-01")
+        again = client.get("/heatmaps/map.png?url=/a&since=2000-01-01")  # the same key joins its job
+    busy.set()
+    assert statuses.count(202) == heatmaps_ui.MAX_QUEUED_MAPS
+    assert statuses.count(429) == len(statuses) - heatmaps_ui.MAX_QUEUED_MAPS
+    assert explorer.status_code == 429 and "maps are waiting to be drawn already" in explorer.text
+    assert "not indexed yet" in explorer.text
+    assert again.status_code == 202
+    assert store.sessions_to_index() == unindexed
+    assert store.index_marks(unindexed) == {}
+
+
+def test_the_index_form_is_small_and_comes_from_our_own_pages(small_app: Any) -> None:
+    server, _ = small_app
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        null = client.post("/heatmaps/index", data={"next": "/heatmaps"}, headers={"Origin": "null"})
+        assert null.status_code == 403
+        ours = client.post("/heatmaps/index", data={"next": "/heatmaps"},
+                           headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+        assert ours.status_code == 303
+
+        def flood() -> Iterator[bytes]:  # 64 MiB, sent chunked: no Content-Length to go by
+            for _ in range(1024):
+                yield b"x" * 65536
+
+        big = client.post("/heatmaps/index", content=flood(), headers={"Sec-Fetch-Site": "same-origin"})
+        assert big.status_code == 413 and "at most" in big.json()["error"]
+        declared = client.post("/heatmaps/index", content=b"x" * 10_000,
+                               headers={"Sec-Fetch-Site": "same-origin"})
+        assert declared.status_code == 413
+
+
+def test_session_pages_refuse_hostile_queries_with_a_reason(small_app: Any) -> None:
+    server, _ = small_app
+    sid = "small-session-0"
+    cursor = base64.urlsafe_b64encode(json.dumps([10**30, sid]).encode()).decode()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        many = client.get("/sessions", params=[("property", f"k{i}=v") for i in range(1200)])
+        assert many.status_code == 400 and "at most 20 property filters" in many.text
+        assert client.get("/sessions", params={"property": "k=" + "v" * 500}).status_code == 400
+        assert client.get("/sessions?viewport=99999999999999999999x1").status_code == 400
+        for name in ("after", "before"):
+            assert client.get("/sessions", params={name: cursor}).status_code == 400
+            assert client.get("/sessions", params={name: "A" * 5000}).status_code == 400
+        for t in ("1e400", "-1e400", "nan", "inf"):
+            assert client.get(f"/sessions/{sid}", params={"t": t}).status_code == 200
+            assert client.get(f"/sessions/{sid}/player", params={"t": t}).status_code == 200
+        evil = client.get(f"/sessions/{sid}/player", params={"ui": "https://evil.example"})
+        assert evil.status_code == 400 and "evil.example" not in evil.headers.get("content-security-policy", "")
+        port = server.url.rsplit(":", 1)[1]
+        loopback = client.get(f"/sessions/{sid}/player", params={"ui": f"http://localhost:{port}"})
+        assert loopback.status_code == 200
+        assert f"frame-ancestors http://localhost:{port}" in loopback.headers["content-security-policy"]
