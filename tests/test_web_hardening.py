@@ -175,3 +175,56 @@ def test_session_pages_refuse_hostile_queries_with_a_reason(small_app: Any) -> N
         loopback = client.get(f"/sessions/{sid}/player", params={"ui": f"http://localhost:{port}"})
         assert loopback.status_code == 200
         assert f"frame-ancestors http://localhost:{port}" in loopback.headers["content-security-policy"]
+
+
+def test_export_into_a_missing_folder_says_so(small_app: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _, store = small_app
+    target = tmp_path / "missing-dir" / "x.json"
+    done = subprocess.run([sys.executable, "-m", "sessionheat", "export", "--db", str(store.path),
+                           "small-session-0", "-o", str(target)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert f"cannot write {target}: No such file or directory" in done.stderr, done.stderr
+
+
+PARAMETERS = ("url", "kind", "viewport", "device", "segment", "since", "until", "reference", "compare",
+              "vs_segment", "vs_since", "vs_until", "element", "fragment", "image", "t", "ui", "after",
+              "before", "property", "min_duration", "sort", "order", "rage", "dead", "retry", "next")
+HOSTILE_VALUES = ("99999999999999999999999999", "-99999999999999999999x99999999999999999999", "1e400",
+                  "-1e400", "nan", "inf", "%ff%fe%c3%28", "%00", "x" * 2000, "2026-13-45", "[]{}\"'<>")
+
+
+def _hostile_queries() -> Iterator[str]:
+    for value in HOSTILE_VALUES:
+        yield "&".join(f"{name}={value}" for name in PARAMETERS)
+    yield "&".join(f"property=k{i}%3Dv&segment=k{i}%3Dv" for i in range(1000))
+    yield "&".join(f"{name}=%ff" for name in PARAMETERS)
+    yield "url=" + "x" * 60_000  # about as long as a client will send
+
+
+def test_no_get_route_answers_500_to_a_hostile_query(small_app: Any) -> None:
+    from starlette.routing import Mount, Route
+
+    server, store = small_app
+    app = create_app(store)  # the routes the served app has (it is built the same way)
+    paths = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            paths.append(route.path + "/ui.css")
+        elif isinstance(route, Route) and "GET" in (route.methods or {"GET"}):
+            paths.append(route.path.replace("{session_id}", "small-session-0").replace(
+                "{ext:str}", "json").replace("{key:str}", "0" * 32).replace("{name:str}", "map.png")
+                .replace("{job:str}", "index"))
+    assert len(paths) >= 12 and not [p for p in paths if "{" in p], paths
+    started = time.monotonic()
+    answers: dict[str, int] = {}
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for path in paths:
+            for query in _hostile_queries():
+                answers[f"{path}?{query[:80]}"] = client.get(f"{path}?{query}").status_code
+    assert time.monotonic() - started < 120
+    errors = {k: v for k, v in answers.items() if v >= 500}
+    assert not errors, errors
