@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench import Figure
+from bench import Figure, team_headers
 
 AREA = "ui heatmaps"
 TARGET_MS = 200
@@ -116,7 +116,8 @@ def run(quick: bool = False) -> list[Figure]:
                             browser=browser)
             _log("indexing")
             index_sessions(store, browser=browser)
-        with _Server(create_app(store)) as origin, httpx.Client(base_url=origin, timeout=60) as client:
+        with _Server(create_app(store)) as origin, httpx.Client(
+                base_url=origin, timeout=60, headers=team_headers(store)) as client:
             page = f"/heatmaps?{QUERY}"
             start = time.perf_counter()
             first = client.get(page)

@@ -231,7 +231,10 @@ def export_command(db_path: Path, session_id: str, output: Path | None) -> None:
         click.echo(f"warning: {problem.reason}; exporting the events before it", err=True)
     text = json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # FileNotFoundError's first argument is its errno: say it in words
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"wrote {len(read.events)} events to {output}", err=True)
     else:
         click.echo(text)

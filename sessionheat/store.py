@@ -286,7 +286,8 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
         value, session_id = json.loads(raw)
     except Exception:
         raise StoreError("not a page cursor") from None
-    if not isinstance(session_id, str) or isinstance(value, bool) or not isinstance(value, int):
+    if not isinstance(session_id, str) or isinstance(value, bool) or not isinstance(value, int) \
+            or not -2**63 <= value < 2**63:  # past SQLite's integers: not one of ours
         raise StoreError("not a page cursor")
     return value, session_id
 
@@ -1054,20 +1055,26 @@ class SessionStore:
         Reading stops at damage rather than skipping it: events after a gap would replay against a
         DOM that never received the missing mutations. The problems say where and why.
         """
+        problems: list[ChunkProblem] = []
+        events = [e for chunk in self.event_chunks(session_id, problems) for e in chunk]
+        events.sort(key=lambda e: e["timestamp"])  # stable: equal stamps keep recorded order
+        return SessionEvents(session_id, events, problems)
+
+    def event_chunks(self, session_id: str, problems: list[ChunkProblem]) -> Iterator[list[dict[str, Any]]]:
+        """The session's chunks of events in stored order, each decoded only when reached, up to
+        the first missing or unreadable one (appended to `problems`): a reader that handles one
+        chunk at a time never holds the millions of objects of a large session at once."""
         if self.get_session(session_id) is None:
             raise KeyError(f"no session {session_id!r}")
         with self._lock:
             rows = self.db.conn.execute(
                 "SELECT seq, codec, data FROM chunks WHERE session_id = ? ORDER BY seq", (session_id,)
             ).fetchall()
-        events: list[dict[str, Any]] = []
-        problems: list[ChunkProblem] = []
-        expected = 0
-        for seq, codec, data in rows:
+        for expected, (seq, codec, data) in enumerate(rows):
             if seq != expected:
                 problems.append(ChunkProblem(expected, f"chunk {expected} is missing"
                                              + (f" (next stored is {seq})" if seq > expected else "")))
-                break
+                return
             try:
                 chunk = decode_chunk(codec, data, self._blob)
                 bad = events_problem(chunk)
@@ -1075,11 +1082,8 @@ class SessionStore:
                     raise ValueError(bad)
             except Exception as exc:
                 problems.append(ChunkProblem(seq, f"chunk {seq} is unreadable: {exc}"))
-                break
-            events.extend(chunk)
-            expected += 1
-        events.sort(key=lambda e: e["timestamp"])  # stable: equal stamps keep recorded order
-        return SessionEvents(session_id, events, problems)
+                return
+            yield chunk
 
     def _blob(self, digest: str) -> str:
         row = self.db.conn.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()

@@ -113,13 +113,20 @@ def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float =
 class ServeProcess:
     """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
 
-    def __init__(self, db: Path, port: int, log: Path, *extra_args: str):
+    def __init__(self, db: Path, port: int, log: Path, *extra_args: str, team: bool = True):
+        """`team`: give the store the tester admin first (see `enroll_team`)."""
         self.db, self.port, self.log_path = db, port, log
+        self.team = team
         self.extra_args = extra_args
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "ServeProcess":
+        if self.team:
+            from sessionheat.store import SessionStore
+
+            with SessionStore(self.db) as store:
+                enroll_team(store)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sessionheat", "serve", "--db", str(self.db),

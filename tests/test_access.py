@@ -272,7 +272,7 @@ def test_the_one_time_local_link_logs_in_once_while_no_user_exists(tmp_path):
     db = tmp_path / "fresh.db"
     SessionStore(db).close()
     log_path = tmp_path / "serve.log"
-    server = ServeProcess(db, free_port(), log_path).start()
+    server = ServeProcess(db, free_port(), log_path, team=False).start()
     try:
         link = re.search(r"(http://\S+/login/link\?token=\S+)", log_path.read_text()).group(1)
         first = httpx.get(link)

@@ -325,16 +325,21 @@ def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     data = team_get(f"{ui.url}/heatmaps/map.json?{HOME_CLICKS}").json()
     assert {p["session_id"] for p in data["points"]} == set(ui.ids.values())
 
-    # A new visitor arrives: the cached map no longer matches. Opening it again indexes the new
-    # session in the background and draws the map again; meanwhile the old map stays, marked so.
+    # A new visitor arrives: the cached map no longer matches. Opening it again says the new
+    # session is not indexed (a GET never indexes); meanwhile the old map stays, marked so.
+    # "Index new sessions" indexes it, and the map is drawn again with it.
     new_id = ui.record_visit("a3", VISITS["a1"][0], _click_cta)
     stale = team_get(f"{ui.url}/heatmaps?{HOME_CLICKS}")
     assert stale.headers["x-heatmap-cache"] == "miss"
     assert "not indexed yet" in stale.text and "hm-stale" in stale.text
     assert key_of(stale.text) == old_key  # the previous map, shown while the new one is drawn
+    assert new_id in ui.store.sessions_to_index()
     page.goto(f"{ui.url}/heatmaps?{HOME_CLICKS}")
+    page.click("#hm-index")
     shot(page, "08-updating")
-    page.locator(".hm-facts", has_text="5 sessions").wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.locator(".hm-index-form", has_text="Last indexing: indexed 1 session").wait_for(timeout=RENDER_TIMEOUT_MS)
+    wait_until_cached(ui, HOME_CLICKS)
+    page.goto(f"{ui.url}/heatmaps?{HOME_CLICKS}")
     wait_for_map(page)
     assert clicks_of(page, "#cta-main") == 5
     assert page.locator("[data-status-url]").count() == 0 and page.locator(".hm-stale").count() == 0

@@ -728,6 +728,7 @@ def test_the_player_origin_is_apart_from_the_ui_when_it_can_be(ui: dict[str, Any
     assert "frame-src 'self';" in remote.headers["content-security-policy"]
     # Unless a second name for the same server is configured.
     monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "http://player.tools.example")
+    monkeypatch.setenv("SESSIONHEAT_UI_ORIGIN", "http://tools.example")  # the UI the player accepts
     configured = team_get(f"{ui['url']}/sessions/{sid}", headers={"host": "tools.example"})
     assert f'src="http://player.tools.example/sessions/{sid}/player?t=0&amp;ui=http' in configured.text
     monkeypatch.setenv("SESSIONHEAT_PLAYER_ORIGIN", "self")

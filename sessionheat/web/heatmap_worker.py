@@ -4,7 +4,8 @@ here, off the server's event loop, one job at a time, with a status the page can
 Both kinds of job replay sessions in a real Chromium. The worker is one thread that owns its own
 Playwright and Chromium (Playwright objects belong to the thread that made them), started on the
 first job and let go after a spell of idleness, so a server nobody looks at holds no browser.
-A job submitted while the same job is queued or running joins it instead of running twice.
+A job submitted while the same job is queued or running joins it instead of running twice, and
+a submitter can bound how many jobs may wait (`QueueFull` beyond), so requests cannot pile work up.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ KEEP_STATUSES = 200  # finished jobs remembered, so a page polling late still he
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 Work = Callable[[Any, Progress], None]  # (browser, progress)
+
+
+class QueueFull(Exception):
+    """Too many jobs are waiting already: ask again once some have run."""
 
 
 @dataclass
@@ -67,14 +72,17 @@ class HeatmapWorker:
 
     # -- the server's side ------------------------------------------------------------------
 
-    def submit(self, job_id: str, title: str, work: Work) -> JobStatus:
-        """Queue `work` unless the same job is already queued or running; returns its status."""
+    def submit(self, job_id: str, title: str, work: Work, *, max_queued: int | None = None) -> JobStatus:
+        """Queue `work` unless the same job is already queued or running; returns its status.
+        With `max_queued`, raises QueueFull when that many jobs are waiting already."""
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the heatmap worker has stopped")
             current = self._statuses.get(job_id)
             if current is not None and current.active:
                 return current
+            if max_queued is not None and sum(s.state == "queued" for s in self._statuses.values()) >= max_queued:
+                raise QueueFull(f"{max_queued} jobs are waiting already")
             status = JobStatus(job_id, title)
             self._statuses[job_id] = status
             self._statuses.move_to_end(job_id)

@@ -13,6 +13,11 @@ its ranked element table, and go from a hot element to the sessions that clicked
 Drawing a map replays its reference layout in Chromium, and indexing replays every new session:
 both run in the background worker (`heatmap_worker`), never on the event loop; the page shows
 their progress and reloads when they finish. Maps are cached on disk (`heatmap_cache`).
+
+A GET never indexes: a map draws the sessions of its selection that are indexed already, and says
+how many are not (only `POST /heatmaps/index`, behind its same-origin check, indexes them). Maps a
+GET asks for are drawn once per key, and at most `MAX_QUEUED_MAPS` wait at a time: beyond that the
+answer is 429, so a page of `<img src=".../map.png?since=…">` cannot queue work without end.
 """
 
 from __future__ import annotations
@@ -33,11 +38,14 @@ from sessionheat.devices import DEVICES, TYPICAL_WIDTHS
 from sessionheat.store import SessionStore
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
-from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus
+from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus, QueueFull
 from sessionheat.web.session_timeline import format_clock
 from sessionheat.web.ui import page
 
 INDEX_JOB = "index"
+MAX_QUEUED_MAPS = 4  # maps waiting to be drawn; more requests get 429 until some are done
+QUEUE_FULL_RETRY_S = 30
+MAX_INDEX_FORM_BYTES = 4096  # the "Index new sessions" form holds one short field
 ELEMENT_SESSIONS_SHOWN = 200
 QUICK_FILTERS = 16  # property=value pairs offered as one-click segment filters
 LIST_REFRESH_S = 5.0  # how stale the page list may be while the store keeps changing
@@ -70,13 +78,27 @@ def session_href(session_id: str, t_ms: int | float) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """Whether a POST came from our own pages. Browsers say so in Sec-Fetch-Site; our pages send
-    no referrer, so their Origin is "null" and only a named foreign origin is refused by it."""
+    """Whether a POST came from our own pages. Browsers say so in Sec-Fetch-Site (our pages send
+    no referrer, so their Origin is "null", which a sandboxed frame of any site also sends: "null"
+    alone proves nothing and is refused). A client without either header is no browser."""
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         return site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    return not origin or origin == "null" or urlsplit(origin).netloc == request.headers.get("host")
+    return not origin or urlsplit(origin).netloc == request.headers.get("host")
+
+
+async def _small_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is longer than `limit` (never buffered past it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared[:20]) > limit:
+        return None
+    body = b""
+    async for piece in request.stream():
+        body += piece
+        if len(body) > limit:
+            return None
+    return body
 
 
 @dataclass(frozen=True)
@@ -142,27 +164,18 @@ class Explorer:
         return pairs
 
     def submit_map(self, req: MapRequest, key: str) -> JobStatus:
-        """Draw the map in the background: first index the selection's sessions not indexed yet
-        (their clicks belong on it), then look at the selection again and file the map under the
-        key of what it really drew."""
+        """Draw the map in the background from the sessions indexed already (indexing is for the
+        POST alone), filed under the key of what the selection holds when it is drawn. Raises
+        QueueFull when MAX_QUEUED_MAPS maps are waiting already."""
         def work(browser: Any, progress: Any) -> None:
-            from heatmap import index_session
-
             progress("looking at the selection")
-            selection = select(self.store, req)
-            todo = selection.fingerprint["unindexed"]
-            for done, session_id in enumerate(todo):
-                progress("indexing new sessions of this selection", done, len(todo))
-                index_session(self.store, session_id, browser=browser)
-            if todo:
-                selection = select(self.store, req)
-            fresh = req.cache_key(selection.fingerprint)
+            fresh = req.cache_key(select(self.store, req).fingerprint)
             if self.cache.summary(fresh) is None:
                 progress("replaying the reference layout and drawing the map")
                 self.cache.put(fresh, lambda folder: render_map(self.store, req, folder, browser),
                                request_id=req.request_id())
 
-        return self.worker.submit(key, f"{req.kind} map of {req.url}", work)
+        return self.worker.submit(key, f"{req.kind} map of {req.url}", work, max_queued=MAX_QUEUED_MAPS)
 
     def submit_index(self) -> JobStatus:
         """Index every session not yet indexed, in the background, counting as it goes."""
@@ -259,16 +272,24 @@ class Explorer:
                 else:
                     cache_state = "miss"
                     status = self.worker.status(key)
-                    if status is None or (not status.active and (
-                            status.state == "done" or "retry" in request.query_params)):
-                        status = self.submit_map(req, key)
-                    context["job"] = self._job_json(status)
+                    try:
+                        if status is None or (not status.active and (
+                                status.state == "done" or "retry" in request.query_params)):
+                            status = self.submit_map(req, key)
+                    except QueueFull:
+                        errors.append(f"{MAX_QUEUED_MAPS} maps are waiting to be drawn already: "
+                                      "reload this page in a minute to draw this one.")
+                        status = None
+                    context["job"] = self._job_json(status) if status is not None else None
                     context["stale"] = self.cache.latest(req.request_id())
         title = "Heatmaps"
         if req.url:
             title = f"{KIND_TITLES[req.kind]} on {page_path(req.url)} · Heatmaps"
+        busy = context["resolved"] is not None and context["job"] is None and cache_state == "miss"
         response = page(request, "heatmaps.html", area="heatmaps", title=title,
-                        status_code=400 if errors else 200, **context)
+                        status_code=429 if busy else 400 if errors else 200, **context)
+        if busy:
+            response.headers["Retry-After"] = str(QUEUE_FULL_RETRY_S)
         response.headers["X-Heatmap-Cache"] = cache_state
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
@@ -336,10 +357,16 @@ class Explorer:
         key = resolved.key
         if self.cache.summary(key) is None:
             status = self.worker.status(key)
-            if status is None or not status.active:
-                status = self.submit_map(req, key)
-            return JSONResponse(self._job_json(status), status_code=202,
-                                headers={"Retry-After": "2", "X-Heatmap-Cache": "miss"})
+            try:
+                if status is None or not status.active:
+                    status = self.submit_map(req, key)
+            except QueueFull:
+                return JSONResponse(
+                    {"error": f"{MAX_QUEUED_MAPS} maps are waiting to be drawn already; ask again later",
+                     "not_indexed": resolved.n_unindexed},
+                    status_code=429, headers={"Retry-After": str(QUEUE_FULL_RETRY_S)})
+            return JSONResponse({**self._job_json(status), "not_indexed": resolved.n_unindexed},
+                                status_code=202, headers={"Retry-After": "2", "X-Heatmap-Cache": "miss"})
         name = (image or ("diff" if req.compare else "map")) if ext == "png" else (image or ("a" if req.compare else "map"))
         return self._file(key, f"{name}.{ext}", cache_state="hit", immutable=False)
 
@@ -368,8 +395,11 @@ class Explorer:
         """Start indexing new sessions and go back to where the button was."""
         if not _same_origin(request):
             return JSONResponse({"error": "a form from another site cannot start work here"}, status_code=403)
-        body = await request.body()  # a small urlencoded form; no multipart parser needed
-        back = (parse_qs(body[:8192].decode("utf-8", "replace")).get("next") or ["/heatmaps"])[-1]
+        body = await _small_body(request, MAX_INDEX_FORM_BYTES)  # a short urlencoded form
+        if body is None:
+            return JSONResponse({"error": f"this form is at most {MAX_INDEX_FORM_BYTES} bytes"},
+                                status_code=413)
+        back = (parse_qs(body.decode("utf-8", "replace")).get("next") or ["/heatmaps"])[-1]
         if not back.startswith("/heatmaps") or back.startswith("//"):
             back = "/heatmaps"
         self.submit_index()

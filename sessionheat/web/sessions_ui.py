@@ -5,6 +5,10 @@
     GET /sessions/{id}/player[?t=MS]  the player document (shown in a sandboxed iframe)
     GET /sessions/{id}/events.json    the rrweb events, byte for byte what `sessionheat export` writes
 
+Every handler is a plain `def`: Starlette runs it in its thread pool, so a slow SQLite read (a
+writer holding the lock, a session of tens of MB) never holds up the event loop, which also serves
+the health check, the snippet and the collector. Large JSON is written in pieces (`events_text`).
+
 Recorded HTML never runs, and is not shown in the UI's origin. rrweb's Replayer rebuilds the
 recording inside an iframe sandboxed *without* `allow-scripts`, and that iframe inherits the player
 document's CSP, which runs only our nonce-tagged scripts and lets nothing connect anywhere. The
@@ -30,11 +34,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
+from itertools import chain
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from sessionheat.addresses import reachable_origins, vouched_origins
@@ -51,12 +56,17 @@ from sessionheat.store import (
     origin_of,
 )
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
+from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
 from sessionheat.web.session_timeline import build_timeline, format_clock
 from sessionheat.web.ui import SECURITY_HEADERS, page, templates
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
 COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
+MAX_PROPERTY_FILTERS = 20  # property=value filters one list may combine
+MAX_FILTER_CHARS = 200  # a property filter, a viewport, a date or a number is no longer than this
+MAX_CURSOR_CHARS = 400  # a page cursor is a short base64 of [sort value, session id]
+MAX_VIEWPORT_PX = 100_000
 FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
                  "min_duration", "sort", "order")
 
@@ -97,12 +107,19 @@ def parse_list_query(params: Any) -> ListQuery:
             q.errors.append("Device: choose desktop, tablet or mobile.")
     if q.form["viewport"]:
         w, sep, h = q.form["viewport"].lower().partition("x")
-        if sep and w.isdigit() and h.isdigit():
+        if sep and w.isdecimal() and h.isdecimal() and len(w) <= 6 and len(h) <= 6 \
+                and max(int(w), int(h)) <= MAX_VIEWPORT_PX:
             f.viewport = (int(w), int(h))
         else:
             q.errors.append("Viewport: give it as WIDTHxHEIGHT, e.g. 1280x800.")
     pairs = [p.strip() for p in params.getlist("property") if p.strip()]
-    q.form["properties"] = pairs
+    q.form["properties"] = pairs[:MAX_PROPERTY_FILTERS]
+    if len(pairs) > MAX_PROPERTY_FILTERS:
+        q.errors.append(f"Properties: combine at most {MAX_PROPERTY_FILTERS} property filters.")
+        pairs = []
+    if any(len(pair) > MAX_FILTER_CHARS for pair in pairs):
+        q.errors.append(f"Properties: a key=value filter is at most {MAX_FILTER_CHARS} characters.")
+        pairs = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
@@ -125,6 +142,9 @@ def parse_list_query(params: Any) -> ListQuery:
     q.descending = q.form["order"] != "asc"
     q.after = params.get("after") or None
     q.before = params.get("before") or None
+    if len(q.after or q.before or "") > MAX_CURSOR_CHARS:
+        q.errors.append("Page: that is not a page of this list; start again from the first page.")
+        q.after = q.before = None
     return q
 
 
@@ -173,21 +193,43 @@ def _origin(url: str) -> str | None:
     return origin if origin.startswith(("http://", "https://")) else None
 
 
+UI_ORIGIN_ENV = "SESSIONHEAT_UI_ORIGIN"  # the UI's own origin(s) beside a configured player origin
 
 
 def request_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def _configured_origins(*names: str) -> set[str]:
+    return {o for name in names for o in map(_origin, os.environ.get(name, "").split(",")) if o}
+
+
+def _loopback_origins(request: Request) -> set[str]:
+    """This server's loopback origins: the request's scheme and port on each loopback name."""
+    suffix = f":{request.url.port}" if request.url.port else ""
+    return {f"{request.url.scheme}://{host}{suffix}" for host in ("127.0.0.1", "localhost", "[::1]")}
+
+
+def ui_origins(request: Request) -> set[str]:
+    """The origins a player served to this request may be framed and driven by: its own, this
+    server's loopback origins, and the configured UI and player origins. Anything else in `?ui=`
+    would let another site frame the player and read what it replays."""
+    return {request_origin(request), *_loopback_origins(request),
+            *_configured_origins(UI_ORIGIN_ENV, PLAYER_ORIGIN_ENV)}
+
+
 def player_origin(request: Request) -> str | None:
     """The origin to serve this UI page's player from, when it can have one apart from the UI:
-    the configured one, or `sessionheat-player.localhost` on the same port for a loopback UI."""
+    the configured one (when the player there will accept this UI's origin), or
+    `sessionheat-player.localhost` on the same port for a loopback UI."""
     setting = os.environ.get(PLAYER_ORIGIN_ENV, "").strip()
     if setting == "self":  # a browser that does not resolve *.localhost: keep it in the UI's origin
         return None
     configured = _origin(setting)
     if configured:
-        return None if configured == request_origin(request) else configured
+        own = request_origin(request)
+        accepted = _loopback_origins(request) | _configured_origins(UI_ORIGIN_ENV)
+        return configured if configured != own and own in accepted else None
     if request.url.hostname in LOOPBACK_NAMES:
         port = f":{request.url.port}" if request.url.port else ""
         return f"{request.url.scheme}://{PLAYER_LOCAL_HOST}{port}"
@@ -217,17 +259,18 @@ def player_policy(own_origin: str, ui_origin: str, nonce: str, recorded_origins:
 
 def _json_for_script(value: Any) -> str:
     """JSON safe inside <script type="application/json">: recorded text cannot close the tag."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return script_safe(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()).decode()
 
 
 def _moment(request: Request, duration: int) -> int:
-    """`?t=MS` as a moment inside the session (0 when absent or not a number)."""
+    """`?t=MS` as a moment inside the session (0 when absent or not a number; `1e400` is the end)."""
     try:
-        t = int(float(request.query_params.get("t", "0")))
+        t = float(request.query_params.get("t", "0")[:40])
     except ValueError:
         return 0
-    return max(0, min(t, duration))
+    if t != t:  # NaN
+        return 0
+    return int(max(0.0, min(t, float(duration))))
 
 
 def _viewport_options(store: SessionStore, q: ListQuery) -> list[tuple[str, str]]:
@@ -252,7 +295,7 @@ def _player_src(request: Request, session_id: str, t: int) -> str:
 def routes(store: SessionStore) -> list[BaseRoute]:
     """The session list, the session page, its player document and its JSON download."""
 
-    async def sessions(request: Request) -> Response:
+    def sessions(request: Request) -> Response:
         q = parse_list_query(request.query_params)
         result = None
         total, exact = 0, True
@@ -289,18 +332,32 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         return page(request, "session_missing.html", status_code=404, title="No such session",
                     area="sessions", session_id=request.path_params["session_id"][:80])
 
-    async def session_page(request: Request) -> Response:
+    def _from_events(session_id: str) -> dict[str, Any]:
+        """What the session page shows from the events: its timeline, duration and damage. The
+        events are read with the garbage collector paused and freed in steps before it resumes
+        (see `events_text.gc_paused`), in this worker thread, never where the server drops them."""
+        with gc_paused():
+            read = store.read_events(session_id)
+            events = read.events
+            try:
+                damage = "; ".join(p.reason for p in read.problems) or None
+                flags = store.session_flags(session_id)
+                return {
+                    "duration": int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0,
+                    "damage": damage, "flags": flags, "n_events_readable": len(events),
+                    "entries": build_timeline(events, store.pageviews(session_id),
+                                              flags["clicks"] if flags["indexed"] else None, damage),
+                    "replayable": any(e["type"] == EventType.FULL_SNAPSHOT for e in events),
+                }
+            finally:
+                release(events)
+
+    def session_page(request: Request) -> Response:
         session = _session_or_404(request)
         if session is None:
             return _not_found(request)
-        read = store.read_events(session["id"])
-        events = read.events
-        duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
-        damage = "; ".join(p.reason for p in read.problems) or None
-        flags = store.session_flags(session["id"])
-        entries = build_timeline(events, store.pageviews(session["id"]),
-                                 flags["clicks"] if flags["indexed"] else None, damage)
-        replayable = any(e["type"] == EventType.FULL_SNAPSHOT for e in events)
+        view = _from_events(session["id"])
+        duration, flags = view["duration"], view["flags"]
         t = _moment(request, duration)
         if flags["indexed"]:
             n_rage = sum(1 for c in flags["clicks"] if c["rage"])
@@ -309,10 +366,9 @@ def routes(store: SessionStore) -> list[BaseRoute]:
             n_rage = n_dead = None
         response = page(
             request, "session.html", title=f"Session {session['id']}", area="sessions",
-            s=session, entries=entries, t=t, clock=format_clock(t), duration=duration,
-            duration_text=format_duration(duration), damage=damage, clock_end=format_clock(duration),
-            recorded_duration_text=format_duration(session.get("duration_ms")), replayable=replayable,
-            n_events_readable=len(events), flags=flags, n_rage=n_rage, n_dead=n_dead,
+            s=session, t=t, clock=format_clock(t), duration_text=format_duration(duration),
+            clock_end=format_clock(duration), recorded_duration_text=format_duration(session.get("duration_ms")),
+            n_rage=n_rage, n_dead=n_dead, **view,
             started=format_started(session.get("started_at")),
             player_src=_player_src(request, session["id"], t),
             player_origin=player_origin(request) or request_origin(request),
@@ -324,44 +380,51 @@ def routes(store: SessionStore) -> list[BaseRoute]:
                 "frame-src 'self'", f"frame-src 'self' {separate}")
         return response
 
-    async def player_document(request: Request) -> Response:
+    def player_document(request: Request) -> Response:
+        own = request_origin(request)
+        asked = request.query_params.get("ui", "")
+        ui_origin = _origin(asked[:300]) if asked else own  # who may frame and drive it
+        if ui_origin not in ui_origins(request):
+            return PlainTextResponse(f"ui={asked[:80]!r} is not an origin of this server's UI",
+                                     status_code=400)
         session = _session_or_404(request)
         if session is None:
             return PlainTextResponse("no such session", status_code=404)
-        read = store.read_events(session["id"])
-        events = read.events
-        duration = int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0
+        packed = pack_for_player(store.event_chunks(session["id"], []))
+        events, duration = packed.metas, packed.duration  # only the Meta events: the rest is packed
         origins = sorted({o for e in events if e["type"] == EventType.META
                           for o in [_origin(str((e.get("data") or {}).get("href", "")))] if o})
         origins = reachable_origins(origins, vouched_origins(session["site"], store.site_origins(), origins))
-        own = request_origin(request)
-        ui_origin = _origin(request.query_params.get("ui", "")) or own  # who may frame and drive it
         nonce = secrets.token_urlsafe(16)
         config = {"uiOrigin": ui_origin, "startAt": _moment(request, duration), "duration": duration}
-        response = templates.TemplateResponse(request, "session_player.html", {
-            "nonce": nonce, "config_json": _json_for_script(config),
-            "events_json": _json_for_script(events), "session_id": session["id"],
-        })
-        response.headers["Content-Security-Policy"] = player_policy(own, ui_origin, nonce, origins)
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        marker = f"<!--events-{nonce}-->"
+        shell = templates.get_template("session_player.html").render({
+            "request": request, "nonce": nonce, "config_json": _json_for_script(config),
+            "events_json": marker, "session_id": session["id"]})
+        head, _, tail = shell.partition(marker)
+        body = chain([head.encode()], packed.json_array(), [tail.encode()])
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store",
+                   "Content-Security-Policy": player_policy(own, ui_origin, nonce, origins)}
+        return StreamingResponse(body, media_type="text/html; charset=utf-8", headers=headers)
 
-    async def events_json(request: Request) -> Response:
+    def events_json(request: Request) -> Response:
         session = _session_or_404(request)
         if session is None:
             return PlainTextResponse("no such session", status_code=404)
-        body = store.export_events(session["id"]).encode("utf-8")
-        return Response(body, media_type="application/json", headers={
+        with gc_paused():  # as the session page: see `_from_events`
+            events = store.read_events(session["id"]).events
+            pieces = list(json_pieces(events))
+            release(events)
+        return StreamingResponse(iter(pieces), media_type="application/json", headers={
             "Content-Disposition": f'attachment; filename="session-{session["id"]}.json"',
             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
-    async def player_js(request: Request) -> Response:
+    def player_js(request: Request) -> Response:
         return Response(_player_js(), media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400",
                                  "X-Content-Type-Options": "nosniff"})
 
-    async def player_css(request: Request) -> Response:
+    def player_css(request: Request) -> Response:
         return Response(vendor_text("rrweb-player.css"), media_type="text/css",
                         headers={"Cache-Control": "public, max-age=86400",
                                  "X-Content-Type-Options": "nosniff"})
