@@ -1,9 +1,9 @@
 """Ingestion over HTTP on loopback: the collector in its own process, several senders.
 
 The same load runs twice, against the collector with its protections on (the page addresses
-checked against the site's origins, session caps, inputs masked on the server) and off, and the
-ratios say what they cost. Both apps come from `build_app(db, Protections(...))`: a protection
-added later (an auth middleware, a Host check) is one more flag there.
+checked against the site's origins, session caps, inputs masked on the server, the Host allowlist)
+and off, and the ratios say what they cost. Both apps come from `build_app(db, Protections(...))`:
+a protection added later is one more flag there.
 
 Each sender is one visitor's tab: its own session and keep-alive connection, posting numbered,
 gzipped chunks of realistic rrweb events (mostly mouse moves and mutations, as the snippet sends
@@ -140,6 +140,8 @@ class Protections:
     href_checks: bool = True  # Meta / route hrefs must be on the site's origins
     session_caps: bool = True  # Limits.max_session_events / max_session_bytes
     masking: bool = True  # inputs masked by the site's policy before storing
+    host_check: bool = True  # the Host allowlist every listener has (DNS rebinding); the login gate
+    # wraps only non-public routes, so the chunk endpoint never passes through it
 
 
 ON = Protections()
@@ -151,10 +153,11 @@ def build_app(db: str, protections: Protections) -> Any:
 
     One site sends all of the load here: the per-site byte budget, which would otherwise bind, is
     lifted in both."""
-    from sessionheat.web import Limits, create_app
+    from sessionheat.web import AccessPolicy, Limits, create_app
 
     caps = {} if protections.session_caps else {"max_session_events": 0, "max_session_bytes": 0}
-    app = create_app(db, limits=Limits(site_bytes_per_s=0, **caps), own_process=True)
+    access = AccessPolicy() if protections.host_check else AccessPolicy(allowed_hosts=None)
+    app = create_app(db, limits=Limits(site_bytes_per_s=0, **caps), own_process=True, access=access)
     app.state.collector.href_checks = protections.href_checks
     app.state.collector.masking = protections.masking
     return app

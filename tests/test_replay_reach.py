@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from collector_helpers import T_NOW, click
 
@@ -166,7 +165,7 @@ def test_each_sites_assets_are_kept_apart(browser, store, asset_server):
 
 
 def test_players_do_not_list_unvouched_internal_origins(browser, store, internal):
-    from collector_helpers import ThreadServer
+    from collector_helpers import ThreadServer, team_get
 
     from sessionheat.web import create_app
 
@@ -176,7 +175,7 @@ def test_players_do_not_list_unvouched_internal_origins(browser, store, internal
                           "local-session-1")
     offline = {sid: player_csp(store, sid) for sid in (evil, local)}
     with ThreadServer(create_app(store)) as server:
-        served = {sid: httpx.get(f"{server.url}/sessions/{sid}/player").headers["content-security-policy"]
+        served = {sid: team_get(f"{server.url}/sessions/{sid}/player").headers["content-security-policy"]
                   for sid in (evil, local)}
     for csp in (offline, served):
         assert internal.origin not in csp[evil], csp[evil]
