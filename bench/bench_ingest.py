@@ -256,7 +256,7 @@ def run(quick: bool = False) -> list[Figure]:
     on, off = results["on"], results["off"]
     figures += [
         Figure("ingest", "events/s flat out, on / off", on["rate"] / off["rate"], "x", ">= 0.9",
-               "href checks, session caps, server-side masking"),
+               "href checks, session caps, server-side masking, Host allowlist"),
         Figure("ingest", "chunk latency p99 flat out, on / off", on["p99"] / off["p99"], "x", "<= 1.1"),
         Figure("ingest", "chunk latency p99 at the target, on / off", on["paced_p99"] / off["paced_p99"],
                "x", "<= 1.1"),
