@@ -246,7 +246,7 @@ class Authenticator:
             return False
         return self._signed(f"player:{session_id}:{expires}", signature)
 
-    # the one-time local link
+    # passwords
     def check_password(self, name: str, password: str) -> Identity | None:
         """Blocking (argon2 takes ~0.1 s by design): call it off the event loop."""
         user = self.store.get_user(name) if name else None
