@@ -43,7 +43,7 @@ ADMIN_ROUTES = frozenset({"heatmap_index"})
 # reach: it is opened with a short-lived grant for one session, made by the session page.
 GRANT_ROUTES = frozenset({"session_player"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FORM_BYTES = 16 * 1024  # a UI form (login, index, logout) is a few fields; more is refused
+MAX_FORM_BYTES = 4096  # a UI form (login, index, logout) is a few short fields; more is refused
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 PLAYER_LOCAL_HOST = "sessionheat-player.localhost"  # *.localhost is the loopback, no DNS involved
 PLAYER_ORIGIN_ENV = "SESSIONHEAT_PLAYER_ORIGIN"  # the player's own origin, when the UI is not on loopback
@@ -176,8 +176,12 @@ async def identify(scope: Scope, auth: Authenticator, policy: AccessPolicy) -> I
     return identity
 
 
-async def _read_form(receive: Receive) -> bytes | None:
-    """The body of a small form, or None past `MAX_FORM_BYTES` (never buffered beyond it)."""
+async def read_form(headers: dict[str, str], receive: Receive) -> bytes | None:
+    """The body of a small form, or None past `MAX_FORM_BYTES`: refused on its declared length
+    before reading, and never buffered beyond the limit when it is sent without one."""
+    declared = headers.get("content-length", "")
+    if declared.isdecimal() and int(declared[:20]) > MAX_FORM_BYTES:
+        return None
     body = bytearray()
     while True:
         message = await receive()
@@ -222,18 +226,19 @@ class Guard:
         if self.admin and not identity.admin:
             await _answer(send, 403, {"error": f"{identity.name} is a viewer; this needs an admin"})
             return
-        if scope["method"] not in SAFE_METHODS and identity.via != "token":
+        if scope["method"] not in SAFE_METHODS:  # every form: from our pages, small, and ...
             headers = headers_of(scope)
             if from_another_site(headers):
                 await _answer(send, 403, {"error": "a page of another site cannot do this here"})
                 return
-            body = await _read_form(receive)
+            body = await read_form(headers, receive)
             if body is None:
                 await _answer(send, 413, {"error": f"a form here is at most {MAX_FORM_BYTES} bytes"})
                 return
+            # ... with the CSRF token of credentials a browser sends by itself (a token it never does)
             token = headers.get("x-csrf-token") or dict(
                 parse_qsl(body.decode("utf-8", "replace"))).get("csrf_token")
-            if not self.auth.csrf_ok(identity, token):
+            if identity.via != "token" and not self.auth.csrf_ok(identity, token):
                 await _answer(send, 403, {"error": "the form's CSRF token is missing or stale; "
                                           "reload the page and try again"})
                 return
@@ -281,4 +286,4 @@ def login_location(next_path: str | None) -> str:
 
 
 __all__ = ["ADMIN_ROUTES", "AccessPolicy", "GRANT_ROUTES", "Guard", "HostCheck", "PUBLIC_ROUTES",
-           "from_another_site", "guard_routes", "identify", "is_loopback", "login_location"]
+           "from_another_site", "guard_routes", "identify", "is_loopback", "login_location", "read_form"]

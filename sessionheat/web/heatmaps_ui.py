@@ -15,7 +15,8 @@ both run in the background worker (`heatmap_worker`), never on the event loop; t
 their progress and reloads when they finish. Maps are cached on disk (`heatmap_cache`).
 
 A GET never indexes: a map draws the sessions of its selection that are indexed already, and says
-how many are not (only `POST /heatmaps/index`, behind its same-origin check, indexes them). Maps a
+how many are not (only `POST /heatmaps/index`, which the access guard keeps to admins' forms
+from our own pages, indexes them). Maps a
 GET asks for are drawn once per key, and at most `MAX_QUEUED_MAPS` wait at a time: beyond that the
 answer is 429, so a page of `<img src=".../map.png?since=…">` cannot queue work without end.
 """
@@ -28,7 +29,7 @@ import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -45,7 +46,6 @@ from sessionheat.web.ui import page
 INDEX_JOB = "index"
 MAX_QUEUED_MAPS = 4  # maps waiting to be drawn; more requests get 429 until some are done
 QUEUE_FULL_RETRY_S = 30
-MAX_INDEX_FORM_BYTES = 4096  # the "Index new sessions" form holds one short field
 ELEMENT_SESSIONS_SHOWN = 200
 QUICK_FILTERS = 16  # property=value pairs offered as one-click segment filters
 LIST_REFRESH_S = 5.0  # how stale the page list may be while the store keeps changing
@@ -75,30 +75,6 @@ def stop_background_work(store: SessionStore) -> None:
 def session_href(session_id: str, t_ms: int | float) -> str:
     """The session page at a moment: the contract with the sessions area."""
     return f"/sessions/{quote(session_id, safe='')}?t={int(t_ms)}"
-
-
-def _same_origin(request: Request) -> bool:
-    """Whether a POST came from our own pages. Browsers say so in Sec-Fetch-Site (our pages send
-    no referrer, so their Origin is "null", which a sandboxed frame of any site also sends: "null"
-    alone proves nothing and is refused). A client without either header is no browser."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    return not origin or urlsplit(origin).netloc == request.headers.get("host")
-
-
-async def _small_body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it is longer than `limit` (never buffered past it)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared[:20]) > limit:
-        return None
-    body = b""
-    async for piece in request.stream():
-        body += piece
-        if len(body) > limit:
-            return None
-    return body
 
 
 @dataclass(frozen=True)
@@ -393,12 +369,7 @@ class Explorer:
 
     async def index(self, request: Request) -> Response:
         """Start indexing new sessions and go back to where the button was."""
-        if not _same_origin(request):
-            return JSONResponse({"error": "a form from another site cannot start work here"}, status_code=403)
-        body = await _small_body(request, MAX_INDEX_FORM_BYTES)  # a short urlencoded form
-        if body is None:
-            return JSONResponse({"error": f"this form is at most {MAX_INDEX_FORM_BYTES} bytes"},
-                                status_code=413)
+        body = await request.body()  # from our own pages and small: the access guard saw to both
         back = (parse_qs(body.decode("utf-8", "replace")).get("next") or ["/heatmaps"])[-1]
         if not back.startswith("/heatmaps") or back.startswith("//"):
             back = "/heatmaps"

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sessionheat.web.access import MAX_FORM_BYTES, from_another_site, identify, login_location
+from sessionheat.web.access import from_another_site, headers_of, identify, login_location, read_form
 from sessionheat.web.auth import LOGIN_COOKIE, LOGIN_TTL_S, Authenticator
 from sessionheat.web.ui import page
 
@@ -48,14 +48,13 @@ def routes(auth: Authenticator) -> list[BaseRoute]:
             if who is not None:
                 return RedirectResponse(login_location(request.query_params.get("next")), status_code=303)
             return await asyncio.to_thread(form, request, next_path=request.query_params.get("next", "")[:2000])
-        if from_another_site({k.lower(): v for k, v in request.headers.items()}):
+        headers = headers_of(request.scope)
+        if from_another_site(headers):
             return await asyncio.to_thread(form, request, status=403,
                                            error="A page of another site cannot log you in here.")
-        body = b""
-        async for part in request.stream():
-            body += part
-            if len(body) > MAX_FORM_BYTES:
-                return await asyncio.to_thread(form, request, status=413, error="That form is too large.")
+        body = await read_form(headers, request.receive)
+        if body is None:
+            return await asyncio.to_thread(form, request, status=413, error="That form is too large.")
         fields: dict[str, Any] = dict(parse_qsl(body.decode("utf-8", "replace")))
         name = str(fields.get("name", "")).strip()[:64]
         next_path = str(fields.get("next", ""))[:2000]

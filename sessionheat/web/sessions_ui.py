@@ -207,7 +207,7 @@ def _configured_origins(*names: str) -> set[str]:
 def _loopback_origins(request: Request) -> set[str]:
     """This server's loopback origins: the request's scheme and port on each loopback name."""
     suffix = f":{request.url.port}" if request.url.port else ""
-    return {f"{request.url.scheme}://{host}{suffix}" for host in ("127.0.0.1", "localhost", "[::1]")}
+    return {f"{request.url.scheme}://{f'[{host}]' if ':' in host else host}{suffix}" for host in LOOPBACK_NAMES}
 
 
 def ui_origins(request: Request) -> set[str]:
