@@ -1289,14 +1289,6 @@ class SessionStore:
                 raise StoreError(f"no site named {name!r}")
         return key
 
-    def site_by_key(self, key: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM sites WHERE key = ?", [key]))
-        if not rows:
-            return None
-        site = rows[0]
-        site["origins"] = json.loads(site["origins"])
-        return site
-
     # -- heatmap explorer (web UI) --------------------------------------------------------------
 
     def page_counts(self) -> list[tuple[str, int]]:

@@ -21,9 +21,9 @@ no-script sandbox and the CSP are then the boundary).
 The session page embeds it in an `<iframe sandbox="allow-scripts allow-same-origin">` (no forms,
 popups or top-level navigation) and drives it by postMessage only, checking origins both ways.
 
-Why not an opaque origin (what `ui.PLAYER_CSP`'s `sandbox` would give): a document sandboxed
-without `allow-same-origin` gives every iframe it creates another opaque origin, so rrweb's Replayer
-cannot reach its own replay iframe (`contentDocument` is null) and nothing replays.
+Why not an opaque origin (a CSP `sandbox` without `allow-same-origin`): such a document gives every
+iframe it creates another opaque origin, so rrweb's Replayer cannot reach its own replay iframe
+(`contentDocument` is null) and nothing replays.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Server-rendered HTML (Jinja2) with a little plain JS from `static/`; no build step, no CDN. Every
 page carries a strict Content-Security-Policy: the UI's own origin runs only our own scripts, and
-recorded HTML is shown only inside a sandboxed iframe with an opaque origin (see `PLAYER_CSP`).
+recorded HTML is shown only inside the player, a sandboxed iframe served from an origin of its own
+(see `sessions_ui`).
 
 Each area of the UI is a module exposing `routes(store) -> list[BaseRoute]`:
 `sessions_ui` (session list, session page, player) and `heatmaps_ui` (heatmap explorer).
@@ -67,9 +68,6 @@ templates.env.globals.update(identity=identity, csrf_input=csrf_input)
 UI_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
           "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
           "frame-ancestors 'self'")
-# A page that shows recorded HTML: sandboxed without allow-same-origin, so it runs in an opaque
-# origin that cannot read the UI's cookies, storage or DOM, even when opened directly.
-PLAYER_CSP = "sandbox allow-scripts; default-src 'self' data: blob: 'unsafe-inline'; object-src 'none'"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
