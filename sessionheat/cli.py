@@ -681,13 +681,14 @@ def _describe_policy(site: dict[str, Any]) -> str:
 @db_option(existing=True)
 @json_option
 def sites_list_command(db_path: Path, as_json: bool) -> None:
-    """List the registered sites with their keys and allowed origins."""
+    """List the registered sites: key, allowed origins, and policy (inputs, session caps)."""
     sites = open_store(db_path).list_sites()
     if as_json:
         click.echo(json.dumps(sites, indent=2))
         return
     for site in sites:
-        click.echo(f"{site['name']}\t{site['key']}\t{' '.join(site['origins'])}")
+        policy = _describe_policy(site).split(": ", 1)[1]
+        click.echo(f"{site['name']}\t{site['key']}\t{' '.join(site['origins'])}\t{policy}")
 
 
 def _refused_from_now_on() -> str:
