@@ -51,6 +51,7 @@ def check_frontend(name: str, servers, browser, tmp_path: Path) -> None:
             clicks = check_clicks(rp)
             shots = check_shots(rp, run.shots)
             missing = dict(rp.guard.missing)
+            blocked = dict(rp.guard.blocked)
     finally:
         store.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,8 @@ def check_frontend(name: str, servers, browser, tmp_path: Path) -> None:
     assert not misses and not off_shots and not missing, (
         f"{len(clicks) - len(misses)}/{len(clicks)} clicks within 1 px; worst: "
         + "; ".join(f"t={c.t} <{c.tag}> live {c.live} replayed {c.replayed}" for c in misses[:4])
-        + f"; moments whose picture differs (index, t, share): {off_shots}; assets missing: {missing}")
+        + f"; moments whose picture differs (index, t, share): {off_shots}; assets missing: {missing}"
+        + f"; requests the replay refused: {blocked}")
 
 
 def test_web_components_shoelace(servers, browser, tmp_path):
