@@ -168,12 +168,19 @@ def docs_journey(page: Any, rng: random.Random) -> None:
 class FolderServer:
     """A quiet static server for one folder on 127.0.0.1 at an ephemeral port."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, headers: dict[str, str] | None = None):
         import functools
         import threading
         from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+        extra = dict(headers or {})  # e.g. CORS, for a folder served as another origin's assets
+
         class Quiet(SimpleHTTPRequestHandler):
+            def end_headers(self) -> None:
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                super().end_headers()
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -187,5 +194,5 @@ class FolderServer:
         self.httpd.server_close()
 
 
-def serve_folder(folder: Path) -> FolderServer:
-    return FolderServer(folder)
+def serve_folder(folder: Path, headers: dict[str, str] | None = None) -> FolderServer:
+    return FolderServer(folder, headers)

@@ -107,18 +107,49 @@
 
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and
-    // benchmarks, since overlays can make a scripted click land elsewhere than it aimed.
-    document.addEventListener("click", function (ev) {
-      var target = ev.target;
+    // benchmarks, since overlays can make a scripted click land elsewhere than it aimed. The element
+    // is the first of the click's composed path, read while the click is dispatched (afterwards the
+    // path is empty): `ev.target` is retargeted to the shadow host, not the element inside its shadow
+    // root that was hit. Clicks inside same-origin iframes count too, boxed in top-document px as
+    // the replay measures them. Tag: TAG_LIVE_CLICK in sessionheat/events.py.
+    var frameOffset = function (win) { // where a frame's viewport starts, in top viewport px
+      var x = 0, y = 0;
+      while (win && win !== window && win.frameElement) {
+        var fe = win.frameElement, fr = fe.getBoundingClientRect();
+        x += fr.left + fe.clientLeft;
+        y += fr.top + fe.clientTop;
+        win = win.parent;
+      }
+      return [x, y];
+    };
+    var evidenceClick = function (ev) {
+      var path = ev.composedPath ? ev.composedPath() : [];
+      var target = path.length ? path[0] : ev.target;
+      if (target && target.nodeType === 3) target = target.parentNode;
       if (!target || !target.getBoundingClientRect) return;
       var r = target.getBoundingClientRect();
+      var o = frameOffset(target.ownerDocument && target.ownerDocument.defaultView);
       custom("sessionheat.click", {
-        id: rrweb.record.mirror.getId(target),
-        x: ev.clientX, y: ev.clientY,
+        id: rrweb.record.mirror.getId(target), // shadow roots and same-origin frames share this mirror
+        x: ev.clientX + o[0], y: ev.clientY + o[1],
         scroll: [scrollX, scrollY],
-        box: [r.left + scrollX, r.top + scrollY, r.width, r.height],
+        box: [r.left + o[0] + scrollX, r.top + o[1] + scrollY, r.width, r.height],
       });
-    }, true);
+    };
+    var evidenceDocs = new WeakSet();
+    var watchClicks = function (doc) {
+      if (!doc || evidenceDocs.has(doc)) return;
+      evidenceDocs.add(doc);
+      doc.addEventListener("click", evidenceClick, true);
+      // A frame's document exists once its `load` fires (caught while capturing: it does not bubble).
+      doc.addEventListener("load", function (ev) {
+        var frame = ev.target;
+        if (frame && frame.tagName === "IFRAME") {
+          try { watchClicks(frame.contentDocument); } catch (e) { /* cross-origin: not ours to see */ }
+        }
+      }, true);
+    };
+    watchClicks(document);
   }
 
   // Batches leave in idle time, so serialising and sending them does not compete with the page's

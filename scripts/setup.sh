@@ -28,6 +28,30 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
+# The fidelity suite's real third-party front ends (bench/frontends), pinned by its lock file.
+# Installed again only when the lock changed since the last install.
+install_frontends() {
+  local dir=bench/frontends
+  [ -f "$dir/package-lock.json" ] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing Debian's nodejs npm" >&2
+      SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+    else
+      echo "setup: no npm; the fidelity front ends are not installed" >&2
+      return 0
+    fi
+  fi
+  # npm ci empties node_modules first, so a stamp of the lock it installed says it is done
+  cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json" && return 0
+  echo "setup: installing the fidelity front ends (npm ci in $dir)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+}
+install_frontends
+
 PY="${PYTHON:-python3}"
 "$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
 echo "setup: ready ($("$PY" -c 'import sessionheat.browser as b; print(b.chromium_executable() or "playwright chromium")'))" >&2
