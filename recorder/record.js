@@ -1,7 +1,8 @@
 // sessionheat in-page recorder core, shared by the Playwright recorder and the snippet.
 // Evaluated as an expression: (function (rrweb, config, send) {...}).
 //   rrweb  - the vendored rrweb build (never the page's own)
-//   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents}
+//   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents, canvas}
+//            (canvas: false, or {intervalMs, type, quality}: see "canvas snapshots")
 //   send   - function(batchJson: string, final: boolean) -> Promise|undefined; owns the transport
 // It buffers events in the page and hands them over in batches: one transport call per event made
 // a mutation-heavy page 2.7x slower than no recording, against 1.7x for buffering alone.
@@ -228,6 +229,94 @@
   })(rrweb);
   // --- end of style sources ---------------------------------------------------------------------
 
+
+  // --- canvas snapshots -------------------------------------------------------------------------
+  // A canvas's drawing is not in the DOM, so rrweb sees none of it. Rather than rrweb's canvas
+  // recording (every 2D call serialized, or with sampling a bitmap of every canvas at a fixed rate,
+  // changed or not, encoded in a worker that a page's CSP may forbid), each canvas is photographed
+  // when something can have been drawn on it and someone may look: when the page first appears,
+  // at each pointerdown and click (before the page's own handlers, so a click's moment shows what
+  // was under the pointer), and every `intervalMs` for canvases drawn on since the last picture
+  // (animations, hover tooltips). "Drawn on" is a flag set by the 2D context's drawing methods,
+  // so an idle chart costs nothing. The pixels are copied synchronously (createImageBitmap) and
+  // encoded off the page's way (OffscreenCanvas.convertToBlob); the note carries the moment of the
+  // copy (`at`), which the replay goes by. Lossless WebP by default (quality 1): lossy WebP blurred
+  // chart edges past 1.5 % of the pixels, and PNG and JPEG encode only in idle time, a second late.
+  // config.canvas: false switches it off.
+  var canvasShots = (function (options) {
+    if (!options || !window.CanvasRenderingContext2D || !window.createImageBitmap || !window.OffscreenCanvas
+        || !window.WeakMap || !window.Set) return null;
+    var TAG = "sessionheat.canvas"; // sessionheat.events.TAG_CANVAS
+    var intervalMs = Math.max(250, options.intervalMs || 1000);
+    var type = options.type || "image/webp", quality = options.quality == null ? 1 : options.quality;
+    var dirty = new Set(); // canvases drawn on (or given a context) since their last picture
+    var kinds = new WeakMap(); // canvas -> the context type it was asked for
+    var sent = new WeakMap(); // canvas -> the last picture sent (data URL), or "" for "not captured"
+    var proto = CanvasRenderingContext2D.prototype;
+    ["fill", "stroke", "fillRect", "strokeRect", "clearRect", "fillText", "strokeText", "drawImage",
+     "putImageData", "reset"].forEach(function (name) {
+      var original = proto[name];
+      if (typeof original !== "function") return;
+      proto[name] = function () {
+        if (this.canvas) dirty.add(this.canvas);
+        return original.apply(this, arguments);
+      };
+    });
+    var getContext = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind) {
+      var context = getContext.apply(this, arguments);
+      if (context && !kinds.has(this)) { kinds.set(this, String(kind)); dirty.add(this); }
+      return context;
+    };
+
+    function encode(bitmap) {
+      var off = new OffscreenCanvas(bitmap.width, bitmap.height);
+      off.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+      return off.convertToBlob({ type: type, quality: quality }).then(function (blob) {
+        return new Promise(function (resolve, reject) {
+          var reader = new FileReader();
+          reader.onload = function () { resolve(reader.result); };
+          reader.onerror = reject;
+          reader.readAsDataURL(blob);
+        });
+      });
+    }
+
+    function capture() {
+      if (!started || !dirty.size) return;
+      var at = Date.now();
+      dirty.forEach(function (canvas) {
+        var id = rrweb.record.mirror.getId(canvas);
+        if (id <= 0) { if (!canvas.isConnected) dirty.delete(canvas); return; } // not in the page (yet)
+        dirty.delete(canvas);
+        var kind = kinds.get(canvas) || "2d"; // unknown: drawn before we were here, or never
+        if (kind !== "2d") { // WebGL, bitmaprenderer: said once, so the replay can say so
+          if (sent.get(canvas) !== "") custom(TAG, { id: id, at: at, w: canvas.width, h: canvas.height, url: null, kind: kind });
+          sent.set(canvas, "");
+          return;
+        }
+        if (!canvas.width || !canvas.height) return;
+        var w = canvas.width, h = canvas.height;
+        createImageBitmap(canvas).then(encode).then(function (url) {
+          if (sent.get(canvas) === url) return;
+          sent.set(canvas, url);
+          custom(TAG, { id: id, at: at, w: w, h: h, url: url, kind: kind });
+        }).catch(function () { /* a canvas we may not read (tainted): nothing to show */ });
+      });
+    }
+
+    addEventListener("pointerdown", capture, true);
+    addEventListener("click", capture, true);
+    setInterval(capture, intervalMs);
+    return {
+      sweep: function () { // the first snapshot is out: every canvas it caught, blank or not
+        document.querySelectorAll("canvas").forEach(function (c) { dirty.add(c); });
+        capture();
+      },
+    };
+  })(config.canvas === false ? null : config.canvas || {});
+  // --- end of canvas snapshots ------------------------------------------------------------------
+
   var stop = rrweb.record({
     emit: function (event) {
       styleSources(event);
@@ -236,6 +325,7 @@
         started = true;
         noteLoadedImages();
         setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
+        if (canvasShots) setTimeout(canvasShots.sweep, 0);
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
     },
