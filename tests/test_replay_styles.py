@@ -1,4 +1,5 @@
-"""Style sheets recorded exactly: lossy CSSOM text, shadow roots, styles changed after load.
+"""Style sheets recorded exactly: lossy CSSOM text, shadow roots, styles changed after load,
+style sheets and fonts from another origin.
 
 Chromium serializes a rule holding a var() shorthand followed by one of its longhands
 (`border: solid var(--w) red; border-top-width: 3px`) with the other longhands empty, and rrweb
@@ -18,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import ASSETS, AssetServer
+from conftest import ASSETS, AssetServer, _AssetHandler
 
 from recorder import SessionStore, record
 from replay import open_session
@@ -160,3 +161,70 @@ def test_all_style_changes_in_one_session(style_site, browser, tmp_path):
     assert total == len(steps)
     assert not misses, f"{len(misses)}/{total} off by more than 1 px: {misses}"
     assert differing_share(live_shot, replay_shot) <= PIXEL_SHARE
+
+
+class _CorsHandler(_AssetHandler):
+    """A CDN: everything with `Access-Control-Allow-Origin: *` (a web font needs it cross-origin)."""
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+
+@pytest.fixture(scope="module")
+def cross_origin_site(tmp_path_factory):
+    """The page on one loopback origin, its style sheets and fonts on another (`localhost`)."""
+    cdn_dir, page_dir = tmp_path_factory.mktemp("cdn"), tmp_path_factory.mktemp("page")
+    for item in (ASSETS / "cdn").iterdir():
+        shutil.copy(item, cdn_dir / item.name)
+    shutil.copy(SYSTEM_FONT, cdn_dir / "face.ttf")
+    cdn = AssetServer(cdn_dir, _CorsHandler)
+    cdn_origin = cdn.origin.replace("127.0.0.1", "localhost")
+    page_text = (ASSETS / "cross_origin.html").read_text(encoding="utf-8").replace("{{CDN}}", cdn_origin)
+    (page_dir / "cross_origin.html").write_text(page_text, encoding="utf-8")
+    page = AssetServer(page_dir)
+    yield page, cdn_origin
+    page.close()
+    cdn.close()
+
+
+CROSS_STEPS = ["#cdn-box", "#cors-box", "#page-font", "#cdn-button", "#below"]
+CROSS_FONTS = "(d) => [d.fonts.check('20px CdnFace'), d.fonts.check('22px PageCdnFace')]"
+
+
+def test_cross_origin_stylesheets_and_fonts_replay(cross_origin_site, browser, tmp_path):
+    """rrweb #1219 / #1304: a sheet from another origin (recorded as a link, or inlined when CORS
+    lets rrweb read it) and web fonts from there must load in the replay: those are origins the
+    recorded page loaded from, so the replay may fetch from them."""
+    page, cdn_origin = cross_origin_site
+    store = SessionStore(tmp_path / "s.db")
+    session_id, live_shot = record_clicks(store, page.url("cross_origin.html"), browser, CROSS_STEPS)
+    total, misses, replay_shot = replay_offsets(store, session_id, browser)
+    assert total == len(CROSS_STEPS)
+    assert not misses, f"{len(misses)}/{total} off by more than 1 px: {misses}"
+    assert differing_share(live_shot, replay_shot) <= PIXEL_SHARE
+    with open_session(store, session_id, browser=browser) as rp:
+        rp.seek(rp.duration)
+        assert rp.evaluate_in_document(CROSS_FONTS) == [True, True]
+        assert not rp.guard.blocked and not rp.guard.missing, (rp.guard.blocked, rp.guard.missing)
+        assert cdn_origin in rp.guard.reach.allowed
+
+
+def test_a_collector_sites_cdn_inside_the_network_needs_the_site_to_list_it(cross_origin_site, browser, tmp_path):
+    """The trust boundary holds for asset origins too: a session sent with a public site key may
+    not make a replay fetch from inside the network (here: loopback) unless its site lists that
+    origin, exactly as for its pages' own origins."""
+    page, cdn_origin = cross_origin_site
+    store = SessionStore(tmp_path / "s.db")
+    recorded, _ = record_clicks(store, page.url("cross_origin.html"), browser, CROSS_STEPS[:1])
+    events = store.read_events(recorded).events
+    blocked = {}
+    for name, origins in (("only-pages", [page.origin]), ("with-cdn", [page.origin, cdn_origin])):
+        store.add_site(name, origins)
+        sid = store.create_session(site=name, viewport=(1280, 800))
+        store.append_chunk(sid, 0, events)
+        with open_session(store, sid, browser=browser) as rp:
+            rp.seek(rp.duration)
+            blocked[name] = dict(rp.guard.blocked)
+    assert blocked == {"only-pages": {cdn_origin: blocked["only-pages"].get(cdn_origin, 0)}, "with-cdn": {}}
+    assert blocked["only-pages"][cdn_origin] >= 3  # the sheet and both fonts, refused and counted
