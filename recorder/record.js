@@ -126,22 +126,57 @@
       parsed.set(chunk, text);
       return text;
     }
-    function squeeze(s) { return s.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\s+/g, ""); }
+    // A rule's prelude (selector, @media condition) in a form both its source and Chromium's
+    // serialization share: no comments, spaces or quotes, one colon before pseudo-elements.
+    function prelude(text) {
+      var brace = text.indexOf("{");
+      return (brace < 0 ? text : text.slice(0, brace)).replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/[\s'"]+/g, "").replace(/::/g, ":").toLowerCase();
+    }
+    function index(into, chunks) { // prelude -> chunks with it, in order
+      chunks.forEach(function (chunk) {
+        var key = prelude(chunk), list = into.get(key);
+        if (!list) into.set(key, list = []);
+        list.push(chunk);
+      });
+      return into;
+    }
+    var textIndexes = new Map(); // a sheet's source text -> {all, byPrelude}: split once, not per rule
+    function textIndex(text) {
+      var found = textIndexes.get(text);
+      if (!found) {
+        var chunks = splitRules(text);
+        found = { all: chunks, byPrelude: index(new Map(), chunks) };
+        if (textIndexes.size > 200) textIndexes.clear();
+        textIndexes.set(text, found);
+      }
+      return found;
+    }
+    var insertedIndexes = new WeakMap(); // sheet -> {count, byPrelude} over its insertRule texts
+    function insertedIndex(sheet) {
+      var list = inserted.get(sheet) || [], found = insertedIndexes.get(sheet);
+      if (!found || found.count > list.length) insertedIndexes.set(sheet, found = { count: 0, byPrelude: new Map() });
+      if (found.count < list.length) { index(found.byPrelude, list.slice(found.count)); found.count = list.length; }
+      return { all: list, byPrelude: found.byPrelude };
+    }
 
+    var FALLBACK_CHUNKS = 300; // beyond the prelude match, how many other chunks a rule may try
     function sourceOf(sheet, cssText) {
-      var owner = sheet.ownerNode, chunks = [];
+      var owner = sheet.ownerNode, sources = [];
       var own = sheetText.get(sheet);
       if (own === undefined && owner && owner.tagName === "STYLE") own = owner.textContent;
-      if (own) chunks = splitRules(own);
-      chunks = chunks.concat((inserted.get(sheet) || []).slice().reverse());
-      var prelude = squeeze(cssText.slice(0, cssText.indexOf("{")));
-      var later = [];
-      for (var pass = 0; pass < 2; pass++) {
-        var list = pass ? later : chunks;
-        for (var k = 0; k < list.length; k++) {
-          var chunk = list[k];
-          if (!pass && squeeze(chunk.slice(0, chunk.indexOf("{"))) !== prelude) { later.push(chunk); continue; }
-          if (canonical(chunk) === cssText) return chunk;
+      if (inserted.has(sheet)) sources.push(insertedIndex(sheet));
+      if (own) sources.push(textIndex(own));
+      var key = prelude(cssText), k, j;
+      for (k = 0; k < sources.length; k++) { // chunks whose prelude matches: usually just the one
+        var same = sources[k].byPrelude.get(key) || [];
+        for (j = same.length - 1; j >= 0; j--) if (canonical(same[j]) === cssText) return same[j];
+      }
+      var tried = 0; // a selector Chromium writes differently (escapes, case): a bounded search
+      for (k = 0; k < sources.length; k++) {
+        var all = sources[k].all;
+        for (j = all.length - 1; j >= 0 && tried < FALLBACK_CHUNKS; j--, tried++) {
+          if (canonical(all[j]) === cssText) return all[j];
         }
       }
       return null;
