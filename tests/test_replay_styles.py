@@ -134,7 +134,7 @@ def test_fonts_imports_media_and_layers_survive(style_site, browser, tmp_path):
 
 
 LATE_STEPS = ["late", "replace-sync", "replace", "insert", "delete", "speedy-doc", "speedy-shadow", "reassign",
-              "document-adopt"]
+              "document-adopt", "style-text", "style-added"]
 
 
 @pytest.mark.parametrize("step", LATE_STEPS)
@@ -142,7 +142,8 @@ def test_each_style_change_after_load_replays_within_one_pixel(style_site, brows
     """One change at a time (a late shadow root with a lossy adopted sheet, replace/replaceSync
     after adoption, insertRule/deleteRule on an adopted sheet, emotion-style insertRule on a
     document <style> and on one in a shadow root, adoptedStyleSheets reassigned, the document
-    adopting a sheet), then a click on the probe below whose place depends on it."""
+    adopting a sheet, a <style>'s text replaced, a <style> added to a shadow root), then a click on
+    the probe below whose place depends on it."""
     store = SessionStore(tmp_path / "s.db")
     session_id, live_shot = record_clicks(store, style_site.url("late_styles.html"), browser,
                                           ["#probe", f"#{step}", "#probe"])
