@@ -49,7 +49,7 @@ def differing_share(png_a: bytes, png_b: bytes) -> float:
 def style_site(tmp_path_factory):
     """tests/assets' style pages plus a web font (Debian's DejaVu, copied, not committed)."""
     root = tmp_path_factory.mktemp("styles")
-    for name in ("lossy_styles.html", "lossy_import.css", "late_styles.html"):
+    for name in ("lossy_styles.html", "lossy_import.css", "lossy_link.css", "late_styles.html"):
         shutil.copy(ASSETS / name, root / name)
     (root / "fonts").mkdir()
     shutil.copy(SYSTEM_FONT, root / "fonts" / "face.ttf")
@@ -89,7 +89,8 @@ def test_the_page_is_lossy_in_chromium_itself(style_site, browser):
     try:
         page.goto(style_site.url("lossy_styles.html"))
         texts = page.evaluate("""() => ({
-            document: Array.from(document.styleSheets[0].cssRules, r => r.cssText).join('\\n'),
+            document: Array.from(document.querySelector('style').sheet.cssRules, r => r.cssText).join('\\n'),
+            linked: Array.from(document.querySelector('link').sheet.cssRules, r => r.cssText).join('\\n'),
             adopted: Array.from(document.getElementById('adopted').shadowRoot.adoptedStyleSheets[0].cssRules,
                                 r => r.cssText).join('\\n'),
             shadowStyle: Array.from(document.getElementById('styled').shadowRoot.querySelector('style').sheet.cssRules,
@@ -103,7 +104,8 @@ def test_the_page_is_lossy_in_chromium_itself(style_site, browser):
 
 def test_lossy_rules_replay_as_the_page_wrote_them(style_site, browser, tmp_path):
     store = SessionStore(tmp_path / "s.db")
-    steps = ["#adopted", "#styled", "#doc-alert", "#doc-media", "#doc-layer", "#imported", "#font-line", "#below"]
+    steps = ["#adopted", "#styled", "#doc-alert", "#doc-media", "#doc-layer", "#imported", "#linked", "#font-line",
+             "#below"]
     session_id, live_shot = record_clicks(store, style_site.url("lossy_styles.html"), browser, steps)
     events = store.read_events(session_id).events
     first_full = next(i for i, e in enumerate(events) if e["type"] == 2)
