@@ -336,7 +336,11 @@
           if (sent.get(canvas) === url) return;
           sent.set(canvas, url);
           custom(TAG, { id: id, at: at, w: w, h: h, url: url, kind: kind });
-        }).catch(function () { /* a canvas we may not read (tainted): nothing to show */ });
+        }).catch(function () { // tainted by a cross-origin image: it cannot be read, say so once
+          if (sent.get(canvas) === "") return;
+          sent.set(canvas, "");
+          custom(TAG, { id: id, at: at, w: w, h: h, url: null, kind: "tainted 2d" });
+        });
       });
     }
 

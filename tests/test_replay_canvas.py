@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import AssetServer
 
 import heatmap
 from heatmap import Segment
@@ -127,3 +128,30 @@ def test_a_recorded_chart_heatmap_has_no_canvas_caution_only_when_captured(asset
     heatmap.index_sessions(store, browser=browser)
     built = heatmap.build_heatmap(store, Segment(url="/canvas_chart.html"), "click", browser=browser)
     assert ("canvas" in (built.caution or "")) is not canvas
+
+
+def test_a_canvas_tainted_by_another_origins_image_is_said_to_be_unrecorded(asset_server, browser, tmp_path):
+    """A canvas that drew a cross-origin image cannot be read: the replay says so, it does not
+    pass the last readable picture off as what the visitor saw."""
+    image = asset_server.url("dot.svg").replace("127.0.0.1", "localhost")  # another origin
+    (tmp_path / "tainted.html").write_text(
+        "<!doctype html><body><canvas id=c width=100 height=50></canvas><script>"
+        "const c = document.getElementById('c').getContext('2d'); c.fillRect(0, 0, 10, 10);"
+        f"const img = new Image(); img.onload = () => {{ c.drawImage(img, 0, 0); document.title = 'drawn'; }};"
+        f" img.src = {image!r};</script>", encoding="utf-8")
+    server = AssetServer(tmp_path)
+    store = SessionStore(tmp_path / "s.db")
+    try:
+        with record(server.url("tainted.html"), store=store, browser=browser) as session:
+            session.page.wait_for_function("document.title === 'drawn'")
+            session.page.mouse.click(50, 20)
+            session.page.wait_for_timeout(200)
+        kinds = [e["data"]["payload"]["kind"] for e in store.read_events(session.id).events
+                 if e["type"] == 5 and e["data"]["tag"] == TAG_CANVAS]
+        with open_session(store, session.id, browser=browser) as rp:
+            rp.seek(rp.duration)
+            gaps = [u["detail"] for u in rp.unfaithful() if u["kind"] == "canvas"]
+    finally:
+        server.close()
+    assert kinds[-1] == "tainted 2d"
+    assert gaps == ["tainted 2d canvas drawing is not recorded"]
