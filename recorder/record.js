@@ -325,7 +325,9 @@
         if (id <= 0) { if (!canvas.isConnected) dirty.delete(canvas); return; } // not in the page (yet)
         dirty.delete(canvas);
         var kind = kinds.get(canvas) || "2d"; // unknown: drawn before we were here, or never
-        if (kind !== "2d") { // WebGL, bitmaprenderer: said once, so the replay can say so
+        // Inside an element whose text the page asked us to mask: its drawing may be that text.
+        if (canvas.closest("[data-sessionheat-mask]")) kind = "masked";
+        if (kind !== "2d") { // WebGL, bitmaprenderer, masked: said once, so the replay can say so
           if (sent.get(canvas) !== "") custom(TAG, { id: id, at: at, w: canvas.width, h: canvas.height, url: null, kind: kind });
           sent.set(canvas, "");
           return;

@@ -62,7 +62,9 @@ def test_the_replay_shows_each_clicks_canvas_as_the_visitor_saw_it(asset_server,
     session_id, clip, live, end, spark = record_chart(store, asset_server.url("canvas_chart.html"), browser)
     notes = [e for e in store.read_events(session_id).events
              if e["type"] == 5 and e["data"]["tag"] == TAG_CANVAS]
-    assert notes and all(n["data"]["payload"]["url"].startswith("data:image/") for n in notes)
+    pictures = [n for n in notes if n["data"]["payload"]["kind"] == "2d"]
+    assert pictures and all(n["data"]["payload"]["url"].startswith("data:image/") for n in pictures)
+    assert [n["data"]["payload"]["url"] for n in notes if n["data"]["payload"]["kind"] == "masked"] == [None]
     with open_session(store, session_id, browser=browser) as rp:
         clicks = rp.live_clicks()
         assert len(clicks) == len(CLICK_XS) + 2
@@ -79,7 +81,9 @@ def test_the_replay_shows_each_clicks_canvas_as_the_visitor_saw_it(asset_server,
         with rp.painting():
             end_shares = (differing_share(end[0], rp.page.screenshot(clip=clip)),
                           differing_share(end[1], rp.page.screenshot(clip=spark)))
-        assert rp.unfaithful() == []
+        # the canvas inside a [data-sessionheat-mask] element is not photographed, and the replay says so
+        assert [u["detail"] for u in rp.unfaithful()] == ["masked canvas drawing is not recorded"]
+        assert rp.evaluate_in_document("(d) => d.getElementById('secret').style.backgroundImage") == ""
     assert max(shares) <= PIXEL_SHARE, f"share of canvas pixels differing at each click: {shares}"
     assert max(end_shares) <= PIXEL_SHARE, f"chart and shadow-root sparkline at the end: {end_shares}"
 
@@ -115,10 +119,10 @@ def test_switched_off_the_layout_stays_exact_and_the_replay_and_heatmap_say_so(a
         assert found[-1].problem is None  # the button below is faithful
         rp.seek(rp.duration)
         gaps = [u for u in rp.unfaithful() if u["kind"] == "canvas"]
-        assert len(gaps) == 2  # the chart, and the sparkline inside a shadow root
+        assert len(gaps) == 3  # the chart, the sparkline inside a shadow root, the masked one
     heatmap.index_sessions(store, browser=browser)
     built = heatmap.build_heatmap(store, Segment(url="/canvas_chart.html"), "click", browser=browser)
-    assert "2 canvases: canvas drawing is not recorded (canvas capture was off)" in (built.caution or "")
+    assert "3 canvases: canvas drawing is not recorded (canvas capture was off)" in (built.caution or "")
 
 
 @pytest.mark.parametrize("canvas", [True, False])
@@ -127,7 +131,8 @@ def test_a_recorded_chart_heatmap_has_no_canvas_caution_only_when_captured(asset
     record_chart(store, asset_server.url("canvas_chart.html"), browser, canvas=canvas)
     heatmap.index_sessions(store, browser=browser)
     built = heatmap.build_heatmap(store, Segment(url="/canvas_chart.html"), "click", browser=browser)
-    assert ("canvas" in (built.caution or "")) is not canvas
+    assert ("canvas capture was off" in (built.caution or "")) is not canvas
+    assert "1 canvas: masked canvas drawing is not recorded" in (built.caution or "") or not canvas
 
 
 def test_a_canvas_tainted_by_another_origins_image_is_said_to_be_unrecorded(asset_server, browser, tmp_path):
