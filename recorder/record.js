@@ -2,7 +2,7 @@
 // Evaluated as an expression: (function (rrweb, config, send) {...}).
 //   rrweb  - the vendored rrweb build (never the page's own)
 //   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents, canvas}
-//            (canvas: false, or {intervalMs, type, quality}: see "canvas snapshots")
+//            (canvas: false, or {intervalMs, type, quality, sampleQuality}: see "canvas snapshots")
 //   send   - function(batchJson: string, final: boolean) -> Promise|undefined; owns the transport
 // It buffers events in the page and hands them over in batches: one transport call per event made
 // a mutation-heavy page 2.7x slower than no recording, against 1.7x for buffering alone.
@@ -275,8 +275,9 @@
   // (animations, hover tooltips). "Drawn on" is a flag set by the 2D context's drawing methods,
   // so an idle chart costs nothing. The pixels are copied synchronously (createImageBitmap) and
   // encoded off the page's way (OffscreenCanvas.convertToBlob); the note carries the moment of the
-  // copy (`at`), which the replay goes by. Lossless WebP by default (quality 1): lossy WebP blurred
-  // chart edges past 1.5 % of the pixels, and PNG and JPEG encode only in idle time, a second late.
+  // copy (`at`), which the replay goes by. Pictures of a moment someone acts at are lossless WebP
+  // (quality 1; lossy WebP blurred chart edges past 1.5 % of the pixels, and PNG and JPEG encode
+  // only in idle time, a second late); the timer's, for watching, lossy WebP 0.8 (a quarter the size).
   // config.canvas: false switches it off.
   var canvasShots = (function (options) {
     if (!options || !window.CanvasRenderingContext2D || !window.createImageBitmap || !window.OffscreenCanvas
@@ -284,6 +285,7 @@
     var TAG = "sessionheat.canvas"; // sessionheat.events.TAG_CANVAS
     var intervalMs = Math.max(250, options.intervalMs || 1000);
     var type = options.type || "image/webp", quality = options.quality == null ? 1 : options.quality;
+    var sampleQuality = options.sampleQuality == null ? 0.8 : options.sampleQuality; // the timer's pictures
     var dirty = new Set(); // canvases drawn on (or given a context) since their last picture
     var kinds = new WeakMap(); // canvas -> the context type it was asked for
     var sent = new WeakMap(); // canvas -> the last picture sent (data URL), or "" for "not captured"
@@ -304,10 +306,10 @@
       return context;
     };
 
-    function encode(bitmap) {
+    function encode(bitmap, q) {
       var off = new OffscreenCanvas(bitmap.width, bitmap.height);
       off.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
-      return off.convertToBlob({ type: type, quality: quality }).then(function (blob) {
+      return off.convertToBlob({ type: type, quality: q }).then(function (blob) {
         return new Promise(function (resolve, reject) {
           var reader = new FileReader();
           reader.onload = function () { resolve(reader.result); };
@@ -317,8 +319,12 @@
       });
     }
 
-    function capture() {
+    // `exact`: a moment someone acts at (lossless); otherwise a sample for watching (lossy, smaller).
+    var sampled = new Set(); // canvases whose last picture is a lossy sample: redone exactly at an act
+    function capture(exact) {
+      if (exact && sampled.size) sampled.forEach(function (c) { dirty.add(c); });
       if (!started || !dirty.size) return;
+      var q = exact ? quality : sampleQuality;
       var at = Date.now();
       dirty.forEach(function (canvas) {
         var id = rrweb.record.mirror.getId(canvas);
@@ -334,7 +340,8 @@
         }
         if (!canvas.width || !canvas.height) return;
         var w = canvas.width, h = canvas.height;
-        createImageBitmap(canvas).then(encode).then(function (url) {
+        if (exact) sampled.delete(canvas); else sampled.add(canvas);
+        createImageBitmap(canvas).then(function (bitmap) { return encode(bitmap, q); }).then(function (url) {
           if (sent.get(canvas) === url) return;
           sent.set(canvas, url);
           custom(TAG, { id: id, at: at, w: w, h: h, url: url, kind: kind });
@@ -346,13 +353,14 @@
       });
     }
 
-    addEventListener("pointerdown", capture, true);
-    addEventListener("click", capture, true);
-    setInterval(capture, intervalMs);
+    var exactly = function () { capture(true); };
+    addEventListener("pointerdown", exactly, true);
+    addEventListener("click", exactly, true);
+    setInterval(function () { capture(false); }, intervalMs);
     return {
       sweep: function () { // the first snapshot is out: every canvas it caught, blank or not
         document.querySelectorAll("canvas").forEach(function (c) { dirty.add(c); });
-        capture();
+        capture(true);
       },
     };
   })(config.canvas === false ? null : config.canvas || {});
