@@ -359,7 +359,13 @@
     setInterval(function () { capture(false); }, intervalMs);
     return {
       sweep: function () { // the first snapshot is out: every canvas it caught, blank or not
-        document.querySelectorAll("canvas").forEach(function (c) { dirty.add(c); });
+        var mirror = rrweb.record.mirror; // (it knows the canvases inside shadow roots too)
+        if (mirror.getIds) {
+          mirror.getIds().forEach(function (id) {
+            var node = mirror.getNode(id);
+            if (node && node.nodeName === "CANVAS") dirty.add(node);
+          });
+        } else document.querySelectorAll("canvas").forEach(function (c) { dirty.add(c); });
         capture(true);
       },
     };

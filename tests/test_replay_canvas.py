@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import AssetServer
+from conftest import ASSETS, AssetServer
 
 import heatmap
 from heatmap import Segment
@@ -160,3 +160,35 @@ def test_a_canvas_tainted_by_another_origins_image_is_said_to_be_unrecorded(asse
         server.close()
     assert kinds[-1] == "tainted 2d"
     assert gaps == ["tainted 2d canvas drawing is not recorded"]
+
+
+@pytest.fixture
+def snippet_rig(tmp_path):
+    from test_snippet import _rig
+
+    yield from _rig(tmp_path, ASSETS)
+
+
+@pytest.mark.parametrize("canvas", ["", "false"], ids=["snippet default", "data-canvas=false"])
+def test_the_snippet_records_canvas_pictures_unless_switched_off(snippet_rig, browser, canvas):
+    from snippet_pages import wait_until_sent
+
+    snippet_rig.use(**({"canvas": canvas} if canvas else {}))
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(snippet_rig.site.url("canvas_chart.html"))
+        page.wait_for_function("() => window.sessionheat && window.sessionheat.sessionId")
+        page.mouse.click(260, 250)
+        wait_until_sent(page)
+    finally:
+        context.close()
+    (session,) = snippet_rig.store.list_sessions()
+    notes = [e["data"]["payload"] for e in snippet_rig.store.read_events(session["id"]).events
+             if e["type"] == 5 and e["data"]["tag"] == TAG_CANVAS]
+    if canvas == "false":
+        assert notes == []
+    else:  # drawn before the snippet loaded, found by its first sweep: the chart, the sparkline in a
+        # shadow root, the masked one
+        assert {n["kind"] for n in notes} == {"2d", "masked"}
+        assert len({n["id"] for n in notes if n["url"]}) == 2
