@@ -101,6 +101,12 @@ def _caution(n_sessions: int, origin: OriginChoice | None = None) -> str | None:
     return "; ".join(parts) or None
 
 
+def _with_photograph_gaps(caution: str | None, ref: ReferenceLayout) -> str | None:
+    """The caution, plus what the reference photograph cannot show (a canvas drawn blank)."""
+    parts = ([caution] if caution else []) + [f"the reference shows {gap}" for gap in ref.unfaithful]
+    return "; ".join(parts) or None
+
+
 def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None = None
             ) -> tuple[list[dict], list[dict], OriginChoice]:
     """Pageviews and hits of `kind`; `origin` forces the site (compare: both sides on one)."""
@@ -137,7 +143,7 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     pageviews, hits, origin = _select(store, segment, kind)
     ref = _reference(store, pageviews, hits, reference, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
-    caution = _caution(n_sessions, origin)
+    caution = _with_photograph_gaps(_caution(n_sessions, origin), ref)
     caption = (f"{segment.label()} | {_count(n_sessions, 'session')}, {_count(len(pageviews), 'pageview')}"
                f" | reference {ref.session_id}"
                f" at {ref.t / 1000:.1f} s")

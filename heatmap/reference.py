@@ -58,6 +58,7 @@ class ReferenceLayout:
     moment: str = "end of pageview"  # why `t` was photographed
     moments: list[Moment] = field(default_factory=list)  # every candidate considered, in time order
     elsewhere: dict[str, int] = field(default_factory=dict)  # key absent at `t`: a moment it was shown
+    unfaithful: list[str] = field(default_factory=list)  # what the photograph cannot show (canvas drawings)
 
     def moment_json(self) -> dict[str, Any]:
         """The chosen moment and the candidates it was chosen from, for the JSON and the report."""
@@ -195,8 +196,16 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
         boxes = dict(zip(keys, located[best.t]))
         png = rp.screenshot(full_page=True)
         image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        unfaithful = photograph_gaps(rp)
         return ReferenceLayout(
             session_id=session_id, pageview=pageview, url=view["url"], t=best.t, viewport=rp.viewport(),
             doc_size=rp.document_size(), image=image, boxes=boxes, moment=best.why, moments=moments,
-            elsewhere={k: t for k, t in elsewhere.items() if boxes.get(k) is None},
+            elsewhere={k: t for k, t in elsewhere.items() if boxes.get(k) is None}, unfaithful=unfaithful,
         )
+
+
+def photograph_gaps(rp: Any) -> list[str]:
+    """What the reference photograph cannot show as visitors saw it: canvases whose drawing was not
+    recorded (canvas capture off, or a WebGL context), one line per reason with its count."""
+    reasons = Counter(u["detail"] for u in rp.unfaithful() if u["kind"] == "canvas")
+    return [f"{n} canvas{'es' * (n != 1)}: {why}" for why, n in sorted(reasons.items())]

@@ -27,12 +27,20 @@ BINDING = "__sessionheatSend"
 DEFAULT_VIEWPORT = (1280, 800)
 
 
+def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:
+    """record.js's `canvas` setting: False (off), or how often a canvas drawn on is photographed
+    (True: every second; an int: every that many ms), besides at each pointerdown and click."""
+    if canvas is False or canvas is None:
+        return False
+    return {"intervalMs": 1000 if canvas is True else int(canvas)}
+
+
 def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_batch: int = 2000,
-                         evidence: bool = False) -> str:
+                         evidence: bool = False, canvas: bool | int = True) -> str:
     """The init script that records a page: vendored rrweb + record.js + the binding transport."""
     config = {"binding": BINDING, "maskInputs": mask_inputs, "flushMs": flush_ms,
               "maxBatch": max_batch, "evidence": evidence,
-              "leaveEvents": ["beforeunload", "pagehide"]}
+              "leaveEvents": ["beforeunload", "pagehide"], "canvas": canvas_config(canvas)}
     boot = package_text("recorder", "playwright_boot.js")
     # rrweb goes in last, so its own text is never searched for placeholders.
     return (
@@ -98,12 +106,15 @@ def record(
     evidence: bool = False,
     flush_ms: int = 500,
     user_agent: str | None = None,
+    canvas: bool | int = True,
 ) -> Iterator[RecordedSession]:
     """Open `url` in a recorded browser page; the session spans every navigation of that page.
 
     Pass `browser` to reuse one Chromium across many sessions (each gets a fresh context, so no
     cookies or storage leak between visitors). `evidence=True` also records what each click hit and
-    its live box, for accuracy tests and benchmarks.
+    its live box, for accuracy tests and benchmarks. `canvas=False` leaves canvas drawings
+    unrecorded (the replay then says so); an int sets how often, in ms, a canvas drawn on is
+    photographed besides at each pointerdown and click (default 1000).
     """
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
@@ -130,7 +141,7 @@ def record(
         cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
         cdp.send("Runtime.addBinding", {"name": BINDING})
         page.add_init_script(script=recorder_init_script(
-            mask_inputs=mask_inputs, flush_ms=flush_ms, evidence=evidence))
+            mask_inputs=mask_inputs, flush_ms=flush_ms, evidence=evidence, canvas=canvas))
         page.goto(url)
         try:
             yield session

@@ -83,6 +83,9 @@
     return found;
   }
 
+  // Canvas pictures the recorder took (replay/canvas.js, loaded by the host page beside us).
+  var canvases = typeof window.__shCanvasReplay === "function" ? window.__shCanvasReplay(events, segmentOf) : null;
+
   // Every pointer position with the time it was really at (rrweb batches mouse moves and emits
   // them up to half a second later, with negative offsets).
   var pointer = [];
@@ -655,7 +658,7 @@
     if (node.nodeType === 1) {
       if (node.isConnected === false) problem = "node " + id + " is detached";
       else if (node.ownerDocument.getElementsByTagName("canvas").length && node.closest("canvas")) {
-        problem = "canvas content is not replayed";
+        problem = canvasProblem(node.closest("canvas"));
       }
       else if (node.tagName === "IFRAME" && !node.contentDocument) problem = "cross-origin iframe content is not recorded";
       else if (node.tagName === "IMG" && node.complete && !node.naturalWidth && node.getAttribute("src")) {
@@ -676,10 +679,11 @@
 
   function unfaithful() { // what this replay cannot show as the visitor saw it
     var out = [], mirror = replayer.getMirror();
+    unfaithfulCanvases().forEach(function (c) {
+      var why = canvasProblem(c);
+      if (why) out.push({ kind: "canvas", id: mirror.getId(c), detail: why });
+    });
     documents().forEach(function (d) {
-      d.querySelectorAll("canvas").forEach(function (c) {
-        out.push({ kind: "canvas", id: mirror.getId(c), detail: "canvas drawing is not recorded" });
-      });
       d.querySelectorAll("iframe").forEach(function (f) {
         var inner = null;
         try { inner = f.contentDocument; } catch (e) { inner = null; }
@@ -694,6 +698,27 @@
       });
     });
     return out;
+  }
+
+  // --- canvas ------------------------------------------------------------------------------------
+  function layoutCanvases(cut) { // canvases sized as the live page's were (see canvas.js)
+    if (canvases) canvases.layout(cut, replayer.getMirror());
+  }
+
+  function paintCanvases(cut) { // the recorded pictures of the moment on the replayed canvases
+    return canvases ? canvases.paint(cut, replayer.getMirror()).catch(function () {}) : Promise.resolve();
+  }
+
+  function unfaithfulCanvases() { // every canvas of the moment, those in shadow roots too
+    var found = canvases ? canvases.canvasesAt(state.applied, replayer.getMirror()) : [];
+    documents().forEach(function (d) {
+      d.querySelectorAll("canvas").forEach(function (c) { if (found.indexOf(c) < 0) found.push(c); });
+    });
+    return found;
+  }
+
+  function canvasProblem(canvas) {
+    return canvases ? canvases.problem(canvas, state.applied, replayer.getMirror()) : "canvas drawing is not recorded";
   }
 
   // --- the driver's interface (called from Python) -----------------------------------------------
@@ -719,10 +744,13 @@
     return ready.then(function () {
       t0 = performance.now();
       advance(cut, !!opts.fresh, (opts.skip || []).indexOf("hover") < 0);
+      layoutCanvases(cut);
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
       return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly);
+    }).then(function (s) {
+      return opts.layoutOnly ? s : paintCanvases(cut).then(function () { return s; });
     }).then(function (s) {
       state.ms.settle += performance.now() - t0;
       var l = layout();

@@ -11,12 +11,15 @@ Redirects are followed by hand, at most `MAX_REDIRECTS`, each hop judged like th
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from sessionheat.addresses import IPAddress, host_is_internal, ip_is_internal, origin_host_port, resolve_host
@@ -161,3 +164,80 @@ def _decoded(body: bytes, encoding: str, max_bytes: int) -> bytes:
     if len(out) > max_bytes:
         raise FetchFailed(f"larger than {max_bytes} bytes decoded")
     return out
+
+
+# --- the origins a recording loads style sheets and fonts from ----------------------------------
+# A page's style sheets and fonts often come from another origin (a CDN, a font service): rrweb
+# records the <link> of a sheet it cannot read (rrweb #1219) and absolute url()s in the CSS it
+# inlines, and the replay must fetch them from there (#1304: fonts missing). Only what CSS loads
+# counts: <link rel=stylesheet/preload> addresses and url()/@import in recorded CSS (fonts, and the
+# images CSS draws); an <img> from another host stays out of reach, as before.
+_LOADING_LINK = re.compile(r"(^|\s)(stylesheet|preload)(\s|$)", re.I)
+_CSS_URL = re.compile(r"""url\(\s*['"]?(https?://[^'")\s]+)|@import\s+['"](https?://[^'"]+)""", re.I)
+
+
+def asset_origins(events: Iterable[dict[str, Any]]) -> set[str]:
+    """http(s) origins the recorded pages load style sheets, fonts and CSS images from: linked
+    sheets, url() and @import in recorded CSS (inlined, constructed, inline styles), and fonts
+    added from script."""
+    found: set[str] = set()
+
+    def add(url: str) -> None:
+        origin = origin_of(url) if url.startswith(("http://", "https://")) else ""
+        if origin:
+            found.add(origin)
+
+    def css(text: Any) -> None:
+        if isinstance(text, str) and "://" in text:
+            for match in _CSS_URL.finditer(text):
+                add(match.group(1) or match.group(2))
+
+    def attributes(tag: str, attrs: dict[str, Any]) -> None:
+        css(attrs.get("_cssText"))
+        css(attrs.get("style"))
+        href = attrs.get("href")
+        if tag == "link" and isinstance(href, str) and _LOADING_LINK.search(str(attrs.get("rel", ""))):
+            add(href)
+
+    def node(n: dict[str, Any]) -> None:
+        stack = [n]
+        while stack:
+            item = stack.pop()
+            if item.get("type") == 2:
+                attributes(str(item.get("tagName", "")), item.get("attributes") or {})
+            elif item.get("type") == 3 and item.get("isStyle"):
+                css(item.get("textContent"))
+            stack.extend(item.get("childNodes") or ())
+
+    for event in events:
+        data = event.get("data")
+        if not isinstance(data, dict):
+            continue
+        if event.get("type") == 2 and isinstance(data.get("node"), dict):
+            node(data["node"])
+        elif event.get("type") == 3:
+            source = data.get("source")
+            if source == 0:
+                for added in data.get("adds") or ():
+                    if isinstance(added, dict) and isinstance(added.get("node"), dict):
+                        node(added["node"])
+                for change in data.get("attributes") or ():
+                    if isinstance(change, dict) and isinstance(change.get("attributes"), dict):
+                        attributes("", change["attributes"])  # a late _cssText, a changed inline style
+                for text in data.get("texts") or ():
+                    if isinstance(text, dict):
+                        css(text.get("value"))  # a style's new text (other text rarely holds url(http)
+            elif source == 8:  # a style sheet rule: insertRule, replace, replaceSync
+                for rule in data.get("adds") or ():
+                    if isinstance(rule, dict):
+                        css(rule.get("rule"))
+                css(data.get("replace"))
+                css(data.get("replaceSync"))
+            elif source == 15:  # adopted style sheets
+                for style in data.get("styles") or ():
+                    for rule in (style.get("rules") or ()) if isinstance(style, dict) else ():
+                        if isinstance(rule, dict):
+                            css(rule.get("rule"))
+            elif source == 10:  # a font added from script: fontSource is `url(...)` or data
+                css(data.get("fontSource"))
+    return found

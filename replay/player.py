@@ -2,8 +2,9 @@
 
 Everything it needs is inside the file: the player, its styles and the events. Its
 Content-Security-Policy runs only the file's own two scripts, lets the recorded page's assets come
-only from the origins the session recorded (less those leading inside the network that the session
-does not vouch for, see `sessionheat.addresses`), and lets nothing connect anywhere.
+only from the origins the session recorded, its pages' and those they loaded assets from (less those
+leading inside the network that the session does not vouch for, see `sessionheat.addresses`), and
+lets nothing connect anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sessionheat.addresses import reachable_origins, vouched_origins
 from sessionheat.assets import amd_safe, package_text, vendor_text
 from sessionheat.store import SessionStore
 
+from replay.fetch import asset_origins
 from replay.host import content_security_policy
 from replay.timeline import Timeline
 
@@ -30,7 +32,7 @@ def player_html(events: list[dict], *, title: str = "sessionheat session", probl
     """The player page's text for these events; of their origins, only `vouched` ones may lead
     inside the network (their names are looked up now, as a best effort)."""
     timeline = Timeline(events)
-    origins = reachable_origins(timeline.page_origins(), vouched, resolve=True)
+    origins = reachable_origins(timeline.page_origins() | asset_origins(events), vouched, resolve=True)
     nonce = secrets.token_urlsafe(16)
     csp = content_security_policy(nonce, origins)
     # JSON inside <script type="application/json">: "<" escaped so recorded text cannot close it.
@@ -52,7 +54,8 @@ def write_player_html(store: SessionStore, session_id: str, path: str | Path) ->
     """Write the session's player page to `path`; it plays up to any damage, and says so."""
     read = store.read_events(session_id)
     site = (store.get_session(session_id) or {}).get("site") or ""
-    vouched = vouched_origins(site, store.site_origins(), Timeline(read.events).page_origins())
+    recorded = Timeline(read.events).page_origins() | asset_origins(read.events)  # pages, what they loaded
+    vouched = vouched_origins(site, store.site_origins(), recorded)
     path = Path(path)
     path.write_text(player_html(read.events, title=f"Session {session_id}", problems=[p.reason for p in read.problems],
                                 vouched=vouched), encoding="utf-8")

@@ -21,6 +21,7 @@ from sessionheat.addresses import vouched_origins
 from sessionheat.browser import chromium, host_resolver_rule
 from sessionheat.store import SessionEvents, SessionStore, origin_of
 
+from replay.fetch import asset_origins
 from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response
 from replay.timeline import Interaction, LiveClick, Timeline
 
@@ -444,7 +445,8 @@ def open_session(
     reuse a Chromium; otherwise one is launched through `sessionheat.browser`, unable to resolve any
     host the session did not record. Pass `page` (a `ReplayPage`) to replay on a page that takes one
     session after another instead of a fresh one, and `read` if the events are already read. Only
-    the recorded pages' origins (and `allow_origins`) are reachable from the replay; every other
+    the recorded pages' origins, those they loaded assets from (`replay.fetch.asset_origins`), and
+    `allow_origins` are reachable from the replay; every other
     request is blocked and counted; and of those origins, only the ones the session vouches for
     (`sessionheat.addresses.vouched_origins`: a trusted path, or a collector site that lists them)
     may lead inside the network. `at_start=False` leaves the session's first moment unbuilt
@@ -458,9 +460,10 @@ def open_session(
         raise ReplayError(f"session {session_id} has no readable full snapshot"
                           + (f" ({'; '.join(problems)})" if problems else ""))
     extra = {origin_of(o) for o in allow_origins}  # the caller's own choice: vouched for
-    origins = timeline.page_origins() | extra
+    recorded = timeline.page_origins() | asset_origins(read.events)  # the pages and what they loaded
+    origins = recorded | extra
     site = (store.get_session(session_id) or {}).get("site") or ""
-    vouched = vouched_origins(site, store.site_origins(), timeline.page_origins()) | extra
+    vouched = vouched_origins(site, store.site_origins(), recorded) | extra
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
     first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})

@@ -62,6 +62,10 @@ TAG_ANNOTATION = "sessionheat.annotation"  # payload: {name, data}; marks a mome
 TAG_SCROLL = "sessionheat.scroll"  # payload: {x, y}: the window's scroll, when a click outran `scroll`
 TAG_IMAGE_LOAD = "sessionheat.load"  # payload: {id, ok}: an image's first load (or failure) since the snapshot
 TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hit (test evidence)
+# payload: {id, at, w, h, url, kind}: a canvas's pixels (url: a data: URL; null for a context we do
+# not capture, `kind` naming it) as they were at `at` (epoch ms; the event itself is emitted after
+# encoding, so a replay picks by `at`, not by the event's place); see recorder/record.js.
+TAG_CANVAS = "sessionheat.canvas"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 

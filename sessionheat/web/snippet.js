@@ -6,6 +6,8 @@
 //   data-mask-inputs "false" records what is typed (password fields stay masked); default masked
 //   data-flush-ms    how often a chunk is sent (default 2000)
 //   data-endpoint    the collector's origin (default: where this file was loaded from)
+//   data-canvas      "false" leaves canvas drawings unrecorded; a number: ms between pictures of a
+//                    canvas being drawn on (default 1000; also taken at each pointerdown and click)
 // Page API: sessionheat.set({variant: "B"}), sessionheat.identify(userId, props),
 // sessionheat.event(name, data). Calls made before this file loads can be queued as
 // (window.sessionheat = window.sessionheat || {q: []}).q.push(["set", [{variant: "B"}]]).
@@ -34,6 +36,8 @@
     var sample = parseFloat(attr("sample", "1"));
     var flushMs = Math.max(200, parseInt(attr("flush-ms", "2000"), 10) || 2000);
     var maskInputs = attr("mask-inputs", "true") !== "false";
+    var canvasAttr = attr("canvas", "1000");
+    var canvas = canvasAttr === "false" ? false : { intervalMs: parseInt(canvasAttr, 10) || 1000 };
   } catch (e) {
     return;
   }
@@ -242,6 +246,7 @@
     /*@RRWEB@*/
     recorder = (/*@RECORD@*/)(holder.rrweb, {
       maskInputs: maskInputs, flushMs: flushMs, maxBatch: 1000, evidence: false, leaveEvents: ["pagehide"],
+      canvas: canvas,
     }, send);
   } catch (e) {
     return; // an old browser or a hostile page: no recording, and the page is untouched
