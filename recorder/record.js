@@ -27,6 +27,7 @@
   // snapshot anyway.
   var early = [];
   var started = false;
+  var afterSnapshot = []; // functions run (in a task of their own) once rrweb's first snapshot is out
 
   // When each image first finished loading (or failed), for images the first snapshot caught on
   // their way or that came later: until then the page had no picture there, and no size from it.
@@ -57,6 +58,7 @@
         started = true;
         noteLoadedImages();
         setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
+        afterSnapshot.forEach(function (fn) { setTimeout(fn, 0); });
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
     },
@@ -103,6 +105,106 @@
         custom("sessionheat.scroll", { x: scrollX, y: scrollY });
       }
     }, true);
+  });
+
+  // --- moments: how far along each transition and animation was -------------------------------
+  // A replay cut at a click must show transitions as far along as the visitor saw them, not
+  // finished. Notes (TAG_ANIMATIONS, "sessionheat.animations") say what was running, each item
+  // with its start in this page's document-timeline ms (so the replay can set its currentTime,
+  // delay included), and a transition with its keyframes and timing (a replay that rebuilt the page
+  // has no before-change style to start one from). Written when one begins (transitionrun,
+  // animationstart; shadow roots do not pass these to the document, so each open root is listened
+  // to), when recording starts, and before each click with everything running then: a transition
+  // that the click's own style update created announces itself only at the next frame.
+  var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
+  var animationRoots = new Set([document]); // the document and every open shadow root seen
+
+  function describeAnimation(a, now) { // a note's item for Animation `a`, or null
+    var effect = a.effect, target = effect && effect.target;
+    if (!target || a.playState === "idle" || a.playState === "finished" || a.currentTime === null) return null;
+    var transition = typeof a.transitionProperty === "string";
+    if (!transition && typeof a.animationName !== "string") return null; // a script's: not in any CSS
+    var id = rrweb.record.mirror.getId(target);
+    if (!(id > 0)) return null;
+    var item = { id: id, kind: transition ? "transition" : "animation",
+                 name: transition ? a.transitionProperty : a.animationName,
+                 start: now - a.currentTime };
+    if (effect.pseudoElement) item.pseudo = effect.pseudoElement;
+    if (a.playState === "paused") item.held = a.currentTime; // animation-play-state: paused
+    if (transition) {
+      var t = effect.getTiming();
+      item.timing = { delay: t.delay, duration: t.duration, easing: t.easing };
+      item.frames = effect.getKeyframes().map(function (k) {
+        var frame = {};
+        for (var key in k) if (key !== "computedOffset" && key !== "composite") frame[key] = k[key];
+        return frame;
+      });
+    }
+    return item;
+  }
+
+  function noteAnimations(list) {
+    var now = document.timeline && document.timeline.currentTime;
+    if (now === null || now === undefined) return;
+    var running = [];
+    list.forEach(function (a) {
+      try { var item = describeAnimation(a, now); if (item) running.push(item); } catch (e) { /* gone */ }
+    });
+    if (running.length) custom(ANIMATIONS_NOTE, { at: now, running: running });
+  }
+
+  function everyAnimation() { // document.getAnimations() leaves shadow trees out
+    var all = [];
+    animationRoots.forEach(function (root) {
+      if (root !== document && !root.host.isConnected) return;
+      try { all = all.concat(root.getAnimations()); } catch (e) { /* no Web Animations */ }
+    });
+    return all;
+  }
+
+  function animationBegan(ev) {
+    var target = ev.target;
+    if (!started || !target || !target.getAnimations) return;
+    var pseudo = ev.pseudoElement || null;
+    var name = ev.type === "transitionrun" ? ev.propertyName : ev.animationName;
+    target.getAnimations().forEach(function (a) {
+      var own = a.effect && a.effect.target === target && (a.effect.pseudoElement || null) === pseudo;
+      if (!own || (ev.type === "transitionrun" ? a.transitionProperty : a.animationName) !== name) return;
+      // Still pending, it has no start time yet (its currentTime holds at 0): note it once it has.
+      if (a.pending) a.ready.then(function () { noteAnimations([a]); }, function () {});
+      else noteAnimations([a]);
+    });
+  }
+
+  function watchAnimations(root) {
+    animationRoots.add(root);
+    root.addEventListener("transitionrun", animationBegan, true);
+    root.addEventListener("animationstart", animationBegan, true);
+  }
+  watchAnimations(document);
+  var attachShadow = Element.prototype.attachShadow;
+  if (attachShadow) {
+    Element.prototype.attachShadow = function () {
+      var root = attachShadow.apply(this, arguments);
+      try { if (this.shadowRoot === root) watchAnimations(root); } catch (e) { /* never into the page */ }
+      return root;
+    };
+  }
+  function watchExistingShadowRoots(node) { // roots made before this script ran (a late snippet)
+    var walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT);
+    for (var el = walker.currentNode; el; el = walker.nextNode()) {
+      if (el.shadowRoot && !animationRoots.has(el.shadowRoot)) {
+        watchAnimations(el.shadowRoot);
+        watchExistingShadowRoots(el.shadowRoot);
+      }
+    }
+  }
+  afterSnapshot.push(function () {
+    watchExistingShadowRoots(document);
+    noteAnimations(everyAnimation());
+  });
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function () { if (started) noteAnimations(everyAnimation()); }, true);
   });
 
   if (config.evidence) {

@@ -8,8 +8,10 @@
 //     a document still missing its images clamps them);
 //   - the pointer's hover target is taken from the position the pointer really had at the cut,
 //     including positions rrweb batches into mouse-move events emitted later;
-//   - CSS transitions and finite animations are finished: a live page had long finished the drawer
-//     slide or the header hide by the time anyone clicked, while a seek starts them at the cut.
+//   - CSS transitions and animations are set as far along as they were at the moment (see
+//     moments.js, loaded beside this file), and finished where the recording says nothing of them:
+//     a live page had long finished the drawer slide by the time anyone clicked, while a seek
+//     starts it at the cut.
 // Layout is what a replay pays for: every scroll and focus forces the browser to lay the page
 // out, and between two of them the events in the way invalidate it again. So while catching up
 // the driver only notes where each scroller is and what has focus, and applies both at the cut:
@@ -67,6 +69,8 @@
   // --- indices over the events -----------------------------------------------------------------
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
+  var moments = window.__shMoments(events, { segmentOf: segmentOf, isNote: isNote, documents: documents,
+                                             mirror: function () { return replayer.getMirror(); } });
 
   var INPUT = 5;
   function isInputEvent(e) {
@@ -506,20 +510,6 @@
     return round();
   }
 
-  function finishAnimations() { // how many it finished
-    var finished = 0;
-    documents().forEach(function (d) {
-      if (!d.getAnimations) return;
-      d.getAnimations().forEach(function (a) {
-        try {
-          var timing = a.effect && a.effect.getComputedTiming();
-          if (timing && isFinite(timing.endTime) && a.playState !== "finished") { a.finish(); finished++; }
-        } catch (e) { /* infinite or detached */ }
-      });
-    });
-    return finished;
-  }
-
   function pointerAt(t) { // the last recorded pointer position in this page at or before t
     var k = upperBound(pointer, t, function (p) { return p.t; }) - 1;
     var pageStart = times[state.seg] - 1000; // rrweb emits positions up to 500 ms after the fact
@@ -583,7 +573,8 @@
 
   // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
   // "focus", "animations", "resources". `layoutOnly`: the caller measures boxes, not pixels.
-  function settle(cut, overrides, timeoutMs, skip, layoutOnly) {
+  // `at`: the moment in epoch ms, at or after the cut's event (default: that event's time).
+  function settle(cut, overrides, timeoutMs, skip, layoutOnly, at) {
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
     var hinted = !!overrides && Object.keys(overrides).length > 0;
@@ -607,7 +598,9 @@
         if (again && on("scroll")) restoreScrolls(overrides);
         again = hoverByHitTest(hovered.pointer);
       }
-      if ((changed || waiting || again) && on("animations") && finishAnimations()) again = true;
+      // (Animations set mid-way at the last moment are set again: this one's time differs.)
+      if ((changed || waiting || again || moments.timed()) && on("animations")
+          && moments.animations(cut, Math.max(at || 0, events[cut].timestamp))) again = true;
       if (again && on("scroll")) restoreScrolls(overrides);
       var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
@@ -722,7 +715,8 @@
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
-      return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly);
+      var at = typeof opts.t === "number" ? events[0].timestamp + opts.t : null; // ms since the first event
+      return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly, at);
     }).then(function (s) {
       state.ms.settle += performance.now() - t0;
       var l = layout();

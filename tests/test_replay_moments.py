@@ -1,0 +1,69 @@
+"""Replays at an interaction's moment show that moment: transitions as far along as they were, the
+top layer as it stood, inner scrollers where they were. Real Chromium, pages from tests/assets."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from recorder import record
+from replay import Box, open_session
+
+TOLERANCE_PX = 1.0
+
+
+def worst_offset(live: tuple[float, ...], box: Box | None) -> float:
+    if box is None:
+        return float("inf")
+    return max(abs(a - b) for a, b in zip(live, (box.x, box.y, box.w, box.h)))
+
+
+def click_mid_transition(page, row: str, hover_ms: int) -> None:
+    """Hover the row, wait `hover_ms`, click its button where it is then. (Playwright's own click
+    waits for the button to stop moving, which is the moment this test is not about.)"""
+    box = page.locator(row).bounding_box()
+    page.mouse.move(box["x"] + 300, box["y"] + 4)  # over the row, right of where the button moves
+    page.wait_for_timeout(hover_ms)
+    b = page.locator(f"{row} #copy").bounding_box()
+    page.mouse.click(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+
+
+def red_height(png: bytes, column_x: int) -> int:
+    """Height in px of the pure red run (the growing icon, as tall as wide) on screenshot column
+    `column_x` (a column, since the focused button's outline may cover the icon's right edge)."""
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    line = img[:, column_x]
+    red = (line[:, 2] > 200) & (line[:, 1] < 60) & (line[:, 0] < 60)
+    return int(red.sum())
+
+
+def test_a_click_130_ms_into_a_500_ms_hover_transition_replays_within_1_px(asset_server, browser, store):
+    # The icon grows from 8 to 24 px over 500 ms while its row is hovered, and the button after it
+    # moves with it. A replay that finishes the transition shows the button 16 px along where the
+    # visitor had it some 7 px along.
+    with record(asset_server.url("hover_transition.html"), store=store, browser=browser,
+                evidence=True) as session:
+        session.page.wait_for_timeout(200)
+        click_mid_transition(session.page, "main > #op", 130)
+        session.page.wait_for_timeout(600)  # long over: the next click sees it finished
+        click_mid_transition(session.page, "main > #op", 0)
+        session.page.mouse.move(5, 700)  # leave: the icon shrinks back
+        session.page.wait_for_timeout(100)
+        click_mid_transition(session.page, "#host #op", 130)  # the same inside a shadow root
+        in_shadow = session.page.evaluate("() => window.shadowClicks")
+    assert len(in_shadow) == 1
+    with open_session(store, session.id, browser=browser) as rp:
+        live = rp.live_clicks()
+        assert len(live) == 3
+        first_icon = live[0].box[0] - 24  # the button starts where the icon ends (main's padding: 24)
+        assert 9 < first_icon < 22, first_icon  # live: caught mid-way
+        # The document's evidence names the shadow host; the button is what rrweb recorded.
+        clicks = [c for c in rp.interactions() if c.kind == "click"]
+        queries = [(c.t, c.node_id) for c in live[:2]] + [(clicks[2].t, clicks[2].node_id)]
+        found = rp.resolve(queries)
+        offsets = [worst_offset(c, r.box) for c, r in zip([c.box for c in live[:2]] + in_shadow, found)]
+        assert max(offsets) <= TOLERANCE_PX, offsets
+        # A picture of that moment shows the same progress (screenshots freeze, not finish, it).
+        rp.seek(live[0].t)
+        shot = rp.screenshot()
+        assert abs(red_height(shot, 26) - first_icon) <= TOLERANCE_PX, (red_height(shot, 26), first_icon)
