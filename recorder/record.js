@@ -107,6 +107,40 @@
     }, true);
   });
 
+  // --- open shadow roots ------------------------------------------------------------------------
+  // Transition, animation and toggle events are not composed: from inside a shadow root they never
+  // reach the document. The blocks below that need them listen on every open root as well.
+  var watchedRoots = new Set(); // the document and every open shadow root seen
+  var rootListeners = []; // [type, listener], each added (capturing) to every watched root
+  function listenInRoots(type, listener) {
+    rootListeners.push([type, listener]);
+    watchedRoots.forEach(function (root) { root.addEventListener(type, listener, true); });
+  }
+  function watchRoot(root) {
+    if (watchedRoots.has(root)) return;
+    watchedRoots.add(root);
+    rootListeners.forEach(function (l) { root.addEventListener(l[0], l[1], true); });
+  }
+  watchRoot(document);
+  var attachShadow = Element.prototype.attachShadow;
+  if (attachShadow) {
+    Element.prototype.attachShadow = function () {
+      var root = attachShadow.apply(this, arguments);
+      try { if (this.shadowRoot === root) watchRoot(root); } catch (e) { /* never into the page */ }
+      return root;
+    };
+  }
+  function watchExistingShadowRoots(node) { // roots made before this script ran (a late snippet)
+    var walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT);
+    for (var el = walker.currentNode; el; el = walker.nextNode()) {
+      if (el.shadowRoot && !watchedRoots.has(el.shadowRoot)) {
+        watchRoot(el.shadowRoot);
+        watchExistingShadowRoots(el.shadowRoot);
+      }
+    }
+  }
+  afterSnapshot.push(function () { watchExistingShadowRoots(document); });
+
   // --- moments: how far along each transition and animation was -------------------------------
   // A replay cut at a click must show transitions as far along as the visitor saw them, not
   // finished. Notes (TAG_ANIMATIONS, "sessionheat.animations") say what was running, each item
@@ -117,7 +151,6 @@
   // to), when recording starts, and before each click with everything running then: a transition
   // that the click's own style update created announces itself only at the next frame.
   var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
-  var animationRoots = new Set([document]); // the document and every open shadow root seen
 
   function describeAnimation(a, now) { // a note's item for Animation `a`, or null
     var effect = a.effect, target = effect && effect.target;
@@ -155,7 +188,7 @@
 
   function everyAnimation() { // document.getAnimations() leaves shadow trees out
     var all = [];
-    animationRoots.forEach(function (root) {
+    watchedRoots.forEach(function (root) {
       if (root !== document && !root.host.isConnected) return;
       try { all = all.concat(root.getAnimations()); } catch (e) { /* no Web Animations */ }
     });
@@ -176,35 +209,51 @@
     });
   }
 
-  function watchAnimations(root) {
-    animationRoots.add(root);
-    root.addEventListener("transitionrun", animationBegan, true);
-    root.addEventListener("animationstart", animationBegan, true);
-  }
-  watchAnimations(document);
-  var attachShadow = Element.prototype.attachShadow;
-  if (attachShadow) {
-    Element.prototype.attachShadow = function () {
-      var root = attachShadow.apply(this, arguments);
-      try { if (this.shadowRoot === root) watchAnimations(root); } catch (e) { /* never into the page */ }
-      return root;
-    };
-  }
-  function watchExistingShadowRoots(node) { // roots made before this script ran (a late snippet)
-    var walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT);
-    for (var el = walker.currentNode; el; el = walker.nextNode()) {
-      if (el.shadowRoot && !animationRoots.has(el.shadowRoot)) {
-        watchAnimations(el.shadowRoot);
-        watchExistingShadowRoots(el.shadowRoot);
-      }
-    }
-  }
-  afterSnapshot.push(function () {
-    watchExistingShadowRoots(document);
-    noteAnimations(everyAnimation());
-  });
+  listenInRoots("transitionrun", animationBegan);
+  listenInRoots("animationstart", animationBegan);
+  afterSnapshot.push(function () { noteAnimations(everyAnimation()); }); // (after the roots are found)
   ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
     addEventListener(name, function () { if (started) noteAnimations(everyAnimation()); }, true);
+  });
+
+  // --- the top layer: open popovers and modal dialogs ---------------------------------------------
+  // showPopover() (or a popovertarget button) changes no attribute, and showModal() only sets
+  // `open`, as a plain show() does: rrweb records neither a popover opening nor a dialog being
+  // modal. Notes (TAG_TOP_LAYER, "sessionheat.toplayer") say when each opened and closed, and
+  // whether modally: on `toggle` (not composed: listened to in every open root), on showModal()
+  // (browsers whose dialogs fire no toggle), and for what is open when recording starts.
+  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // sessionheat.events.TAG_TOP_LAYER
+
+  function inTopLayer(el) { // {popover, modal} of an element that can be in the top layer, or null
+    var popover = el.hasAttribute("popover");
+    if (!popover && el.tagName !== "DIALOG") return null; // (a <details> toggles too: rrweb sees `open`)
+    var state = { popover: popover, open: false, modal: false };
+    try { state.open = popover ? el.matches(":popover-open") : el.open; } catch (e) { return null; }
+    try { state.modal = el.tagName === "DIALOG" && el.matches(":modal"); } catch (e) { /* no :modal */ }
+    return state;
+  }
+
+  function noteTopLayer(el) {
+    var state = el && el.hasAttribute && inTopLayer(el), id = state && rrweb.record.mirror.getId(el);
+    if (!(id > 0)) return;
+    custom(TOP_LAYER_NOTE, { id: id, open: state.open, modal: state.modal, popover: state.popover });
+  }
+  listenInRoots("toggle", function (ev) { if (started) noteTopLayer(ev.target); });
+  var showModal = window.HTMLDialogElement && HTMLDialogElement.prototype.showModal;
+  if (showModal) {
+    HTMLDialogElement.prototype.showModal = function () {
+      var result = showModal.apply(this, arguments);
+      try { if (started) noteTopLayer(this); } catch (e) { /* never into the page */ }
+      return result;
+    };
+  }
+  afterSnapshot.push(function () {
+    watchedRoots.forEach(function (root) {
+      root.querySelectorAll("[popover], dialog[open]").forEach(function (el) {
+        var state = inTopLayer(el);
+        if (state && state.open && (state.popover || state.modal)) noteTopLayer(el);
+      });
+    });
   });
 
   if (config.evidence) {

@@ -404,7 +404,7 @@
     state.applied = Math.max(state.applied, cut);
     applyInputs();
     holdLateImages(cut);
-    if (changed) closeStrayDialogs();
+    if (changed) { closeStrayDialogs(); moments.topLayer(cut); }
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
     // pointer really was) follows, that would only dirty the style once more.
     if (ownHover) replayer.mousePos = null;

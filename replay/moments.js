@@ -8,6 +8,8 @@
 // the note. At a cut the page's timeline time is extrapolated from the nearest note (exact at a
 // click, which writes its own), and each transition or CSS animation is frozen as far along as it
 // was; one without a note (recorded before there were notes, or long over) is finished.
+//
+// The top layer: popovers shown and dialogs shown modally, which rrweb cannot see (below).
 (function sessionheatMoments(events, ctx) {
   "use strict";
   var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
@@ -138,7 +140,48 @@
     return changed;
   }
 
+  // --- the top layer -------------------------------------------------------------------------
+  // The recorder notes (TAG_TOP_LAYER) each popover and dialog entering or leaving the top layer;
+  // rrweb's own events show no popover open and a modal dialog as an open one in the flow. At a cut
+  // each noted element is put in the state its last note says, opened in the order it was.
+  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // sessionheat.events.TAG_TOP_LAYER
+  var layered = new Map(); // segment -> [{index, id, open, modal}] in event order
+  events.forEach(function (e, index) {
+    if (!ctx.isNote(e, TOP_LAYER_NOTE) || !e.data.payload || typeof e.data.payload.id !== "number") return;
+    var seg = ctx.segmentOf(index), p = e.data.payload;
+    if (!layered.has(seg)) layered.set(seg, []);
+    layered.get(seg).push({ index: index, id: p.id, open: !!p.open, modal: !!p.modal });
+  });
+
+  function applyTopLayer(cut) { // whether anything changed
+    var notes = layered.get(ctx.segmentOf(cut));
+    if (!notes) return false;
+    var last = new Map(); // id -> its last note up to the cut, in the order of those notes
+    for (var k = 0; k < notes.length && notes[k].index <= cut; k++) {
+      last.delete(notes[k].id);
+      last.set(notes[k].id, notes[k]);
+    }
+    var mirror = ctx.mirror(), changed = false;
+    last.forEach(function (note) {
+      var el = mirror.getNode(note.id);
+      if (!el || el.nodeType !== 1 || !el.isConnected) return;
+      try {
+        if (el.hasAttribute("popover")) {
+          var shown = el.matches(":popover-open");
+          if (note.open && !shown) { el.showPopover(); changed = true; }
+          else if (!note.open && shown) { el.hidePopover(); changed = true; }
+        } else if (el.tagName === "DIALOG" && note.open && note.modal && !el.matches(":modal")) {
+          if (el.open) el.close(); // rrweb opened it in the flow, from its `open` attribute
+          el.showModal();
+          changed = true;
+        } // (closing: rrweb removes `open`, and the driver's closeStrayDialogs takes it off the top layer)
+      } catch (e) { /* not in a state the browser can toggle */ }
+    });
+    return changed;
+  }
+
   return {
+    topLayer: applyTopLayer,
     animations: applyAnimations,
     timed: function () { return frozenAny; }, // whether the last cut froze something mid-way
   };

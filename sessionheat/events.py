@@ -66,6 +66,9 @@ TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hi
 # transitions and CSS animations running at `at` (document-timeline ms of that page load), each with
 # the timeline ms its currentTime counts from; written when one begins, at the snapshot and before clicks
 TAG_ANIMATIONS = "sessionheat.animations"
+# payload: {id, open, modal, popover}: a popover or dialog entered or left the top layer (rrweb sees
+# no attribute for a popover, and only `open` for a modal dialog)
+TAG_TOP_LAYER = "sessionheat.toplayer"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 
