@@ -256,6 +256,31 @@
     });
   });
 
+  // --- inner scrollers at each click ---------------------------------------------------------------
+  // The window block above, for scrolling containers: a click right after a container scrolled
+  // (scrollIntoView, a fast wheel) comes before Chromium's `scroll` for it, and rrweb samples those
+  // anyway. Before a click, each scrolled ancestor of what it hit (through shadow roots) whose
+  // position differs from what its last `scroll` said is noted (TAG_INNER_SCROLL).
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
+  var seenScroll = new WeakMap(); // element -> [left, top] at its last `scroll`
+  listenInRoots("scroll", function (ev) {
+    var el = ev.target;
+    if (el && el.nodeType === 1) seenScroll.set(el, [el.scrollLeft, el.scrollTop]);
+  });
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function (ev) {
+      if (!started || !ev.composedPath) return;
+      ev.composedPath().forEach(function (el) {
+        if (!el || el.nodeType !== 1 || el === document.scrollingElement) return; // (the window's: above)
+        var x = el.scrollLeft, y = el.scrollTop, seen = seenScroll.get(el);
+        if (seen ? seen[0] === x && seen[1] === y : x === 0 && y === 0) return;
+        seenScroll.set(el, [x, y]);
+        var id = rrweb.record.mirror.getId(el);
+        if (id > 0) custom(INNER_SCROLL_NOTE, { id: id, x: x, y: y });
+      });
+    }, true);
+  });
+
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and
     // benchmarks, since overlays can make a scripted click land elsewhere than it aimed.

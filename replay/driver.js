@@ -21,9 +21,10 @@
   var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
   var FOCUS = 5, BLUR = 6; // mouse interaction types
-  // The recorder's own notes (custom events): where the window really was when a click outran
-  // `scroll`, and an image's first arrival.
+  // The recorder's own notes (custom events): where the window (and a scrolling container) really
+  // was when a click outran `scroll`, and an image's first arrival.
   var SCROLL_NOTE = "sessionheat.scroll", IMAGE_LOAD = "sessionheat.load";
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
   function isNote(e, tag) { return e.type === CUSTOM && !!e.data && e.data.tag === tag; }
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new
@@ -132,6 +133,7 @@
 
   // --- scroll bookkeeping ------------------------------------------------------------------------
   var scrolls = new Map(); // node id -> {x, y}: where each scroller should be at the cut
+  var stated = new Map(); // node id -> time of the recorder's last scroll note for it (see cast)
   var applyScroll = rrweb.Replayer.prototype.applyScroll.bind(replayer); // not a previous driver's
   replayer.applyScroll = function (d) { // noted now, applied at the cut (see restoreScrolls)
     scrolls.set(d.id, { x: d.x, y: d.y });
@@ -145,9 +147,9 @@
     (node.childNodes || []).forEach(collectSnapshotScrolls);
   }
 
-  function restoreScrolls(overrides) {
+  function restoreScrolls(overrides, at) {
     scrolls.forEach(function (pos, id) {
-      var o = overrides && overrides[id];
+      var o = overrides && overrides[id] && !(stated.get(id) >= at) && overrides[id];
       applyScroll({ id: id, x: o ? o.x : pos.x, y: o ? o.y : pos.y }, true);
     });
   }
@@ -287,7 +289,7 @@
   var LOADING_ATTRIBUTE = /^(src|srcset|sizes|href|rel|media|type|loading)$/;
 
   function mayStartLoads(e) {
-    if (e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE)) return true;
+    if (e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE) || isNote(e, INNER_SCROLL_NOTE)) return true;
     if (e.type !== INCR) return false;
     var d = e.data, s = d.source;
     if (s === SCROLL || s === RESIZE) return true; // natively lazy images come into view
@@ -307,10 +309,11 @@
 
   function cast(e) {
     try {
-      if (isNote(e, SCROLL_NOTE)) {
-        // The recorder's statement of where the window really was when a click outran `scroll`.
-        var id = replayer.getMirror().getId(doc());
-        if (id > 0) replayer.applyScroll({ id: id, x: e.data.payload.x, y: e.data.payload.y });
+      if (isNote(e, SCROLL_NOTE) || isNote(e, INNER_SCROLL_NOTE)) {
+        // The recorder's statement of where the window (or a container) really was when a click
+        // outran `scroll`: exact at that moment, so no later emission's guess overrides it then.
+        var p = e.data.payload, id = isNote(e, SCROLL_NOTE) ? replayer.getMirror().getId(doc()) : p.id;
+        if (id > 0) { replayer.applyScroll({ id: id, x: p.x, y: p.y }); stated.set(id, e.timestamp); }
         return;
       }
       replayer.getCastFn(e, true)();
@@ -331,6 +334,7 @@
   // A page going away takes with it what was noted for its cut: scroll positions, focus, inputs.
   function forgetNoted() {
     scrolls = new Map();
+    stated = new Map();
     focusEvents = [];
     inputEvents = new Map();
     held = new Map();
@@ -578,6 +582,9 @@
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
     var hinted = !!overrides && Object.keys(overrides).length > 0;
+    // A scroll note of this interaction (within one rrweb scroll sampling window, 100 ms, before the
+    // cut) says where a scroller was; a sampled emission after the cut only guesses.
+    var noteSince = events[cut].timestamp - 100;
     // Hover and focus first: the layout that restoring the scroll positions forces is then the
     // only one they all pay for. When measuring, they are left alone on pages where they only
     // paint. Scrolls are applied again only after something that can have changed how far the
@@ -588,20 +595,20 @@
     var focused = on("focus") ? applyFocus(layoutOnly) : (focusEvents = [], false);
     var changed = moved[cut] !== settled.moved || hovered.changed || focused || hinted || settled.overridden;
     settled = { moved: moved[cut], overridden: hinted };
-    if (changed && on("scroll")) restoreScrolls(overrides);
+    if (changed && on("scroll")) restoreScrolls(overrides, noteSince);
     var waiting = on("resources") && mayLoad;
     var loaded = waiting ? waitResources(timeoutMs) : Promise.resolve(true);
     return loaded.then(function (complete) {
       if (waiting) mayLoad = !complete; // still on its way: ask again next time
       var again = waiting; // the layout may have changed since the scrolls were applied
       if (hovered.hitTest) { // a hit test on the settled page
-        if (again && on("scroll")) restoreScrolls(overrides);
+        if (again && on("scroll")) restoreScrolls(overrides, noteSince);
         again = hoverByHitTest(hovered.pointer);
       }
       // (Animations set mid-way at the last moment are set again: this one's time differs.)
       if ((changed || waiting || again || moments.timed()) && on("animations")
           && moments.animations(cut, Math.max(at || 0, events[cut].timestamp))) again = true;
-      if (again && on("scroll")) restoreScrolls(overrides);
+      if (again && on("scroll")) restoreScrolls(overrides, noteSince);
       var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });

@@ -69,6 +69,7 @@ TAG_ANIMATIONS = "sessionheat.animations"
 # payload: {id, open, modal, popover}: a popover or dialog entered or left the top layer (rrweb sees
 # no attribute for a popover, and only `open` for a modal dialog)
 TAG_TOP_LAYER = "sessionheat.toplayer"
+TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled ancestor of a click's target, when the click outran its `scroll`
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 

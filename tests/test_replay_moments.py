@@ -99,3 +99,28 @@ def test_clicks_inside_an_open_popover_and_a_modal_dialog_replay_within_1_px(ass
         assert rp.element_at(x + w / 2, y + h / 2) != behind.node_id  # covered: the page is inert
         assert state_at(behind) == [0, 0]
         assert rp.element_at(x + w / 2, y + h / 2) == behind.node_id
+
+
+def test_a_click_that_outran_its_container_scroll_replays_within_1_px(asset_server, browser, store):
+    # Chromium dispatches a container's `scroll` at the next frame (and rrweb samples them): a click
+    # right after the container moved is recorded before any scroll event says where it went.
+    with record(asset_server.url("scroll_container.html"), store=store, browser=browser,
+                evidence=True) as session:
+        page = session.page
+        page.click("#item-3")  # scrolls its list as it is released
+        page.wait_for_timeout(300)
+        box = page.locator("#list").bounding_box()
+        page.mouse.move(box["x"] + 100, box["y"] + 100)
+        page.mouse.wheel(0, 700)  # a fast wheel, and a click right after it
+        page.mouse.click(box["x"] + 100, box["y"] + 100)
+    with open_session(store, session.id, browser=browser) as rp:
+        live = rp.live_clicks()
+        assert len(live) == 2
+        assert live[0].box[3] == 40 and live[0].box[1] < 140  # live: item 3 (145 unscrolled) was pulled up
+        # The moment of the click itself: its mousedown and mouseup can share its millisecond, and
+        # the list moved between them (a query naming the node cuts at the first of them).
+        rp.seek(live[0].t)
+        assert worst_offset(live[0].box, rp.element_box(live[0].node_id)) <= TOLERANCE_PX
+        assert rp.element_at(live[0].box[0] + 10, live[0].box[1] + 10) == live[0].node_id
+        found = rp.resolve([(live[1].t, live[1].node_id)])  # the click right after the wheel
+        assert worst_offset(live[1].box, found[0].box) <= TOLERANCE_PX
