@@ -122,7 +122,7 @@
     if (keys) keys.forEach(function (items, key) {
       if (items[0].kind !== "transition") return;
       var run = runAt(seg, key, now), timing = run && run.timing;
-      if (!timing || !run.frames) return;
+      if (!timing || !run.key || !Array.isArray(run.values) || run.values.length !== 2) return;
       var progress = now - run.start;
       if (progress >= timing.delay + timing.duration) return;
       var node = mirror.getNode(run.id);
@@ -130,7 +130,10 @@
       try {
         var options = { duration: timing.duration, delay: timing.delay, easing: timing.easing, fill: "backwards" };
         if (run.pseudo) options.pseudoElement = run.pseudo;
-        var a = node.animate(run.frames, options);
+        var from = {}, to = {};
+        from[run.key] = run.values[0];
+        to[run.key] = run.values[1];
+        var a = node.animate([from, to], options);
         freeze(a, progress);
         made.push(a);
         frozen = changed = true;
