@@ -173,11 +173,14 @@
           var shown = el.matches(":popover-open");
           if (note.open && !shown) { el.showPopover(); changed = true; }
           else if (!note.open && shown) { el.hidePopover(); changed = true; }
-        } else if (el.tagName === "DIALOG" && note.open && note.modal && !el.matches(":modal")) {
-          if (el.open) el.close(); // rrweb opened it in the flow, from its `open` attribute
+        } else if (el.tagName === "DIALOG" && note.open && note.modal && el.open && !el.matches(":modal")) {
+          // rrweb opened it in the flow, from its `open` attribute. (Closed, it has none: the note
+          // of its closing comes a task after rrweb removed the attribute, and the driver's
+          // closeStrayDialogs has taken it off the top layer.)
+          el.close();
           el.showModal();
           changed = true;
-        } // (closing: rrweb removes `open`, and the driver's closeStrayDialogs takes it off the top layer)
+        }
       } catch (e) { /* not in a state the browser can toggle */ }
     });
     return changed;

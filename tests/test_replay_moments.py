@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from heatmap.interactions import extract_interactions
 from recorder import record
 from replay import Box, open_session
 
@@ -79,6 +80,8 @@ def test_clicks_inside_an_open_popover_and_a_modal_dialog_replay_within_1_px(ass
                          "#scripted-open", "#menu-first", "#terms-open", "#terms-read", "#terms-close",
                          "#behind"):
             page.click(selector)
+            if selector in ("#menu-open", "#menu-first"):
+                page.wait_for_timeout(1200)  # nothing else within a second: see the reaction below
     with open_session(store, session.id, browser=browser) as rp:
         live = rp.live_clicks()
         assert len(live) == 9
@@ -99,6 +102,9 @@ def test_clicks_inside_an_open_popover_and_a_modal_dialog_replay_within_1_px(ass
         assert rp.element_at(x + w / 2, y + h / 2) != behind.node_id  # covered: the page is inert
         assert state_at(behind) == [0, 0]
         assert rp.element_at(x + w / 2, y + h / 2) == behind.node_id
+    # Opening a popover changes no attribute: only the note says the page answered the click.
+    clicks = [i for i in extract_interactions(store.read_events(session.id).events) if i.kind == "click"]
+    assert [c.no_reaction for c in clicks[:2]] == [False, True]  # "Menu" opened it; "First" did nothing
 
 
 def test_a_click_that_outran_its_container_scroll_replays_within_1_px(asset_server, browser, store):
