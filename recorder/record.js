@@ -222,8 +222,23 @@
     if (waiting) waiting.ready.then(animationBegan, function () {});
   }
 
+  // One that stopped before its end without another taking over (a hover left where only :hover
+  // declares the transition, an element hidden) is noted as ended: otherwise the replay would go on
+  // remaking it for the rest of its duration.
+  function animationCancelled(ev) {
+    var now = document.timeline && document.timeline.currentTime;
+    var id = started && ev.target ? rrweb.record.mirror.getId(ev.target) : -1;
+    if (!(id > 0) || now === null || now === undefined) return;
+    var item = { id: id, kind: ev.type === "transitioncancel" ? "transition" : "animation",
+                 name: ev.type === "transitioncancel" ? ev.propertyName : ev.animationName, start: now };
+    if (ev.pseudoElement) item.pseudo = ev.pseudoElement;
+    custom(ANIMATIONS_NOTE, { at: now, running: [], ended: [item] });
+  }
+
   listenInRoots("transitionrun", animationBegan);
   listenInRoots("animationstart", animationBegan);
+  listenInRoots("transitioncancel", animationCancelled);
+  listenInRoots("animationcancel", animationCancelled);
   afterSnapshot.push(noteBegun); // what runs as recording starts (after the roots are found)
   ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
     addEventListener(name, function () { if (started) noteAnimations(everyAnimation()); }, true);

@@ -24,12 +24,14 @@
     if (!clocks.has(seg)) { clocks.set(seg, []); began.set(seg, new Map()); }
     clocks.get(seg).push({ index: index, ts: e.timestamp, at: p.at });
     var keys = began.get(seg);
-    p.running.forEach(function (item) {
+    function add(item, ended) {
       if (!item || typeof item.start !== "number" || typeof item.id !== "number") return;
       var key = keyOf(item.id, item.kind, item.pseudo, item.name);
       if (!keys.has(key)) keys.set(key, []);
-      keys.get(key).push(item);
-    });
+      keys.get(key).push(ended ? { start: item.start, ended: true } : item); // ended: cancelled then
+    }
+    p.running.forEach(function (item) { add(item, false); });
+    (Array.isArray(p.ended) ? p.ended : []).forEach(function (item) { add(item, true); });
   });
 
   function keyOf(id, kind, pseudo, name) { return id + " " + kind + " " + (pseudo || "") + " " + name; }
@@ -53,7 +55,7 @@
     var list = began.get(seg) && began.get(seg).get(key), found = null;
     if (!list) return null;
     for (var k = 0; k < list.length; k++) if (list[k].start <= now) found = list[k];
-    return found;
+    return found && !found.ended ? found : null; // (one cancelled by then is over)
   }
 
   // --- freezing ----------------------------------------------------------------------------------
@@ -84,8 +86,8 @@
 
   function rootsOf(seg) { // the documents, and the shadow roots that noted nodes live in
     var roots = ctx.documents().slice(), keys = began.get(seg), mirror = ctx.mirror(), seen = new Set();
-    if (keys) keys.forEach(function (items) {
-      var node = mirror.getNode(items[0].id), root = node && node.getRootNode && node.getRootNode();
+    if (keys) keys.forEach(function (items, key) {
+      var node = mirror.getNode(Number(key.split(" ")[0])), root = node && node.getRootNode && node.getRootNode();
       if (root && root.host && !seen.has(root)) { seen.add(root); roots.push(root); }
     });
     return roots;
@@ -120,7 +122,7 @@
     // Script animations come after transitions in the cascade, so these win over what CSS says.
     var keys = now === null ? null : began.get(seg);
     if (keys) keys.forEach(function (items, key) {
-      if (items[0].kind !== "transition") return;
+      if (key.split(" ")[1] !== "transition") return;
       var run = runAt(seg, key, now), timing = run && run.timing;
       if (!timing || !run.key || !Array.isArray(run.values) || run.values.length !== 2) return;
       var progress = now - run.start;

@@ -62,9 +62,10 @@ TAG_ANNOTATION = "sessionheat.annotation"  # payload: {name, data}; marks a mome
 TAG_SCROLL = "sessionheat.scroll"  # payload: {x, y}: the window's scroll, when a click outran `scroll`
 TAG_IMAGE_LOAD = "sessionheat.load"  # payload: {id, ok}: an image's first load (or failure) since the snapshot
 TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hit (test evidence)
-# payload: {at, running: [{id, kind: transition|animation, name, start, pseudo?, held?, timing?, key?, values?}]}:
-# transitions and CSS animations running at `at` (document-timeline ms of that page load), each with
-# the timeline ms its currentTime counts from; written when one begins, at the snapshot and before clicks
+# payload: {at, running: [{id, kind: transition|animation, name, start, pseudo?, held?, timing?, key?, values?}],
+# ended?: [{id, kind, name, start, pseudo?}]}: transitions and CSS animations running at `at`
+# (document-timeline ms of that page load), each with the timeline ms its currentTime counts from;
+# written when one begins, at the snapshot and before clicks; `ended`: cancelled at `start`
 TAG_ANIMATIONS = "sessionheat.animations"
 # payload: {id, open, modal, popover}: a popover or dialog entered or left the top layer (rrweb sees
 # no attribute for a popover, and only `open` for a modal dialog)

@@ -70,6 +70,25 @@ def test_a_click_130_ms_into_a_500_ms_hover_transition_replays_within_1_px(asset
         assert abs(red_height(shot, 26) - first_icon) <= TOLERANCE_PX, (red_height(shot, 26), first_icon)
 
 
+def test_a_transition_cancelled_before_its_end_is_not_replayed_on(asset_server, browser, store):
+    # Hovered 130 ms, then left: the bar's transition (declared on :hover only) is cancelled and
+    # the bar snaps back. A click 100 ms later sees it short; the replay must not go on growing it.
+    with record(asset_server.url("hover_transition.html"), store=store, browser=browser,
+                evidence=True) as session:
+        page = session.page
+        bar = page.locator("#bar").bounding_box()
+        page.mouse.move(bar["x"] + 5, bar["y"] + 5)
+        page.wait_for_timeout(130)
+        page.mouse.move(5, 700)  # off the bar: cancelled
+        page.wait_for_timeout(100)
+        page.click("#after")
+    with open_session(store, session.id, browser=browser) as rp:
+        live = rp.live_clicks()
+        assert len(live) == 1 and live[0].box[0] == 24 + 40  # live: the bar back at 40 px
+        found = rp.resolve([(c.t, c.node_id) for c in live])
+        assert worst_offset(live[0].box, found[0].box) <= TOLERANCE_PX
+
+
 def test_clicks_inside_an_open_popover_and_a_modal_dialog_replay_within_1_px(asset_server, browser, store):
     # A popover opened by popovertarget or showPopover() changes no attribute rrweb sees, and a
     # dialog opened by showModal() only `open`: without notes the replay has no popover to click
