@@ -16,6 +16,7 @@ from sessionheat.events import (
     ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_ROUTE,
     TAG_SCROLL,
+    TAG_TOP_LAYER,
     EventType,
     IncrementalSource,
     MouseInteraction,
@@ -142,8 +143,8 @@ def _is_reaction(event: dict[str, Any]) -> bool:
     etype, data = event["type"], event.get("data") or {}
     if etype in (EventType.META, EventType.FULL_SNAPSHOT):
         return True  # a navigation
-    if etype == EventType.CUSTOM:
-        return data.get("tag") == TAG_ROUTE
+    if etype == EventType.CUSTOM:  # a popover or dialog opening or closing changes no attribute rrweb sees
+        return data.get("tag") in (TAG_ROUTE, TAG_TOP_LAYER)
     if etype == EventType.INCREMENTAL_SNAPSHOT:
         return data.get("source") in (IncrementalSource.MUTATION, IncrementalSource.INPUT,
                                       IncrementalSource.SCROLL, IncrementalSource.MEDIA_INTERACTION)

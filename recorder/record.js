@@ -28,6 +28,7 @@
   // snapshot anyway.
   var early = [];
   var started = false;
+  var afterSnapshot = []; // functions run (in a task of their own) once rrweb's first snapshot is out
 
   // When each image first finished loading (or failed), for images the first snapshot caught on
   // their way or that came later: until then the page had no picture there, and no size from it.
@@ -370,6 +371,7 @@
       },
     };
   })(config.canvas === false ? null : config.canvas || {});
+  if (canvasShots) afterSnapshot.push(canvasShots.sweep);
   // --- end of canvas snapshots ------------------------------------------------------------------
 
   var stop = rrweb.record({
@@ -380,7 +382,7 @@
         started = true;
         noteLoadedImages();
         setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
-        if (canvasShots) setTimeout(canvasShots.sweep, 0);
+        afterSnapshot.forEach(function (fn) { setTimeout(fn, 0); });
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
     },
@@ -426,6 +428,208 @@
         lastScroll = [scrollX, scrollY];
         custom("sessionheat.scroll", { x: scrollX, y: scrollY });
       }
+    }, true);
+  });
+
+  // --- open shadow roots ------------------------------------------------------------------------
+  // Transition, animation and toggle events are not composed: from inside a shadow root they never
+  // reach the document. The blocks below that need them listen on every open root as well.
+  var watchedRoots = new Set(); // the document and every open shadow root seen
+  var rootListeners = []; // [type, listener], each added (capturing) to every watched root
+  function listenInRoots(type, listener) {
+    rootListeners.push([type, listener]);
+    watchedRoots.forEach(function (root) { root.addEventListener(type, listener, true); });
+  }
+  function watchRoot(root) {
+    if (watchedRoots.has(root)) return;
+    watchedRoots.add(root);
+    rootListeners.forEach(function (l) { root.addEventListener(l[0], l[1], true); });
+  }
+  watchRoot(document);
+  var attachShadow = Element.prototype.attachShadow;
+  if (attachShadow) {
+    Element.prototype.attachShadow = function () {
+      var root = attachShadow.apply(this, arguments);
+      try { if (this.shadowRoot === root) watchRoot(root); } catch (e) { /* never into the page */ }
+      return root;
+    };
+  }
+  function watchExistingShadowRoots(node) { // roots made before this script ran (a late snippet)
+    var walker = document.createTreeWalker(node, NodeFilter.SHOW_ELEMENT);
+    for (var el = walker.currentNode; el; el = walker.nextNode()) {
+      if (el.shadowRoot && !watchedRoots.has(el.shadowRoot)) {
+        watchRoot(el.shadowRoot);
+        watchExistingShadowRoots(el.shadowRoot);
+      }
+    }
+  }
+  afterSnapshot.push(function () { watchExistingShadowRoots(document); });
+
+  // --- moments: how far along each transition and animation was -------------------------------
+  // A replay cut at a click must show transitions as far along as the visitor saw them, not
+  // finished. Notes (TAG_ANIMATIONS, "sessionheat.animations") say what was running, each item
+  // with its start in this page's document-timeline ms (so the replay can set its currentTime,
+  // delay included), and a transition with its keyframes and timing (a replay that rebuilt the page
+  // has no before-change style to start one from). Written when one begins (transitionrun,
+  // animationstart; shadow roots do not pass these to the document, so each open root is listened
+  // to), when recording starts, and before each click with everything running then: a transition
+  // that the click's own style update created announces itself only at the next frame.
+  var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
+
+  function describeAnimation(a, now) { // a note's item for Animation `a`, or null
+    var effect = a.effect, target = effect && effect.target;
+    if (!target || a.playState === "idle" || a.playState === "finished" || a.currentTime === null) return null;
+    var transition = typeof a.transitionProperty === "string";
+    if (!transition && typeof a.animationName !== "string") return null; // a script's: not in any CSS
+    var id = rrweb.record.mirror.getId(target);
+    if (!(id > 0)) return null;
+    var item = { id: id, kind: transition ? "transition" : "animation",
+                 name: transition ? a.transitionProperty : a.animationName,
+                 start: Math.round((now - a.currentTime) * 1000) / 1000 };
+    if (effect.pseudoElement) item.pseudo = effect.pseudoElement;
+    if (a.playState === "paused") item.held = a.currentTime; // animation-play-state: paused
+    if (transition) { // a transition's two keyframes, from and to, in the keyframe's own key
+      var t = effect.getTiming(), frames = effect.getKeyframes(), key = null;
+      for (var k in frames[0]) {
+        if (k !== "offset" && k !== "easing" && k !== "composite" && k !== "computedOffset") key = k;
+      }
+      if (frames.length !== 2 || key === null) return null;
+      item.timing = { delay: t.delay, duration: t.duration, easing: t.easing };
+      item.key = key;
+      item.values = [frames[0][key], frames[1][key]];
+    }
+    return item;
+  }
+
+  function noteAnimations(list) {
+    var now = document.timeline && document.timeline.currentTime;
+    if (now === null || now === undefined) return;
+    var running = [];
+    list.forEach(function (a) {
+      try { var item = describeAnimation(a, now); if (item) running.push(item); } catch (e) { /* gone */ }
+    });
+    if (running.length) custom(ANIMATIONS_NOTE, { at: now, running: running });
+  }
+
+  function everyAnimation() { // document.getAnimations() leaves shadow trees out
+    var all = [];
+    watchedRoots.forEach(function (root) {
+      // A root whose host left the page is let go (the Set would keep it alive); its own listeners
+      // stay, so a component put back still notes its transitions as they begin.
+      if (root !== document && !root.host.isConnected) { watchedRoots.delete(root); return; }
+      try { all = all.concat(root.getAnimations()); } catch (e) { /* no Web Animations */ }
+    });
+    return all;
+  }
+
+  // transitionrun and animationstart only say that something began: what began is read from
+  // getAnimations() once per task for all of them. Asking the element in each event's listener
+  // cost 12 ms an event (a style update each time): 7 s for 300 boxes toggling two properties.
+  var noted = new WeakSet(); // Animations already noted as begun
+  var lookScheduled = false;
+  function animationBegan() {
+    if (!started || lookScheduled) return;
+    lookScheduled = true;
+    setTimeout(noteBegun, 0);
+  }
+  function noteBegun() {
+    lookScheduled = false;
+    var fresh = [], waiting = null;
+    everyAnimation().forEach(function (a) {
+      if (noted.has(a)) return;
+      // Still pending, it has no start time yet (its currentTime holds at 0): look again once it has.
+      if (a.pending) { waiting = waiting || a; return; }
+      noted.add(a);
+      fresh.push(a);
+    });
+    noteAnimations(fresh);
+    if (waiting) waiting.ready.then(animationBegan, function () {});
+  }
+
+  // One that stopped before its end without another taking over (a hover left where only :hover
+  // declares the transition, an element hidden) is noted as ended: otherwise the replay would go on
+  // remaking it for the rest of its duration.
+  function animationCancelled(ev) {
+    var now = document.timeline && document.timeline.currentTime;
+    var id = started && ev.target ? rrweb.record.mirror.getId(ev.target) : -1;
+    if (!(id > 0) || now === null || now === undefined) return;
+    var item = { id: id, kind: ev.type === "transitioncancel" ? "transition" : "animation",
+                 name: ev.type === "transitioncancel" ? ev.propertyName : ev.animationName, start: now };
+    if (ev.pseudoElement) item.pseudo = ev.pseudoElement;
+    custom(ANIMATIONS_NOTE, { at: now, running: [], ended: [item] });
+  }
+
+  listenInRoots("transitionrun", animationBegan);
+  listenInRoots("animationstart", animationBegan);
+  listenInRoots("transitioncancel", animationCancelled);
+  listenInRoots("animationcancel", animationCancelled);
+  afterSnapshot.push(noteBegun); // what runs as recording starts (after the roots are found)
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function () { if (started) noteAnimations(everyAnimation()); }, true);
+  });
+
+  // --- the top layer: open popovers and modal dialogs ---------------------------------------------
+  // showPopover() (or a popovertarget button) changes no attribute, and showModal() only sets
+  // `open`, as a plain show() does: rrweb records neither a popover opening nor a dialog being
+  // modal. Notes (TAG_TOP_LAYER, "sessionheat.toplayer") say when each opened and closed, and
+  // whether modally: on `toggle` (not composed: listened to in every open root), on showModal()
+  // (browsers whose dialogs fire no toggle), and for what is open when recording starts.
+  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // sessionheat.events.TAG_TOP_LAYER
+
+  function inTopLayer(el) { // {popover, modal} of an element that can be in the top layer, or null
+    var popover = el.hasAttribute("popover");
+    if (!popover && el.tagName !== "DIALOG") return null; // (a <details> toggles too: rrweb sees `open`)
+    var state = { popover: popover, open: false, modal: false };
+    try { state.open = popover ? el.matches(":popover-open") : el.open; } catch (e) { return null; }
+    try { state.modal = el.tagName === "DIALOG" && el.matches(":modal"); } catch (e) { /* no :modal */ }
+    return state;
+  }
+
+  function noteTopLayer(el) {
+    var state = el && el.hasAttribute && inTopLayer(el), id = state && rrweb.record.mirror.getId(el);
+    if (!(id > 0)) return;
+    custom(TOP_LAYER_NOTE, { id: id, open: state.open, modal: state.modal, popover: state.popover });
+  }
+  listenInRoots("toggle", function (ev) { if (started) noteTopLayer(ev.target); });
+  var showModal = window.HTMLDialogElement && HTMLDialogElement.prototype.showModal;
+  if (showModal) {
+    HTMLDialogElement.prototype.showModal = function () {
+      var result = showModal.apply(this, arguments);
+      try { if (started) noteTopLayer(this); } catch (e) { /* never into the page */ }
+      return result;
+    };
+  }
+  afterSnapshot.push(function () {
+    watchedRoots.forEach(function (root) {
+      root.querySelectorAll("[popover], dialog[open]").forEach(function (el) {
+        var state = inTopLayer(el);
+        if (state && state.open && (state.popover || state.modal)) noteTopLayer(el);
+      });
+    });
+  });
+
+  // --- inner scrollers at each click ---------------------------------------------------------------
+  // The window block above, for scrolling containers: a click right after a container scrolled
+  // (scrollIntoView, a fast wheel) comes before Chromium's `scroll` for it, and rrweb samples those
+  // anyway. Before a click, each scrolled ancestor of what it hit (through shadow roots) whose
+  // position differs from what its last `scroll` said is noted (TAG_INNER_SCROLL).
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
+  var seenScroll = new WeakMap(); // element -> [left, top] at its last `scroll`
+  listenInRoots("scroll", function (ev) {
+    var el = ev.target;
+    if (el && el.nodeType === 1) seenScroll.set(el, [el.scrollLeft, el.scrollTop]);
+  });
+  ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
+    addEventListener(name, function (ev) {
+      if (!started || !ev.composedPath) return;
+      ev.composedPath().forEach(function (el) {
+        if (!el || el.nodeType !== 1 || el === document.scrollingElement) return; // (the window's: above)
+        var x = el.scrollLeft, y = el.scrollTop, seen = seenScroll.get(el);
+        if (seen ? seen[0] === x && seen[1] === y : x === 0 && y === 0) return;
+        seenScroll.set(el, [x, y]);
+        var id = rrweb.record.mirror.getId(el);
+        if (id > 0) custom(INNER_SCROLL_NOTE, { id: id, x: x, y: y });
+      });
     }, true);
   });
 

@@ -8,8 +8,10 @@
 //     a document still missing its images clamps them);
 //   - the pointer's hover target is taken from the position the pointer really had at the cut,
 //     including positions rrweb batches into mouse-move events emitted later;
-//   - CSS transitions and finite animations are finished: a live page had long finished the drawer
-//     slide or the header hide by the time anyone clicked, while a seek starts them at the cut.
+//   - CSS transitions and animations are set as far along as they were at the moment (see
+//     moments.js, loaded beside this file), and finished where the recording says nothing of them:
+//     a live page had long finished the drawer slide by the time anyone clicked, while a seek
+//     starts it at the cut.
 // Layout is what a replay pays for: every scroll and focus forces the browser to lay the page
 // out, and between two of them the events in the way invalidate it again. So while catching up
 // the driver only notes where each scroller is and what has focus, and applies both at the cut:
@@ -19,9 +21,10 @@
   var FULL = 2, INCR = 3, META = 4, CUSTOM = 5;
   var MOVE = 1, INTERACTION = 2, SCROLL = 3, RESIZE = 4, TOUCH_MOVE = 6, DRAG = 12;
   var FOCUS = 5, BLUR = 6; // mouse interaction types
-  // The recorder's own notes (custom events): where the window really was when a click outran
-  // `scroll`, and an image's first arrival.
+  // The recorder's own notes (custom events): where the window (and a scrolling container) really
+  // was when a click outran `scroll`, and an image's first arrival.
   var SCROLL_NOTE = "sessionheat.scroll", IMAGE_LOAD = "sessionheat.load";
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
   function isNote(e, tag) { return e.type === CUSTOM && !!e.data && e.data.tag === tag; }
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new
@@ -67,6 +70,8 @@
   // --- indices over the events -----------------------------------------------------------------
   var fulls = [];
   for (var i = 0; i < events.length; i++) if (events[i].type === FULL) fulls.push(i);
+  var moments = window.__shMoments(events, { segmentOf: segmentOf, isNote: isNote, documents: documents,
+                                             mirror: function () { return replayer.getMirror(); } });
 
   var INPUT = 5;
   function isInputEvent(e) {
@@ -131,6 +136,7 @@
 
   // --- scroll bookkeeping ------------------------------------------------------------------------
   var scrolls = new Map(); // node id -> {x, y}: where each scroller should be at the cut
+  var stated = new Map(); // node id -> time of the recorder's last scroll note for it (see cast)
   var applyScroll = rrweb.Replayer.prototype.applyScroll.bind(replayer); // not a previous driver's
   replayer.applyScroll = function (d) { // noted now, applied at the cut (see restoreScrolls)
     scrolls.set(d.id, { x: d.x, y: d.y });
@@ -144,9 +150,9 @@
     (node.childNodes || []).forEach(collectSnapshotScrolls);
   }
 
-  function restoreScrolls(overrides) {
+  function restoreScrolls(overrides, at) {
     scrolls.forEach(function (pos, id) {
-      var o = overrides && overrides[id];
+      var o = overrides && overrides[id] && !(stated.get(id) >= at) && overrides[id];
       applyScroll({ id: id, x: o ? o.x : pos.x, y: o ? o.y : pos.y }, true);
     });
   }
@@ -286,7 +292,7 @@
   var LOADING_ATTRIBUTE = /^(src|srcset|sizes|href|rel|media|type|loading)$/;
 
   function mayStartLoads(e) {
-    if (e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE)) return true;
+    if (e.type === FULL || e.type === META || isNote(e, SCROLL_NOTE) || isNote(e, INNER_SCROLL_NOTE)) return true;
     if (e.type !== INCR) return false;
     var d = e.data, s = d.source;
     if (s === SCROLL || s === RESIZE) return true; // natively lazy images come into view
@@ -306,10 +312,11 @@
 
   function cast(e) {
     try {
-      if (isNote(e, SCROLL_NOTE)) {
-        // The recorder's statement of where the window really was when a click outran `scroll`.
-        var id = replayer.getMirror().getId(doc());
-        if (id > 0) replayer.applyScroll({ id: id, x: e.data.payload.x, y: e.data.payload.y });
+      if (isNote(e, SCROLL_NOTE) || isNote(e, INNER_SCROLL_NOTE)) {
+        // The recorder's statement of where the window (or a container) really was when a click
+        // outran `scroll`: exact at that moment, so no later emission's guess overrides it then.
+        var p = e.data.payload, id = isNote(e, SCROLL_NOTE) ? replayer.getMirror().getId(doc()) : p.id;
+        if (id > 0) { replayer.applyScroll({ id: id, x: p.x, y: p.y }); stated.set(id, e.timestamp); }
         return;
       }
       replayer.getCastFn(e, true)();
@@ -330,6 +337,7 @@
   // A page going away takes with it what was noted for its cut: scroll positions, focus, inputs.
   function forgetNoted() {
     scrolls = new Map();
+    stated = new Map();
     focusEvents = [];
     inputEvents = new Map();
     held = new Map();
@@ -403,7 +411,7 @@
     state.applied = Math.max(state.applied, cut);
     applyInputs();
     holdLateImages(cut);
-    if (changed) closeStrayDialogs();
+    if (changed) { closeStrayDialogs(); moments.topLayer(cut); }
     // rrweb hovers the last recorded pointer target on flush; when our own hover (from where the
     // pointer really was) follows, that would only dirty the style once more.
     if (ownHover) replayer.mousePos = null;
@@ -509,20 +517,6 @@
     return round();
   }
 
-  function finishAnimations() { // how many it finished
-    var finished = 0;
-    documents().forEach(function (d) {
-      if (!d.getAnimations) return;
-      d.getAnimations().forEach(function (a) {
-        try {
-          var timing = a.effect && a.effect.getComputedTiming();
-          if (timing && isFinite(timing.endTime) && a.playState !== "finished") { a.finish(); finished++; }
-        } catch (e) { /* infinite or detached */ }
-      });
-    });
-    return finished;
-  }
-
   function pointerAt(t) { // the last recorded pointer position in this page at or before t
     var k = upperBound(pointer, t, function (p) { return p.t; }) - 1;
     var pageStart = times[state.seg] - 1000; // rrweb emits positions up to 500 ms after the fact
@@ -586,10 +580,14 @@
 
   // `skip` names fixes to leave out (for measuring what each one is worth): "scroll", "hover",
   // "focus", "animations", "resources". `layoutOnly`: the caller measures boxes, not pixels.
-  function settle(cut, overrides, timeoutMs, skip, layoutOnly) {
+  // `at`: the moment in epoch ms, at or after the cut's event (default: that event's time).
+  function settle(cut, overrides, timeoutMs, skip, layoutOnly, at) {
     skip = skip || [];
     var on = function (name) { return skip.indexOf(name) < 0; };
     var hinted = !!overrides && Object.keys(overrides).length > 0;
+    // A scroll note of this interaction (within one rrweb scroll sampling window, 100 ms, before the
+    // cut) says where a scroller was; a sampled emission after the cut only guesses.
+    var noteSince = events[cut].timestamp - 100;
     // Hover and focus first: the layout that restoring the scroll positions forces is then the
     // only one they all pay for. When measuring, they are left alone on pages where they only
     // paint. Scrolls are applied again only after something that can have changed how far the
@@ -600,18 +598,20 @@
     var focused = on("focus") ? applyFocus(layoutOnly) : (focusEvents = [], false);
     var changed = moved[cut] !== settled.moved || hovered.changed || focused || hinted || settled.overridden;
     settled = { moved: moved[cut], overridden: hinted };
-    if (changed && on("scroll")) restoreScrolls(overrides);
+    if (changed && on("scroll")) restoreScrolls(overrides, noteSince);
     var waiting = on("resources") && mayLoad;
     var loaded = waiting ? waitResources(timeoutMs) : Promise.resolve(true);
     return loaded.then(function (complete) {
       if (waiting) mayLoad = !complete; // still on its way: ask again next time
       var again = waiting; // the layout may have changed since the scrolls were applied
       if (hovered.hitTest) { // a hit test on the settled page
-        if (again && on("scroll")) restoreScrolls(overrides);
+        if (again && on("scroll")) restoreScrolls(overrides, noteSince);
         again = hoverByHitTest(hovered.pointer);
       }
-      if ((changed || waiting || again) && on("animations") && finishAnimations()) again = true;
-      if (again && on("scroll")) restoreScrolls(overrides);
+      // (Animations set mid-way at the last moment are set again: this one's time differs.)
+      if ((changed || waiting || again || moments.timed()) && on("animations")
+          && moments.animations(cut, Math.max(at || 0, events[cut].timestamp))) again = true;
+      if (again && on("scroll")) restoreScrolls(overrides, noteSince);
       var p = hovered.pointer;
       return { complete: complete, pointer: p ? [p.x, p.y] : null };
     });
@@ -748,7 +748,8 @@
       var t1 = performance.now();
       state.ms.apply += t1 - t0;
       t0 = t1;
-      return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly);
+      var at = typeof opts.t === "number" ? events[0].timestamp + opts.t : null; // ms since the first event
+      return settle(cut, opts.scroll, opts.timeoutMs, opts.skip, !!opts.layoutOnly, at);
     }).then(function (s) {
       return opts.layoutOnly ? s : paintCanvases(cut).then(function () { return s; });
     }).then(function (s) {

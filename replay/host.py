@@ -54,6 +54,7 @@ def host_page(nonce: str) -> str:
         ".replayer-mouse{display:none}</style>"
         f"<script nonce='{nonce}'>window.__shLib = {{}};\n{amd_safe(vendor_text('rrweb.js'), 'window.__shLib')}"
         f"\nwindow.__shCanvasReplay = {package_text('replay', 'canvas.js').rstrip().rstrip(';')};"
+        f"\nwindow.__shMoments = {package_text('replay', 'moments.js').rstrip().rstrip(';')};"
         f"\nwindow.__shMakeDriver = {package_text('replay', 'driver.js').rstrip().rstrip(';')};"
         f"\nwindow.__shUnpack = {package_text('replay', 'unpack.js').rstrip().rstrip(';')};</script>"
         "</head><body><div id='root'></div></body></html>"

@@ -116,7 +116,7 @@ class Replay:
         """Show the page as it was `t_ms` after the session's first event (after every event up to
         and including that moment). Forward seeks apply only the events in between."""
         cut = self.timeline.cut_at(t_ms)
-        self._run("(d, a) => d.seek(a.cut, a)", {"cut": cut})
+        self._run("(d, a) => d.seek(a.cut, a)", {"cut": cut, "t": float(t_ms)})  # t: animations' moment
         self._cut, self.t = cut, int(t_ms)
         return self
 

@@ -66,6 +66,15 @@ TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hi
 # not capture, `kind` naming it) as they were at `at` (epoch ms; the event itself is emitted after
 # encoding, so a replay picks by `at`, not by the event's place); see recorder/record.js.
 TAG_CANVAS = "sessionheat.canvas"
+# payload: {at, running: [{id, kind: transition|animation, name, start, pseudo?, held?, timing?, key?, values?}],
+# ended?: [{id, kind, name, start, pseudo?}]}: transitions and CSS animations running at `at`
+# (document-timeline ms of that page load), each with the timeline ms its currentTime counts from;
+# written when one begins, at the snapshot and before clicks; `ended`: cancelled at `start`
+TAG_ANIMATIONS = "sessionheat.animations"
+# payload: {id, open, modal, popover}: a popover or dialog entered or left the top layer (rrweb sees
+# no attribute for a popover, and only `open` for a modal dialog)
+TAG_TOP_LAYER = "sessionheat.toplayer"
+TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled ancestor of a click's target, when the click outran its `scroll`
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 
