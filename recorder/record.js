@@ -633,6 +633,24 @@
     }, true);
   });
 
+  // --- focus: whether its ring showed ----------------------------------------------------------------
+  // A click focuses a button without a focus ring (:focus-visible does not match); the replay's
+  // focus() comes from script with no click before it and draws the ring. Each focus is noted with
+  // whether it showed (TAG_FOCUS_VISIBLE), for the element focused and each shadow host around it
+  // (a host matches :focus as well), so the replay focuses each the same way.
+  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // sessionheat.events.TAG_FOCUS_VISIBLE
+  addEventListener("focusin", function (ev) {
+    if (!started || !ev.composedPath) return;
+    var path = ev.composedPath(), el = path[0];
+    while (el && el.nodeType === 1) {
+      var id = rrweb.record.mirror.getId(el), visible;
+      try { visible = el.matches(":focus-visible"); } catch (e) { return; } // no :focus-visible
+      if (id > 0) custom(FOCUS_VISIBLE_NOTE, { id: id, visible: visible });
+      var root = el.getRootNode();
+      el = root && root.host; // the shadow host, focused with it
+    }
+  }, true);
+
   if (config.evidence) {
     // What a click actually hit, with its box as this live page had it: ground truth for tests and
     // benchmarks, since overlays can make a scripted click land elsewhere than it aimed. The element

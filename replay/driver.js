@@ -25,6 +25,7 @@
   // was when a click outran `scroll`, and an image's first arrival.
   var SCROLL_NOTE = "sessionheat.scroll", IMAGE_LOAD = "sessionheat.load";
   var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
+  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // sessionheat.events.TAG_FOCUS_VISIBLE
   function isNote(e, tag) { return e.type === CUSTOM && !!e.data && e.data.tag === tag; }
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new
@@ -157,8 +158,10 @@
     });
   }
 
-  // Focus and blur events met while catching up, applied at the cut by applyFocus.
+  // Focus and blur events met while catching up, applied at the cut by applyFocus, and whether
+  // each node's last focus showed a ring (the recorder's notes; none in older recordings).
   var focusEvents = [];
+  var focusShown = new Map();
   // Input events met while catching up, by node id: a field's value and checked state at the cut
   // are those its last input event set (every key typed is an event, each a style change).
   var inputEvents = new Map();
@@ -276,7 +279,9 @@
       var e = focusEvents[k], node = replayer.getMirror().getNode(e.data.id);
       if (e.data.type === FOCUS && node === active) continue; // focused already: nothing to pay
       if (e.data.type === BLUR && node && node !== active && !(node.contains && node.contains(active))) continue;
-      cast(e);
+      if (e.data.type === FOCUS && node && node.focus && focusShown.has(e.data.id)) {
+        node.focus({ preventScroll: true, focusVisible: focusShown.get(e.data.id) });
+      } else cast(e);
       active = doc() && doc().activeElement;
       changed = true;
     }
@@ -339,6 +344,7 @@
     scrolls = new Map();
     stated = new Map();
     focusEvents = [];
+    focusShown = new Map();
     inputEvents = new Map();
     held = new Map();
   }
@@ -401,6 +407,9 @@
     if (fresh || seg !== state.seg || cut < state.applied) rebuildFrom(seg);
     for (var k = state.applied + 1; k <= cut; k++) {
       if (isFocusEvent(events[k])) focusEvents.push(events[k]);
+      else if (isNote(events[k], FOCUS_VISIBLE_NOTE)) {
+        focusShown.set(events[k].data.payload.id, !!events[k].data.payload.visible);
+      }
       else if (isInputEvent(events[k])) {
         inputEvents.delete(events[k].data.id); // keeps the map in order of last events
         inputEvents.set(events[k].data.id, { event: events[k], index: k });

@@ -75,6 +75,9 @@ TAG_ANIMATIONS = "sessionheat.animations"
 # no attribute for a popover, and only `open` for a modal dialog)
 TAG_TOP_LAYER = "sessionheat.toplayer"
 TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled ancestor of a click's target, when the click outran its `scroll`
+# payload: {id, visible}: an element (or a shadow host around it) took focus, and whether
+# :focus-visible matched (a click's focus shows no ring; a replay's scripted focus() would)
+TAG_FOCUS_VISIBLE = "sessionheat.focusvisible"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 

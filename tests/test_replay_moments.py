@@ -154,3 +154,38 @@ def test_a_click_that_outran_its_container_scroll_replays_within_1_px(asset_serv
         assert rp.element_at(live[0].box[0] + 10, live[0].box[1] + 10) == live[0].node_id
         found = rp.resolve([(live[1].t, live[1].node_id)])  # the click right after the wheel
         assert worst_offset(live[1].box, found[0].box) <= TOLERANCE_PX
+
+
+def red_pixels(png: bytes) -> int:
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    return int(((img[:, :, 2] > 200) & (img[:, :, 1] < 60) & (img[:, :, 0] < 60)).sum())
+
+
+def test_a_focus_ring_shows_in_the_replay_only_where_the_visitor_saw_one(asset_server, browser, store):
+    # A clicked button takes focus without a ring (:focus-visible does not match); the replay's
+    # scripted focus() would draw one. Tab moves focus with a ring, and the replay must keep it.
+    with record(asset_server.url("focus_ring.html"), store=store, browser=browser, evidence=True) as session:
+        page = session.page
+        page.click("#first")
+        page.wait_for_timeout(200)
+        page.keyboard.press("Tab")  # to #second, ring shown
+        page.wait_for_timeout(200)
+        page.click("#host >> #inner")  # inside a shadow root, no ring
+        page.wait_for_timeout(200)
+    with open_session(store, session.id, browser=browser) as rp:
+        live = rp.live_clicks()
+        assert len(live) == 2
+
+        def rings_at(t: float) -> tuple[int, list]:
+            rp.seek(t)
+            shown = rp.evaluate_in_document(
+                "(d) => { const a = d.activeElement, inner = a && a.shadowRoot && a.shadowRoot.activeElement;"
+                " const el = inner || a; return [el ? el.id : null, !!el && el.matches(':focus-visible')]; }")
+            return red_pixels(rp.screenshot()), shown
+
+        red, shown = rings_at(live[0].t + 100)
+        assert shown == ["first", False] and red == 0, (red, shown)
+        red, shown = rings_at(live[0].t + 300)  # after the Tab
+        assert shown == ["second", True] and red > 100, (red, shown)
+        red, shown = rings_at(live[1].t + 100)
+        assert shown == ["inner", False] and red == 0, (red, shown)
