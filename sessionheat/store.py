@@ -107,8 +107,9 @@ CREATE TABLE IF NOT EXISTS hits (
     t INTEGER NOT NULL,         -- ms since the session's first event
     kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom view_max
     node_id INTEGER,            -- rrweb id in that pageview
-    element_key TEXT,           -- CSS selector naming the element across layouts
-    selector TEXT,
+    element_key TEXT,           -- CSS selector naming the element across layouts (ids allowed)
+    selector TEXT,              -- the same built without any id (used when the data shows an id regenerated)
+    key_context TEXT,           -- JSON: keyed ancestors of both keys, ids element_key relies on (heatmap/keys.py)
     label TEXT,
     tag TEXT,
     interactive INTEGER NOT NULL DEFAULT 0,
@@ -124,6 +125,7 @@ CREATE TABLE IF NOT EXISTS hits (
 );
 CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
 CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
+CREATE INDEX IF NOT EXISTS hits_selector ON hits (selector);  -- element_hits: a map may key by it
 -- Which sessions hold rage or dead clicks (the session list filters and badges on them).
 CREATE INDEX IF NOT EXISTS hits_rage ON hits (session_id) WHERE rage = 1;
 CREATE INDEX IF NOT EXISTS hits_dead ON hits (session_id) WHERE dead = 1;
@@ -571,6 +573,9 @@ class SessionStore:
             conn.execute("ALTER TABLE pageviews ADD COLUMN page_path TEXT")
             conn.execute("UPDATE pageviews SET page_path = sessionheat_page_path(url)")
             conn.execute("COMMIT")
+        hit_columns = {row[1] for row in conn.execute("PRAGMA table_info(hits)")}
+        if hit_columns and "key_context" not in hit_columns:  # hits indexed before key contexts
+            conn.execute("ALTER TABLE hits ADD COLUMN key_context TEXT")  # `index --rebuild` fills it
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -1117,7 +1122,7 @@ class SessionStore:
     HIT_COLUMNS = (
         "session_id", "pageview", "t", "kind", "node_id", "element_key", "selector", "label", "tag",
         "interactive", "rage", "dead", "x", "y", "rel_x", "rel_y", "box_x", "box_y", "box_w",
-        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms",
+        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms", "key_context",
     )
 
     def replace_hits(self, session_id: str, hits: Iterable[dict[str, Any]], *, n_events: int,
@@ -1330,8 +1335,8 @@ class SessionStore:
         with self._lock:
             cur = self.db.conn.execute(
                 "SELECT session_id, pageview, t, kind, label, tag, rage, dead FROM hits"
-                f" WHERE element_key = ? AND kind IN ({', '.join('?' * len(kind_list))})"
-                " ORDER BY session_id, t", [element_key, *kind_list])
+                f" WHERE (element_key = ? OR selector = ?) AND kind IN ({', '.join('?' * len(kind_list))})"
+                " ORDER BY session_id, t", [element_key, element_key, *kind_list])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur]
         return [r for r in rows if (r["session_id"], r["pageview"]) in wanted]
