@@ -100,9 +100,14 @@
   function Keys(withIds) {
     this.withIds = withIds;
     this.used = [];
+    this.anchors = new Map(); // node -> its unique own key or null (each costs a query)
   }
-  Keys.prototype.anchor = function (node) {
-    var own = anchorFor(node, this.withIds);
+  Keys.prototype.anchorOf = function (node) {
+    if (!this.anchors.has(node)) this.anchors.set(node, anchorFor(node, this.withIds));
+    return this.anchors.get(node);
+  };
+  Keys.prototype.anchor = function (node) { // an anchor put into a key: its id is relied on
+    var own = this.anchorOf(node);
     if (own && own.charAt(0) === "#" && this.used.indexOf(node) < 0) this.used.push(node);
     return own;
   };
@@ -130,7 +135,7 @@
   // key path starts from, or what holds an element keyed by itself.
   Keys.prototype.scope = function (node) {
     for (var a = upOf(node); a; a = upOf(a)) {
-      if (anchorFor(a, this.withIds)) return this.of(a);
+      if (this.anchorOf(a)) return this.of(a);
     }
     return null;
   };
