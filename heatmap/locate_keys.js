@@ -7,7 +7,9 @@
 // matches none, an element of the same tag with the same label inside that ancestor stands in (a
 // block moved under another parent). With the ancestor absent, nothing stands in: a "Try it out"
 // of an operation the reference does not show is not on this layout, whatever other "Try it out"
-// is. Without a scope (nothing keyed above the element) the document is the ancestor.
+// is. Without a scope (nothing keyed above the element) the document is the ancestor. A key that
+// is only a name, aria-label or href (every card may have its "Remove") must match inside that
+// ancestor too; an id or a test attribute names its element wherever it went.
 //
 // A box is given only for an element the full-page photograph of this moment really shows:
 //   - displayed, not `visibility: hidden` or fully transparent (a closed off-canvas drawer still
@@ -59,6 +61,13 @@
       roots = found.map(function (host) { return host.shadowRoot; }).filter(Boolean);
     }
     return found;
+  }
+  // A key that is an element's own name or aria-label, or a link's href (no path, no id or test
+  // attribute): unique where it was recorded, yet every card may have one ("Remove", name="qty").
+  // Such a match counts only inside the keyed ancestor the hit was recorded in.
+  function sharedName(key) {
+    var own = key.split(SHADOW).pop();
+    return own.indexOf(" > ") < 0 && /^[\w-]+\[(name|aria-label|href\$)=/.test(own);
   }
   function deepAll(root, selector) { // in `root` and every open shadow root under it
     var found = select(root, selector);
@@ -127,9 +136,9 @@
     var found = all(w.key);
     // The keyed ancestor the hit was recorded in; absent from this layout: no stand-in anywhere.
     var scopes = w.scope ? all(w.scope) : [doc];
-    function standsIn(el) {
-      return sameLabel(el, w.label) && scopes.some(function (s) { return inside(s, el); });
-    }
+    function inScope(el) { return scopes.some(function (s) { return inside(s, el); }); }
+    function standsIn(el) { return sameLabel(el, w.label) && inScope(el); }
+    if (w.scope && sharedName(w.key)) found = found.filter(inScope);
     if (found.length > 1) found = found.filter(standsIn);
     if (!found.length && w.tag && w.label) {
       found = [];
