@@ -14,8 +14,12 @@
 // `scope` is the key of the nearest ancestor with a key of its own (the operation, the card, the
 // row; null: the document): a stand-in found by tag and label must be inside it, never in another
 // card. Whether an id is stable is for the data to say (the same id at the same place across
-// pageviews), not for how it looks: `plain` is {key, scope} built without any id, and `ids` lists
-// each id `key` and `scope` rely on with its place (the id-less key of the element carrying it).
+// pageviews), not for how it looks. `ids` lists every id `key` and `scope` rely on as
+// [id, place, anchor, instead]: `place` is the key of the element carrying it built without any id
+// (where it is, comparable across sessions), `anchor` the "#id" the key begins a part with, and
+// `instead` that element's key in its root without its own id (what replaces `anchor` when the
+// data shows the id regenerated; it may rely on ids further up, listed too). `plain` is the key
+// built without any id at all.
 (function elementKey(el, opts) {
   "use strict";
   var INTERACTIVE = "a[href],button,input,select,textarea,label,summary,[role=button],[role=link]," +
@@ -111,9 +115,10 @@
     if (own && own.charAt(0) === "#" && this.used.indexOf(node) < 0) this.used.push(node);
     return own;
   };
-  // The key of `node` inside its own root (document or shadow root).
-  Keys.prototype.inRoot = function (node) {
-    var own = this.anchor(node);
+  // The key of `node` inside its own root (document or shadow root); `idless`: as if `node` had
+  // no id (its ancestors' ids still count).
+  Keys.prototype.inRoot = function (node, idless) {
+    var own = idless ? anchorFor(node, false) : this.anchor(node);
     if (own) return own;
     var parts = [];
     var current = node;
@@ -189,10 +194,15 @@
   var view = doc.defaultView;
   var withIds = new Keys(true), plain = new Keys(false);
   var key = withIds.of(target), scope = withIds.scope(target);
+  var ids = [];
+  for (var i = 0; i < withIds.used.length; i++) { // grows while `instead` keys rely on ids further up
+    var carrier = withIds.used[i];
+    ids.push([carrier.id, plain.of(carrier), "#" + esc(carrier.id), withIds.inRoot(carrier, true)]);
+  }
   return {
     key: key, scope: scope,
     plain: { key: plain.of(target), scope: plain.scope(target) },
-    ids: withIds.used.map(function (node) { return [node.id, plain.of(node)]; }),
+    ids: ids,
     label: labelOf(target), tag: tag(target), interactive: !!control,
     box: [r.left + view.scrollX, r.top + view.scrollY, r.width, r.height],
   };

@@ -33,8 +33,7 @@ class ElementKey:
     box: Box  # where it was, document px
     scope: str | None = None  # key of the nearest keyed ancestor (None: the document)
     plain_key: str = ""  # the key built without any id
-    plain_scope: str | None = None
-    ids: tuple[tuple[str, str], ...] = ()  # (id, id-less key of the element carrying it) `key` relies on
+    ids: tuple[tuple[str, ...], ...] = ()  # (id, place, anchor, instead) of each id relied on
 
 
 def element_key_js() -> str:
@@ -48,8 +47,7 @@ def key_from_js(value: dict[str, Any] | None) -> ElementKey | None:
     plain = value.get("plain") or {}
     return ElementKey(value["key"], value["label"], value["tag"], bool(value["interactive"]),
                       tuple(value["box"]), value.get("scope"),  # type: ignore[arg-type]
-                      plain.get("key") or value["key"], plain.get("scope"),
-                      tuple((i, p) for i, p in value.get("ids") or ()))
+                      plain.get("key") or value["key"], tuple(tuple(i) for i in value.get("ids") or ()))
 
 
 def element_key_of(page_or_frame: Any, selector: str) -> ElementKey | None:
@@ -60,12 +58,15 @@ def element_key_of(page_or_frame: Any, selector: str) -> ElementKey | None:
 
 # -- hits-table columns and the cross-session choice ---------------------------------------------
 
+SHADOW = " >>> "  # element_key.js: between a shadow host's key and the key inside its shadow root
+
 
 def key_columns(found: Mapping[str, Any]) -> dict[str, Any]:
     """The hits-table columns naming an element from element_key.js's answer: `element_key` (ids
-    allowed), `selector` (no id) and `key_context` (JSON: both keys' scopes and the ids relied on)."""
-    plain = found.get("plain") or {"key": found["key"], "scope": found.get("scope")}
-    context = {"scope": found.get("scope"), "plain_scope": plain.get("scope"), "ids": found.get("ids") or []}
+    allowed), `selector` (no id at all) and `key_context` (JSON: the keyed ancestor, and every id
+    the key relies on with its place and what stands for it when the id proves regenerated)."""
+    plain = found.get("plain") or {"key": found["key"]}
+    context = {"scope": found.get("scope"), "ids": found.get("ids") or []}
     return {"element_key": found["key"], "selector": plain["key"], "key_context": json.dumps(context)}
 
 
@@ -90,24 +91,41 @@ def stable_ids(evidence: Iterable[Mapping[str, Any]]) -> frozenset[str]:
     places: dict[str, set[str]] = defaultdict(set)  # id -> places it was seen at
     for hit in evidence:
         context = _context(hit)
-        for element_id, place in (context or {}).get("ids") or ():
+        for element_id, place, *_ in (context or {}).get("ids") or ():
             ids_at[place].add(element_id)
             places[element_id].add(place)
     return frozenset(i for i, where in places.items() if all(ids_at[p] == {i} for p in where))
 
 
+def rekey(key: str | None, ids: Sequence[Sequence[str]], stable: frozenset[str]) -> str | None:
+    """`key` with every part that begins with a regenerated id's anchor ("#OOv33KY\\=") begun
+    instead by that element's id-less key (which may begin with a stable id further up)."""
+    if not key:
+        return key
+    instead = {anchor: alt for element_id, _, anchor, alt in (i for i in ids if len(i) == 4)
+               if element_id not in stable}
+    parts = []
+    for part in key.split(SHADOW):
+        for _ in range(len(instead)):  # each replacement is one step up the tree
+            anchor = part.split(" > ", 1)[0]
+            if anchor not in instead:
+                break
+            part = instead[anchor] + part[len(anchor):]
+        parts.append(part)
+    return SHADOW.join(parts)
+
+
 def settle_keys(hits: Iterable[Mapping[str, Any]], stable: frozenset[str]) -> list[dict[str, Any]]:
-    """Copies of `hits` whose `element_key` and `scope` are the key with ids when every id it
-    relies on is stable, else the key without any id (`selector`)."""
+    """Copies of `hits` whose `element_key` and `scope` rely on no id the data shows regenerated:
+    such an id's anchor is replaced by the id-less key of the element carrying it."""
     out = []
     for hit in hits:
         row = dict(hit)
         context = _context(hit)
         if context is not None:
-            if all(i in stable for i, _ in context.get("ids") or ()):
-                row["scope"] = context.get("scope")
-            else:
-                row["element_key"], row["scope"] = hit.get("selector") or hit["element_key"], context.get("plain_scope")
+            ids = context.get("ids") or []
+            row["element_key"] = rekey(hit["element_key"], ids, stable)
+            row["scope"] = rekey(context.get("scope"), ids, stable)
         out.append(row)
     return out
 
@@ -128,3 +146,12 @@ def settled_hits(store: Any, pageviews: Sequence[Mapping[str, Any]], hits: Itera
                  ) -> list[dict[str, Any]]:
     """`hits` keyed as the data of their pages allows (see `settle_keys`)."""
     return settle_keys(hits, stable_ids(page_evidence(store, pageviews)))
+
+
+def element_hits(store: Any, pageviews: Sequence[Mapping[str, Any]], element_key: str,
+                 kinds: Iterable[str]) -> list[dict[str, Any]]:
+    """The hits of these pageviews on the element a map names `element_key` (as settled: the
+    stored key may carry an id the map set aside), in session and time order."""
+    pairs = list(dict.fromkeys((p["session_id"], int(p["index"])) for p in pageviews))
+    hits = store.hits(pairs, kinds=kinds)
+    return [h for h in settled_hits(store, pageviews, hits) if h["element_key"] == element_key]

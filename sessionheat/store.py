@@ -108,8 +108,8 @@ CREATE TABLE IF NOT EXISTS hits (
     kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom view_max
     node_id INTEGER,            -- rrweb id in that pageview
     element_key TEXT,           -- CSS selector naming the element across layouts (ids allowed)
-    selector TEXT,              -- the same built without any id (used when the data shows an id regenerated)
-    key_context TEXT,           -- JSON: keyed ancestors of both keys, ids element_key relies on (heatmap/keys.py)
+    selector TEXT,              -- the same built without any id
+    key_context TEXT,           -- JSON: keyed ancestor, ids element_key relies on (heatmap/keys.py settles them)
     label TEXT,
     tag TEXT,
     interactive INTEGER NOT NULL DEFAULT 0,
@@ -125,7 +125,6 @@ CREATE TABLE IF NOT EXISTS hits (
 );
 CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
 CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
-CREATE INDEX IF NOT EXISTS hits_selector ON hits (selector);  -- element_hits: a map may key by it
 -- Which sessions hold rage or dead clicks (the session list filters and badges on them).
 CREATE INDEX IF NOT EXISTS hits_rage ON hits (session_id) WHERE rage = 1;
 CREATE INDEX IF NOT EXISTS hits_dead ON hits (session_id) WHERE dead = 1;
@@ -1335,8 +1334,8 @@ class SessionStore:
         with self._lock:
             cur = self.db.conn.execute(
                 "SELECT session_id, pageview, t, kind, label, tag, rage, dead FROM hits"
-                f" WHERE (element_key = ? OR selector = ?) AND kind IN ({', '.join('?' * len(kind_list))})"
-                " ORDER BY session_id, t", [element_key, element_key, *kind_list])
+                f" WHERE element_key = ? AND kind IN ({', '.join('?' * len(kind_list))})"
+                " ORDER BY session_id, t", [element_key, *kind_list])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur]
         return [r for r in rows if (r["session_id"], r["pageview"]) in wanted]

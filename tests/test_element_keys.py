@@ -107,9 +107,16 @@ def test_keys_say_their_keyed_ancestor_and_the_ids_they_rely_on(browser):
     assert remove["key"] == 'button[aria-label="Remove"]' and remove["scope"] == 'div[data-testid="card-1"]'
     card = page.evaluate(KEY_OF, [js, ".card"])
     assert card["key"] == 'div[data-testid="card-1"]' and card["scope"] == "#app"
-    assert card["ids"] == [["app", "body > main"]] and card["plain"] == {"key": 'div[data-testid="card-1"]',
-                                                                          "scope": None}
+    # [id, place (said without ids), the anchor the key begins with, what stands for it without the id]
+    assert card["ids"] == [["app", "body > main", "#app", "body > main"]]
+    assert card["plain"] == {"key": 'div[data-testid="card-1"]', "scope": None}
     assert buy["ids"] == [] and buy["plain"]["key"] == buy["key"]
+    page.set_content("""<main id="app"><div class="card" id="c7Xy="><button>Go</button></div></main>""")
+    go = page.evaluate(KEY_OF, [js, "button"])
+    assert go["key"] == "#c7Xy\\= > button" and go["scope"] == "#c7Xy\\="
+    assert go["ids"] == [["c7Xy=", "body > main > div.card", "#c7Xy\\=", "#app > div.card"],
+                         ["app", "body > main", "#app", "body > main"]]  # relied on by what stands in
+    assert go["plain"] == {"key": "body > main > div.card > button", "scope": None}
     page.close()
 
 

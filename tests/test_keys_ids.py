@@ -15,34 +15,44 @@ import pytest
 
 import heatmap
 from heatmap import Segment
-from heatmap.keys import settle_keys, stable_ids
+from heatmap.keys import element_hits, settle_keys, stable_ids
 from recorder import SessionStore, record
 
 PAGE = "keys_regenerated.html"
-PLACE = "body > :nth-child(1 of div.panel)"
+PLACE = "body > section > :nth-child(1 of div.panel)"  # where the first panel is, said without ids
+INSTEAD = "#shipping > :nth-child(1 of div.panel)"  # the same, from the nearest id that is not made up
 
 
-def hit(session: str, key: str, plain: str, ids: list, scope: str | None = None, plain_scope: str | None = None):
-    return {"session_id": session, "pageview": 0, "element_key": key, "selector": plain,
-            "key_context": json.dumps({"scope": scope, "plain_scope": plain_scope, "ids": ids})}
+def hit(session: str, key: str, ids: list, scope: str | None = None) -> dict:
+    return {"session_id": session, "pageview": 0, "element_key": key, "selector": "(no id at all)",
+            "key_context": json.dumps({"scope": scope, "ids": ids})}
 
 
-def test_an_id_seen_with_another_at_its_place_is_not_stable_and_one_that_moved_is():
+SHIPPING = ["shipping", "body > section", "#shipping", "body > section"]
+
+
+def test_an_id_seen_with_another_at_its_place_is_set_aside_and_one_that_moved_is_not():
     evidence = [
-        hit("s1", "#OOv33KY\\= > button", f"{PLACE} > button", [["OOv33KY=", PLACE]], "#OOv33KY\\="),
-        hit("s2", "#Qzt81mB\\= > button", f"{PLACE} > button", [["Qzt81mB=", PLACE]], "#Qzt81mB\\="),
+        hit("s1", "#OOv33KY\\= > button", [["OOv33KY=", PLACE, "#OOv33KY\\=", INSTEAD], SHIPPING], "#OOv33KY\\="),
+        hit("s2", "#Qzt81mB\\= > button", [["Qzt81mB=", PLACE, "#Qzt81mB\\=", INSTEAD], SHIPPING], "#Qzt81mB\\="),
         # a meaningful id a variant moves elsewhere: every place it was seen at shows only it
-        hit("s1", "#cta", "main > a.cta", [["cta", "main > a.cta"]]),
-        hit("s2", "#cta", "aside > a.cta", [["cta", "aside > a.cta"]]),
-        hit("s3", "#once > button", "body > div.x > button", [["once", "body > div.x"]], "#once"),
+        hit("s1", "#cta", [["cta", "main > a.cta", "#cta", "main > a.cta"]]),
+        hit("s2", "#cta", [["cta", "aside > a.cta", "#cta", "aside > a.cta"]]),
+        hit("s3", "#once > button", [["once", "body > div.x", "#once", "body > div.x"]], "#once"),
+        # inside a shadow root whose host's id is made up: only that part changes
+        hit("s1", "#h1X\\= >>> #inner", [["h1X=", "body > x-a", "#h1X\\=", "body > x-a"],
+                                            ["inner", "body > x-a >>> b", "#inner", "b"]], "#h1X\\="),
+        hit("s2", "#h2Y\\= >>> #inner", [["h2Y=", "body > x-a", "#h2Y\\=", "body > x-a"],
+                                            ["inner", "body > x-a >>> b", "#inner", "b"]], "#h2Y\\="),
         {"session_id": "s4", "pageview": 0, "element_key": "#legacy", "selector": "#legacy", "key_context": None},
     ]
     stable = stable_ids(evidence)
-    assert stable == {"cta", "once"}  # "once": seen by one pageview, nothing contradicts it
+    assert stable == {"shipping", "cta", "once", "inner"}  # "once": seen by one pageview, nothing contradicts it
     settled = settle_keys(evidence, stable)
     assert [h["element_key"] for h in settled] == [
-        f"{PLACE} > button", f"{PLACE} > button", "#cta", "#cta", "#once > button", "#legacy"]
-    assert [h.get("scope") for h in settled[:2]] == [None, None] and settled[4]["scope"] == "#once"
+        f"{INSTEAD} > button", f"{INSTEAD} > button", "#cta", "#cta", "#once > button",
+        "body > x-a >>> #inner", "body > x-a >>> #inner", "#legacy"]
+    assert [h["scope"] for h in settled[:2]] == [INSTEAD, INSTEAD] and settled[4]["scope"] == "#once"
     assert evidence[0]["element_key"] == "#OOv33KY\\= > button"  # copies: the rows read are untouched
 
 
@@ -69,17 +79,20 @@ def test_regenerated_ids_are_not_keys_and_a_constant_one_is(rec, browser):
     slot = [next(h for h in store.hits([(sid, 0)], kinds=("click",)) if h["label"] == "Choose a slot")
             for sid in ids]
     assert slot[0]["element_key"] != slot[1]["element_key"], "the page makes up new ids on every load"
-    assert slot[0]["selector"] == slot[1]["selector"] == f"{PLACE} > button"
+    assert slot[0]["selector"] == slot[1]["selector"] == f"{PLACE} > button"  # the key without any id
 
     hm = heatmap.build_heatmap(store, Segment(url="/" + PAGE), "click", reference=ids[0], browser=browser)
     rows = {e.label: e for e in hm.placement.elements}
     assert not hm.placement.not_on_layout
     assert set(rows) == {"Choose a slot", "Pay now"}, [(e.label, e.element_key) for e in hm.placement.elements]
     chosen = rows["Choose a slot"]
-    assert chosen.element_key == f"{PLACE} > button" and chosen.sessions == set(ids) and chosen.hits == 2
+    assert chosen.element_key == f"{INSTEAD} > button" and chosen.sessions == set(ids) and chosen.hits == 2
     pay = rows["Pay now"]
     assert pay.element_key == "#checkout > button" and pay.sessions == set(ids)
     for row in (chosen, pay):
         bx, by, bw, bh = row.box
         points = [p for p in hm.placement.points if p.element_key == row.element_key]
         assert len(points) == 2 and all(bx <= p.x <= bx + bw and by <= p.y <= by + bh for p in points)
+    # who clicked it (the explorer's element list) finds the clicks under the key the map shows
+    pageviews = Segment(url="/" + PAGE).select(store)
+    assert {h["session_id"] for h in element_hits(store, pageviews, chosen.element_key, ("click",))} == set(ids)
