@@ -96,3 +96,21 @@ def test_regenerated_ids_are_not_keys_and_a_constant_one_is(rec, browser):
     # who clicked it (the explorer's element list) finds the clicks under the key the map shows
     pageviews = Segment(url="/" + PAGE).select(store)
     assert {h["session_id"] for h in element_hits(store, pageviews, chosen.element_key, ("click",))} == set(ids)
+
+
+def test_a_store_indexed_before_key_contexts_gains_the_column_and_keeps_its_keys(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    SessionStore(path).close()
+    with sqlite3.connect(path) as conn:  # as a store of the previous version left it
+        conn.execute("ALTER TABLE hits DROP COLUMN key_context")
+    with SessionStore(path) as store:
+        assert "key_context" in {r[1] for r in store.db.conn.execute("PRAGMA table_info(hits)")}
+        store.import_events([{"type": 4, "timestamp": 1_790_000_000_000,
+                              "data": {"href": "http://h:1/", "width": 1280, "height": 800}}], session_id="old-session")
+        store.replace_hits("old-session", [{"pageview": 0, "t": 0, "kind": "click", "element_key": "#cta",
+                                    "selector": "#cta"}], n_events=1)
+        (row,) = store.hits([("old-session", 0)])
+        assert row["key_context"] is None
+        assert settle_keys([row], frozenset())[0]["element_key"] == "#cta"  # until `index --rebuild`
