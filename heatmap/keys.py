@@ -131,15 +131,15 @@ def settle_keys(hits: Iterable[Mapping[str, Any]], stable: frozenset[str]) -> li
 
 
 def page_evidence(store: Any, pageviews: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every hit of every pageview of the pages these pageviews show (same origin, same page path,
-    whatever segment): whether an id is stable is a fact about the page, and both sides of a
-    compare, and the map and its reference, must decide it alike."""
+    """The key contexts of every hit of every pageview of the pages these pageviews show (same
+    origin, same page path, whatever segment), each once: whether an id is stable is a fact about
+    the page, and both sides of a compare, and the map and its reference, must decide it alike."""
     pages = {(origin_of(p["url"]), p["page_path"]) for p in pageviews if p.get("url")}
     pairs: list[tuple[str, int]] = []
     for path in sorted({path for _, path in pages}):
         pairs += [(p["session_id"], int(p["index"])) for p in store.find_pageviews(path=path)
                   if (origin_of(p["url"]), path) in pages]
-    return store.hits(pairs)
+    return [{"key_context": c} for c in store.hit_key_contexts(pairs)]
 
 
 def settled_hits(store: Any, pageviews: Sequence[Mapping[str, Any]], hits: Iterable[Mapping[str, Any]]

@@ -1174,6 +1174,20 @@ class SessionStore:
             out = [dict(zip(names, row)) for row in cur]
         return out
 
+    def hit_key_contexts(self, pageviews: Iterable[tuple[str, int]]) -> list[str]:
+        """The distinct `key_context` values (JSON, see heatmap/keys.py) of these (session_id,
+        pageview) pairs' hits: what a map weighs whether an id is stable on."""
+        pairs = list(pageviews)
+        if not pairs:
+            return []
+        with self._lock:
+            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            self.db.conn.execute("DELETE FROM wanted")
+            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+            return [r[0] for r in self.db.conn.execute(
+                "SELECT DISTINCT h.key_context FROM hits h JOIN wanted w ON w.session_id = h.session_id"
+                " AND w.pageview = h.pageview WHERE h.key_context IS NOT NULL")]
+
     def find_pageviews(
         self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,
         since_ms: int | None = None, until_ms: int | None = None,
