@@ -27,7 +27,9 @@
   var ATTRS = ["data-testid", "data-heatmap", "name", "aria-label"];
   var SHADOW = " >>> "; // between a shadow host's key and the key inside its shadow root
   // Classes that say what state an element is in, not what it is; rrweb's replay adds ":hover".
-  var STATE_CLASS = /^(:hover|active|is-|has-|open|opened|closed|show|shown|hidden|visible|selected|current|focus|focused|hover|expanded|collapsed|disabled|loading|loaded|lazy|in$|fade)/i;
+  // A BEM modifier ("button--focused", "tag--success", "button--large") is a state or a variant
+  // a component switches as it is used: web components' shadow parts are full of them.
+  var STATE_CLASS = /^(:hover|active|is-|has-|open|opened|closed|show|shown|hidden|visible|selected|current|focus|focused|hover|expanded|collapsed|disabled|loading|loaded|lazy|in$|fade)|.--./i;
 
   // A first hint only: ids that certainly are a framework's counters are never tried.
   function generated(token) {
@@ -188,6 +190,8 @@
   if (!el || el.nodeType !== 1) el = el && (el.parentElement || (el.parentNode && el.parentNode.host));
   if (!el) return null;
   var doc = el.ownerDocument;
+  // A slot draws no box of its own (a click on slotted text lands on it): its parent does.
+  while (el.localName === "slot" && flatUp(el)) el = flatUp(el);
   var control = closestFlat(el, INTERACTIVE);
   var target = opts && opts.landmark ? landmark(el, doc) : control || el;
   var r = target.getBoundingClientRect();

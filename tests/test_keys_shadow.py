@@ -65,6 +65,23 @@ def test_keys_cross_shadow_roots_and_are_found_again(browser, asset_server):
     page.close()
 
 
+def test_slotted_text_counts_for_the_box_around_it_and_modifier_classes_are_not_keys(browser, asset_server):
+    """A click on text slotted into a component lands on the `slot` (no box of its own); the span
+    around it has one. Its BEM modifier ("tag--neutral", "tag--success") changes on every click."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(asset_server.url(PAGE))
+    key_of_slot = ("(js) => eval(js)(document.querySelector('#tag').shadowRoot.querySelector('slot'))")
+    before = page.evaluate(key_of_slot, element_key_js())
+    page.locator("#tag").click()
+    assert page.evaluate("() => document.querySelector('#tag').shadowRoot.querySelector('.tag--success') !== null")
+    after = page.evaluate(key_of_slot, element_key_js())
+    assert before["key"] == after["key"] == "#tag >>> span.tag"
+    assert before["tag"] == "span" and before["label"] == "Saves 20%"
+    span = "document.querySelector('#tag').shadowRoot.querySelector('span')"
+    assert before["box"] == page.evaluate(f"() => ({BOX})({span})") and before["box"][3] > 0
+    page.close()
+
+
 def _visit(cards: tuple[str, ...]):
     def visit(page: Any) -> None:
         page.locator("#save x-icon").click()  # on the icon, inside x-icon's shadow root
