@@ -14,6 +14,7 @@ import numpy as np
 
 from sessionheat.store import SessionStore
 
+from heatmap.keys import settled_hits
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
 from heatmap.reference import ReferenceLayout, choose_reference, load_reference
 from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
@@ -109,7 +110,8 @@ def _with_photograph_gaps(caution: str | None, ref: ReferenceLayout) -> str | No
 
 def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None = None
             ) -> tuple[list[dict], list[dict], OriginChoice]:
-    """Pageviews and hits of `kind`; `origin` forces the site (compare: both sides on one)."""
+    """Pageviews and hits of `kind`, keyed as the data allows (`heatmap.keys.settle_keys`: an
+    id the page regenerates is not keyed on); `origin` forces the site (compare: both sides on one)."""
     if kind not in KINDS:
         raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
     choice = segment.select_one_origin(store, prefer=origin)
@@ -121,7 +123,7 @@ def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None
         hits = [h for h in hits if h["rage"]]
     elif kind == "dead":
         hits = [h for h in hits if h["dead"]]
-    return pageviews, hits, choice
+    return pageviews, settled_hits(store, pageviews, hits), choice
 
 
 def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict],
@@ -132,7 +134,7 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
             raise HeatmapError(f"reference session {reference} has no pageview in this selection")
         ref_id, ref_pv = reference, int(own[0]["index"])
     else:
-        every_hit = store.hits([(p["session_id"], p["index"]) for p in pageviews])
+        every_hit = settled_hits(store, pageviews, store.hits([(p["session_id"], p["index"]) for p in pageviews]))
         ref_id, ref_pv = choose_reference(pageviews, every_hit, wanted=hits)
     return load_reference(store, ref_id, ref_pv, hits, browser=browser)
 

@@ -20,7 +20,7 @@ from sessionheat.assets import package_text
 from sessionheat.store import SessionStore
 
 from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
-from heatmap.keys import element_key_js
+from heatmap.keys import element_key_js, key_columns
 
 if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
     from replay import ReplayPage
@@ -56,7 +56,7 @@ def _node_row(inter: Interaction, found: dict[str, Any], doc: tuple[float, float
     x, y = inter.doc_x, inter.doc_y
     return {
         "pageview": inter.pageview, "t": inter.t, "kind": inter.kind, "node_id": inter.node_id,
-        "element_key": found["key"], "selector": found["key"], "label": found["label"],
+        **key_columns(found), "label": found["label"],
         "tag": found["tag"], "interactive": found["interactive"], "rage": inter.rage,
         "dead": inter.no_reaction and not found["interactive"],
         "x": x, "y": y, "rel_x": _rel(x, bx, bw), "rel_y": _rel(y, by, bh),
@@ -115,8 +115,8 @@ def _view_rows(stop: ViewStop, top: dict[str, Any] | None, bottom: dict[str, Any
             continue
         bx, by, bw, bh = found["box"]
         rows.append({
-            "pageview": stop.pageview, "t": stop.t, "kind": kind, "element_key": found["key"],
-            "selector": found["key"], "label": found["label"], "tag": found["tag"],
+            "pageview": stop.pageview, "t": stop.t, "kind": kind, **key_columns(found),
+            "label": found["label"], "tag": found["tag"],
             "x": stop.viewport_w / 2, "y": y, "rel_x": 0.5, "rel_y": found["rel_y"],
             "box_x": bx, "box_y": by, "box_w": bw, "box_h": bh, "doc_w": doc[0], "doc_h": doc[1],
             "viewport_w": stop.viewport_w, "viewport_h": stop.viewport_h, "scroll_y": stop.scroll_y,

@@ -1,9 +1,15 @@
 // Finds elements by key in a reference layout. Evaluated as an expression:
-// (function (doc, wanted) {...}) with wanted = [{key, tag, label}], returning
+// (function (doc, wanted) {...}) with wanted = [{key, tag, label, scope}], returning
 // {boxes: [[x, y, w, h] (document px) or null per entry], doc: [w, h], blocked: bool}.
-// The key (a CSS selector) is tried first; when it matches several elements the one with the same
-// visible label wins; when it matches none, an element of the same tag with the same label stands
-// in (a block moved under another parent).
+// A key may cross shadow roots ("host key >>> key inside its shadow root", see element_key.js).
+// The key is tried first; when it matches several elements the one with the same visible label
+// inside the same keyed ancestor (`scope`, the operation or card it was recorded in) wins; when it
+// matches none, an element of the same tag with the same label inside that ancestor stands in (a
+// block moved under another parent). With the ancestor absent, nothing stands in: a "Try it out"
+// of an operation the reference does not show is not on this layout, whatever other "Try it out"
+// is. Without a scope (nothing keyed above the element) the document is the ancestor. A key that
+// is only a name, aria-label or href (every card may have its "Remove") must match inside that
+// ancestor too; an id or a test attribute names its element wherever it went.
 //
 // A box is given only for an element the full-page photograph of this moment really shows:
 //   - displayed, not `visibility: hidden` or fully transparent (a closed off-canvas drawer still
@@ -18,14 +24,69 @@
   "use strict";
   var view = doc.defaultView;
   var root = doc.documentElement;
-  function label(el) { return (el.innerText || el.textContent || "").replace(/\s+/g, " ").trim(); }
+  var SHADOW = " >>> "; // element_key.js's separator between a host's key and a key in its shadow root
+  function hostOf(el) { var r = el.getRootNode(); return r && r.host ? r.host : null; }
+  function flatText(node) { // as element_key.js's: text as rendered, slotted content included
+    var out = [];
+    (function walk(n) {
+      if (n.nodeType === 3) { out.push(n.data); return; }
+      if (n.nodeType !== 1 && n.nodeType !== 11) return;
+      if (n.nodeType === 1 && /^(script|style|template)$/i.test(n.localName)) return;
+      if (n.localName === "slot" && n.assignedNodes) {
+        var assigned = n.assignedNodes({ flatten: true });
+        if (assigned.length) { assigned.forEach(walk); return; }
+      }
+      var kids = n.shadowRoot ? n.shadowRoot.childNodes : n.childNodes;
+      for (var i = 0; i < kids.length; i++) walk(kids[i]);
+    })(node);
+    return out.join(" ");
+  }
+  function label(el) {
+    var plain = el.getRootNode() === doc && !el.shadowRoot;
+    return ((plain && el.innerText) || flatText(el)).replace(/\s+/g, " ").trim();
+  }
   function sameLabel(el, text) {
     if (!text) return false;
     var l = label(el);
     return l === text || (text.slice(-1) === "\u2026" && l.indexOf(text.slice(0, -1)) === 0);
   }
-  function all(selector) {
-    try { return Array.prototype.slice.call(doc.querySelectorAll(selector)); } catch (e) { return []; }
+  function select(root, selector) {
+    try { return Array.prototype.slice.call(root.querySelectorAll(selector)); } catch (e) { return []; }
+  }
+  function all(key) { // elements matching a key, down through the shadow roots it names
+    var parts = key.split(SHADOW), roots = [doc], found = [];
+    for (var i = 0; i < parts.length; i++) {
+      found = [];
+      for (var k = 0; k < roots.length; k++) found = found.concat(select(roots[k], parts[i]));
+      roots = found.map(function (host) { return host.shadowRoot; }).filter(Boolean);
+    }
+    return found;
+  }
+  // A key that is an element's own name or aria-label, or a link's href (no path, no id or test
+  // attribute): unique where it was recorded, yet every card may have one ("Remove", name="qty").
+  // Such a match counts only inside the keyed ancestor the hit was recorded in.
+  function sharedName(key) {
+    var own = key.split(SHADOW).pop();
+    return own.indexOf(" > ") < 0 && /^[\w-]+\[(name|aria-label|href\$)=/.test(own);
+  }
+  function deepAll(root, selector) { // in `root` and every open shadow root under it
+    var found = select(root, selector);
+    var hosts = [root].concat(select(root, "*"));
+    hosts.forEach(function (h) { if (h.shadowRoot) found = found.concat(deepAll(h.shadowRoot, selector)); });
+    return found;
+  }
+  function inside(ancestor, el) { // across shadow roots: a host holds what its shadow root holds
+    for (var n = el; n; n = n.parentElement || hostOf(n)) if (n === ancestor) return true;
+    return ancestor === doc;
+  }
+  function deepest(x, y) { // the element at a point, inside shadow roots (elementFromPoint stops at hosts)
+    var hit = doc.elementFromPoint(x, y);
+    while (hit && hit.shadowRoot) {
+      var inner = hit.shadowRoot.elementFromPoint(x, y);
+      if (!inner || inner === hit) break;
+      hit = inner;
+    }
+    return hit;
   }
   function shown(el) {
     var r = el.getBoundingClientRect();
@@ -61,21 +122,27 @@
     if (rb.width >= 0.9 * vw && rb.height >= 0.9 * vh && shown(layer) && opaque(layer)) backdrop = layer;
   }
   function uncovered(el) {
-    if (modal) return modal.contains(el);
+    if (modal) return inside(modal, el);
     if (!backdrop) return true;
-    if (backdrop.contains(el)) return true;
+    if (inside(backdrop, el)) return true;
     var r = el.getBoundingClientRect();
     var x0 = Math.max(0, r.left), x1 = Math.min(vw, r.right), y0 = Math.max(0, r.top), y1 = Math.min(vh, r.bottom);
     if (x1 <= x0 || y1 <= y0) return false; // off screen, under the backdrop in the photograph
-    var hit = doc.elementFromPoint((x0 + x1) / 2, (y0 + y1) / 2);
-    return !!hit && el.contains(hit);
+    var hit = deepest((x0 + x1) / 2, (y0 + y1) / 2);
+    return !!hit && inside(el, hit);
   }
 
   var chosen = wanted.map(function (w) {
     var found = all(w.key);
-    if (found.length > 1) found = found.filter(function (el) { return sameLabel(el, w.label); });
+    // The keyed ancestor the hit was recorded in; absent from this layout: no stand-in anywhere.
+    var scopes = w.scope ? all(w.scope) : [doc];
+    function inScope(el) { return scopes.some(function (s) { return inside(s, el); }); }
+    function standsIn(el) { return sameLabel(el, w.label) && inScope(el); }
+    if (w.scope && sharedName(w.key)) found = found.filter(inScope);
+    if (found.length > 1) found = found.filter(standsIn);
     if (!found.length && w.tag && w.label) {
-      found = all(w.tag).filter(function (el) { return sameLabel(el, w.label); });
+      found = [];
+      scopes.forEach(function (s) { found = found.concat(deepAll(s, w.tag).filter(standsIn)); });
     }
     if (found.length !== 1) return null;
     var el = found[0];

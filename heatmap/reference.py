@@ -167,7 +167,8 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
         if key:
             weight[key] += 1
             keys.setdefault(key, w)
-    query = [{"key": k, "tag": w.get("tag") or "", "label": w.get("label") or ""} for k, w in keys.items()]
+    query = [{"key": k, "tag": w.get("tag") or "", "label": w.get("label") or "", "scope": w.get("scope") or ""}
+             for k, w in keys.items()]
     own = store.hits([(session_id, pageview)], kinds=OWN_KINDS)
     script = locate_keys_js()
     with open_session(store, session_id, browser=browser) as rp:

@@ -107,8 +107,9 @@ CREATE TABLE IF NOT EXISTS hits (
     t INTEGER NOT NULL,         -- ms since the session's first event
     kind TEXT NOT NULL,         -- click dblclick contextmenu move input view_top view_bottom view_max
     node_id INTEGER,            -- rrweb id in that pageview
-    element_key TEXT,           -- CSS selector naming the element across layouts
-    selector TEXT,
+    element_key TEXT,           -- CSS selector naming the element across layouts (ids allowed)
+    selector TEXT,              -- the same built without any id
+    key_context TEXT,           -- JSON: keyed ancestor, ids element_key relies on (heatmap/keys.py settles them)
     label TEXT,
     tag TEXT,
     interactive INTEGER NOT NULL DEFAULT 0,
@@ -571,6 +572,9 @@ class SessionStore:
             conn.execute("ALTER TABLE pageviews ADD COLUMN page_path TEXT")
             conn.execute("UPDATE pageviews SET page_path = sessionheat_page_path(url)")
             conn.execute("COMMIT")
+        hit_columns = {row[1] for row in conn.execute("PRAGMA table_info(hits)")}
+        if hit_columns and "key_context" not in hit_columns:  # hits indexed before key contexts
+            conn.execute("ALTER TABLE hits ADD COLUMN key_context TEXT")  # `index --rebuild` fills it
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -1117,7 +1121,7 @@ class SessionStore:
     HIT_COLUMNS = (
         "session_id", "pageview", "t", "kind", "node_id", "element_key", "selector", "label", "tag",
         "interactive", "rage", "dead", "x", "y", "rel_x", "rel_y", "box_x", "box_y", "box_w",
-        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms",
+        "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms", "key_context",
     )
 
     def replace_hits(self, session_id: str, hits: Iterable[dict[str, Any]], *, n_events: int,
@@ -1169,6 +1173,20 @@ class SessionStore:
             names = [d[0] for d in cur.description]
             out = [dict(zip(names, row)) for row in cur]
         return out
+
+    def hit_key_contexts(self, pageviews: Iterable[tuple[str, int]]) -> list[str]:
+        """The distinct `key_context` values (JSON, see heatmap/keys.py) of these (session_id,
+        pageview) pairs' hits: what a map weighs whether an id is stable on."""
+        pairs = list(pageviews)
+        if not pairs:
+            return []
+        with self._lock:
+            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            self.db.conn.execute("DELETE FROM wanted")
+            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+            return [r[0] for r in self.db.conn.execute(
+                "SELECT DISTINCT h.key_context FROM hits h JOIN wanted w ON w.session_id = h.session_id"
+                " AND w.pageview = h.pageview WHERE h.key_context IS NOT NULL")]
 
     def find_pageviews(
         self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,

@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from heatmap.keys import element_key_js
+from heatmap.reference import locate_keys_js
 
 PAGES = ["index.html", "pricing.html", "product.html?tab=specs", "signup.html"]
 LAYOUTS = [  # (viewport, query): variants, banners, promo and breakpoints that move things around
@@ -88,4 +89,62 @@ def test_generated_ids_and_state_classes_are_ignored(browser, asset_server):
                                         ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }")
     link = page.evaluate(KEY_OF, [js, "a"])
     assert link["key"] == 'a[href$="pricing.html?x=1"]' and link["label"] == "Pricing"
+    page.close()
+
+
+def test_keys_say_their_keyed_ancestor_and_the_ids_they_rely_on(browser):
+    page = browser.new_page()
+    page.set_content("""
+      <main id="app">
+        <div class="card" data-testid="card-1"><button aria-label="Remove">x</button>
+          <p><button class="buy">Buy</button></p></div>
+      </main>""")
+    js = element_key_js()
+    buy = page.evaluate(KEY_OF, [js, ".buy"])
+    assert buy["key"] == 'div[data-testid="card-1"] > p > button.buy'
+    assert buy["scope"] == 'div[data-testid="card-1"]'  # where the key path starts from
+    remove = page.evaluate(KEY_OF, [js, "[aria-label=Remove]"])
+    assert remove["key"] == 'button[aria-label="Remove"]' and remove["scope"] == 'div[data-testid="card-1"]'
+    card = page.evaluate(KEY_OF, [js, ".card"])
+    assert card["key"] == 'div[data-testid="card-1"]' and card["scope"] == "#app"
+    # [id, place (said without ids), the anchor the key begins with, what stands for it without the id]
+    assert card["ids"] == [["app", "body > main", "#app", "body > main"]]
+    assert card["plain"] == {"key": 'div[data-testid="card-1"]', "scope": None}
+    assert buy["ids"] == [] and buy["plain"]["key"] == buy["key"]
+    page.set_content("""<main id="app"><div class="card" id="c7Xy="><button>Go</button></div></main>""")
+    go = page.evaluate(KEY_OF, [js, "button"])
+    assert go["key"] == "#c7Xy\\= > button" and go["scope"] == "#c7Xy\\="
+    assert go["ids"] == [["c7Xy=", "body > main > div.card", "#c7Xy\\=", "#app > div.card"],
+                         ["app", "body > main", "#app", "body > main"]]  # relied on by what stands in
+    assert go["plain"] == {"key": "body > main > div.card > button", "scope": None}
+    page.close()
+
+
+LOCATE = "([js, wanted]) => eval(js)(document, wanted).boxes.map((b) => b && b[1])"
+
+
+def test_a_stand_in_is_only_taken_inside_the_keyed_ancestor_the_hit_was_recorded_in(browser):
+    """locate_keys on a live page: each card's top is 100 * its number, so a box's y says which."""
+    page = browser.new_page()
+    page.set_content("""<style>body { margin: 0 } .card { position: absolute; left: 0; height: 80px }
+        button { display: block }</style>
+      <main>
+        <div class="card" data-testid="card-1" style="top: 100px"><button aria-label="Remove">x</button>
+          <button class="more">Details</button><button class="buy">Buy</button></div>
+        <div class="card" data-testid="card-2" style="top: 200px"><div class="wrap">
+          <button class="buy">Buy</button></div></div>
+      </main>""")
+    card = 'div[data-testid="card-{}"]'.format
+
+    def want(key, scope, label, tag="button"):
+        return {"key": key, "tag": tag, "label": label, "scope": scope}
+    boxes_y = page.evaluate(LOCATE, [locate_keys_js(), [
+        want(card(2) + " > button.buy", card(2), "Buy"),  # moved into .wrap: stood in for inside card 2
+        want(card(3) + " > button.more", card(3), "Details"),  # card 3 absent: not card 1's "Details"
+        want('button[aria-label="Remove"]', card(2), ""),  # recorded in card 2: card 1's is a stranger
+        want('button[aria-label="Remove"]', card(1), ""),
+        want("button.buy", card(2), "Buy"),  # two match: the one inside card 2
+        want("body > main > div.card > button.more", "", "Details"),  # nothing keyed above: the page
+    ]])
+    assert [y if y is None else int(y // 100) for y in boxes_y] == [2, None, None, 1, 2, 1]
     page.close()

@@ -273,6 +273,7 @@ class Explorer:
     def element(self, request: Request) -> Response:
         """Who clicked one element of the map, each click a link to its session at that moment."""
         from heatmap.build import HIT_KINDS
+        from heatmap.keys import element_hits
 
         req = MapRequest.from_query(request.query_params)
         element_key = request.query_params.get("element", "")
@@ -285,7 +286,8 @@ class Explorer:
         kind = req.kind if req.kind in ("move", "rage", "dead") else "click"
         hits: list[dict[str, Any]] = []
         if selection is not None:
-            hits = self.store.element_hits(selection.pageviews, element_key, HIT_KINDS[kind])
+            # as the map keyed them: an id the data shows regenerated is set aside (heatmap.keys)
+            hits = element_hits(self.store, [*selection.a, *(selection.b or [])], element_key, HIT_KINDS[kind])
             if kind in ("rage", "dead"):
                 hits = [h for h in hits if h[kind]]
         side_of: dict[tuple[str, int], str] = {}
