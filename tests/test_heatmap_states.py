@@ -1,0 +1,259 @@
+"""Heatmaps that know the page's state: hits inside an open dialog are drawn on a photograph of
+the page with that dialog open, and hits inside a scrolling list on the list's whole content,
+not listed as "not on this layout" and never drawn where the base photograph shows something else.
+
+Visits are recorded ONCE for the module (real Chromium, tests/assets/states.html, 1280x800):
+
+    a   opens the dialog, accepts (top-left of the button); scrolls the list to item 30, clicks it,
+        then item 36; scrolls the list back to its top and clicks item 2
+    b   opens the dialog, declines (bottom-right); opens it again, "Later"; scrolls the list to its
+        end and clicks item 38
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import heatmap
+from heatmap import Heatmap, Segment
+from heatmap.states import StateGroup, split_by_state
+from recorder import SessionStore, record
+
+DESKTOP = (1280, 800)
+DIALOG_COLOURS = {"#accept": (0, 200, 0), "#decline": (230, 0, 0), "#later": (0, 0, 230)}  # RGB
+
+
+def _open(page: Any) -> None:
+    page.locator("#open").click()
+    page.locator("#accept").wait_for()
+    page.wait_for_timeout(150)
+
+
+def _visit_a(page: Any) -> None:
+    _open(page)
+    page.locator("#accept").click(position={"x": 12, "y": 10})
+    page.wait_for_timeout(200)
+    page.evaluate("document.getElementById('list').scrollTop = 29 * 48 - 60")
+    page.wait_for_timeout(300)
+    page.locator("#item-30").click(position={"x": 30, "y": 20})
+    page.evaluate("document.getElementById('list').scrollTop = 35 * 48 - 120")
+    page.wait_for_timeout(300)
+    page.locator("#item-36").click(position={"x": 300, "y": 30})
+    page.evaluate("document.getElementById('list').scrollTop = 0")
+    page.wait_for_timeout(300)
+    page.locator("#item-2").click()
+    page.wait_for_timeout(200)
+
+
+def _visit_b(page: Any) -> None:
+    _open(page)
+    box = page.locator("#decline").bounding_box()
+    page.locator("#decline").click(position={"x": box["width"] - 10, "y": box["height"] - 8})
+    page.wait_for_timeout(200)
+    _open(page)
+    page.locator("#later").click()
+    page.wait_for_timeout(200)
+    page.evaluate("const l = document.getElementById('list'); l.scrollTop = l.scrollHeight")
+    page.wait_for_timeout(300)
+    page.locator("#item-38").click(position={"x": 100, "y": 24})
+    page.wait_for_timeout(200)
+
+
+@dataclass
+class Recorded:
+    store: SessionStore
+    ids: dict[str, str]
+    browser: Any
+    url: str
+
+    def build(self, kind: str = "click", reference: str | None = None) -> Heatmap:
+        return heatmap.build_heatmap(self.store, Segment(url=self.url, viewport_w=DESKTOP[0]), kind,
+                                     reference=self.ids[reference] if reference else None, browser=self.browser)
+
+
+@pytest.fixture(scope="module")
+def rec(browser, asset_server, tmp_path_factory):
+    store = SessionStore(tmp_path_factory.mktemp("states") / "states.db")
+    ids = {}
+    for name, visit in (("a", _visit_a), ("b", _visit_b)):
+        with record(asset_server.url("states.html"), store=store, browser=browser, viewport=DESKTOP) as session:
+            session.page.wait_for_load_state()
+            visit(session.page)
+        assert not session.errors, session.errors
+        ids[name] = session.id
+    results = heatmap.index_sessions(store, browser=browser)
+    assert not [r for r in results if r.problem], [r.as_json() for r in results]
+    yield Recorded(store, ids, browser, "/states.html")
+    store.close()
+
+
+def clicks(rec: Recorded) -> list[dict]:
+    return rec.store.hits([(rec.ids[n], 0) for n in ("a", "b")], kinds=("click",))
+
+
+def inside(box: Any, x: float, y: float) -> bool:
+    bx, by, bw, bh = box
+    return bx - 0.5 <= x <= bx + bw + 0.5 and by - 0.5 <= y <= by + bh + 0.5
+
+
+def middle_colour(image: np.ndarray, box: Any) -> np.ndarray:
+    """Median RGB of the inner part of a box on a photograph (BGR), away from the text."""
+    x, y, w, h = (int(round(v)) for v in box)
+    inner = image[y + 4:y + h - 4, x + w - 40:x + w - 6].reshape(-1, 3)
+    return np.median(inner, axis=0)[::-1]
+
+
+def item_rgb(i: int) -> np.ndarray:
+    r, g, b = colorsys.hls_to_rgb(((i * 37) % 360) / 360, 0.6, 0.8)
+    return np.array([r, g, b]) * 255
+
+
+def test_the_index_knows_the_state_each_click_was_made_in(rec):
+    found = {h["element_key"]: h for h in clicks(rec)}
+    for key in DIALOG_COLOURS:
+        assert found[key]["state_key"] == "#consent", found[key]
+        assert found[key]["state_kind"] == "dialog" and found[key]["state_label"] == "Cookies"
+    for key in ("#item-30", "#item-36", "#item-2", "#item-38"):
+        assert found[key]["container_key"] == "#list" and found[key]["state_key"] is None, found[key]
+    assert found["#open"]["state_key"] is None and found["#open"]["container_key"] is None
+    depths = rec.store.hits([(rec.ids[n], 0) for n in ("a", "b")], kinds=("container_max",))
+    assert {h["session_id"] for h in depths} == set(rec.ids.values())
+    assert {h["container_key"] for h in depths} == {"#list"}
+
+
+def test_dialog_buttons_are_drawn_inside_their_elements_on_a_photograph_of_the_open_dialog(rec):
+    hm = rec.build()
+    # The base photograph is of the page with the dialog closed: its buttons are not on it.
+    assert all(hm.reference.boxes.get(key) is None for key in DIALOG_COLOURS)
+    (panel,) = [p for p in hm.states if p.group.key == "#consent"]
+    assert panel.group.kind == "overlay" and panel.group.overlay_kind == "dialog"
+    placed = {(p.session_id, p.t): p for p in panel.placement.points}
+    dialog_clicks = [h for h in clicks(rec) if h["state_key"] == "#consent"]
+    assert len(dialog_clicks) == 3 and len(placed) == 3
+    for hit in dialog_clicks:
+        box = panel.boxes[hit["element_key"]]
+        point = placed[(hit["session_id"], hit["t"])]
+        assert inside(box, point.x, point.y), (hit["element_key"], point, box)
+        # ... and the panel's photograph shows that very button there.
+        colour = middle_colour(panel.image, box)
+        assert np.allclose(colour, DIALOG_COLOURS[hit["element_key"]], atol=30), (hit["element_key"], colour)
+    # Where inside the button each click landed is kept: top-left vs bottom-right.
+    accept = placed[next((h["session_id"], h["t"]) for h in dialog_clicks if h["element_key"] == "#accept")]
+    decline = placed[next((h["session_id"], h["t"]) for h in dialog_clicks if h["element_key"] == "#decline")]
+    ax, ay, aw, ah = panel.boxes["#accept"]
+    dx, dy, dw, dh = panel.boxes["#decline"]
+    assert accept.x - ax < aw / 4 and accept.y - ay < ah / 2
+    assert decline.x - dx > 3 * dw / 4 and decline.y - dy > ah / 2
+    # Nothing of the dialog is "not on this layout"; every click is drawn exactly once.
+    assert not hm.placement.not_on_layout
+    drawn = len(hm.placement.points) + sum(len(p.placement.points) for p in hm.states)
+    assert drawn == len(clicks(rec))
+
+
+def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
+    hm = rec.build()
+    # The base photograph shows the list scrolled to its top: items 30, 36, 38 are under its clip
+    # (they have a box, below the list, where the page shows something else).
+    for key in ("#item-30", "#item-36", "#item-38"):
+        assert hm.reference.boxes.get(key) is None, key
+    (panel,) = [p for p in hm.states if p.group.key == "#list"]
+    assert panel.group.kind == "container"
+    # The panel is the list's whole content: 40 items of 48 px, plus its border.
+    assert 40 * 48 <= panel.image.shape[0] <= 40 * 48 + 4 and 360 <= panel.image.shape[1] <= 364
+    list_clicks = [h for h in clicks(rec) if h["container_key"] == "#list"]
+    assert len(list_clicks) == 4
+    placed = {(p.session_id, p.t): p for p in panel.placement.points}
+    for hit in list_clicks:
+        key = hit["element_key"]
+        box = panel.boxes[key]
+        point = placed[(hit["session_id"], hit["t"])]
+        assert inside(box, point.x, point.y), (key, point, box)
+        i = int(key.rsplit("-", 1)[1])
+        assert abs(box[1] - (1 + (i - 1) * 48)) <= 2, (key, box)  # its place in the content
+        colour = middle_colour(panel.image, box)
+        assert np.allclose(colour, item_rgb(i), atol=30), (key, colour, item_rgb(i))
+    assert not hm.placement.not_on_layout
+
+
+def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
+    hm = rec.build()
+    hm.write(tmp_path / "map.png", tmp_path / "map.json")
+    data = json.loads((tmp_path / "map.json").read_text())
+    assert {s["key"] for s in data["states"]} == {"#consent", "#list"}
+    for state in data["states"]:
+        png = tmp_path / state["png"]
+        assert png.is_file() and state["png"].startswith("map-state-")
+        assert state["hits"] == len(state["points"]) and state["photo"]["session_id"] in rec.ids.values()
+    # The contract stays: points on the base, the element table, not on this layout.
+    assert {p["element_key"] for p in data["points"]} == {"#open"}  # the list's clicks: on its panel
+    assert data["not_on_layout"] == []
+    shares = sum(e["share"] for e in data["elements"]) + sum(e["share"] for s in data["states"] for e in s["elements"])
+    assert shares == pytest.approx(1.0, abs=0.01)
+
+
+def test_scroll_depth_inside_the_list_is_measured_on_its_content(rec):
+    hm = rec.build("scroll")
+    (panel,) = hm.states
+    assert panel.group.key == "#list"
+    reach = panel.values
+    assert reach[0] == 1.0 and reach[200] == 1.0  # the list's visible part: every pageview
+    item36 = panel.boxes.get("#item-36") or (0, 1 + 35 * 48, 0, 48)
+    assert reach[int(item36[1]) + 10] == 1.0  # a reached item 36, b the end
+    assert reach[1 + 38 * 48 + 10] == 0.5  # item 39: only b scrolled that far (to the end)
+    assert reach[-3:].max() == 0.0  # the content's last px rows: nobody's visible bottom went past
+
+
+def test_split_by_state_keeps_an_overlay_the_base_photograph_shows_on_the_base():
+    hits = [{"session_id": "s", "pageview": 0, "t": 1, "kind": "click", "element_key": "#a",
+             "state_key": "#side", "state_kind": "drawer", "state_label": "Menu"},
+            {"session_id": "s", "pageview": 0, "t": 2, "kind": "click", "element_key": "#b",
+             "state_key": "#dlg", "state_kind": "dialog", "state_label": "Terms"},
+            {"session_id": "s", "pageview": 0, "t": 3, "kind": "click", "element_key": "#c",
+             "container_key": "#list"},
+            {"session_id": "s", "pageview": 0, "t": 4, "kind": "click", "element_key": "#d"}]
+    base, groups = split_by_state(hits, {"#side": (0, 0, 200, 800), "#dlg": None, "#list": (0, 0, 10, 10)})
+    assert [h["element_key"] for h in base] == ["#a", "#d"]
+    assert [(g.kind, g.key, [h["element_key"] for h in g.hits]) for g in groups] == [
+        ("container", "#list", ["#c"]), ("overlay", "#dlg", ["#b"])]
+    assert isinstance(groups[1], StateGroup) and groups[1].title == "dialog 'Terms'"
+
+
+def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
+    from collector_helpers import TEAM, ThreadServer, team_get
+    from sessionheat.web import create_app
+
+    with ThreadServer(create_app(rec.store)) as server:
+        context = browser.new_context(extra_http_headers=TEAM, viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{server.url}/heatmaps?url=/states.html&kind=click&viewport=desktop")
+            page.wait_for_function("() => { const i = document.querySelector('img.hm-map');"
+                                   " return !!i && i.complete && i.naturalWidth > 0; }", timeout=180_000)
+            states = page.locator("details.hm-state")
+            assert states.count() == 2
+            texts = [" ".join(t.split()) for t in states.locator("summary").all_inner_texts()]
+            assert "dialog 'Cookies': 3 of 3 hits drawn, 2 sessions" in texts, texts
+            assert "scrolling container 'Products': 4 of 4 hits drawn, 2 sessions" in texts, texts
+            for k in range(2):  # open each: its photograph is there and loads
+                details = states.nth(k)
+                if not details.evaluate("d => d.open"):
+                    details.locator("summary").click()
+                img = details.locator("img.hm-state-map")
+                img.scroll_into_view_if_needed()
+                page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+                r = team_get(server.url + img.get_attribute("src"))
+                assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+            key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
+            data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
+            assert sorted(s["png"] for s in data["states"]) == ["map-state-1.png", "map-state-2.png"]
+        finally:
+            context.close()
+        assert not errors, errors
