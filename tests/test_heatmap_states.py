@@ -15,6 +15,7 @@ from __future__ import annotations
 import colorsys
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,3 +258,14 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
         finally:
             context.close()
         assert not errors, errors
+
+
+def test_the_report_shows_each_state_beside_its_map(rec, tmp_path):
+    from heatmap.report import ReportEntry, write_report
+
+    hm = rec.build()
+    hm.write(tmp_path / "clicks.png")
+    page = write_report(tmp_path / "report.html", [ReportEntry("Clicks", Path("clicks.png"), hm)]).read_text()
+    for panel in hm.states:
+        assert f'<img src="{panel.png}"' in page and (tmp_path / panel.png).is_file()
+    assert "Page state: dialog &#x27;Cookies&#x27;" in page and "3 of 3 hits drawn" in page
