@@ -5,9 +5,9 @@
 //        not shown at this moment; else {found: true, root: [x, y, w, h], boxes: [box or null per
 //        wanted], visible: [w, h], doc: [w, h], label}, boxes in the full-page photograph's px (as
 //        locate_keys.js measures them), each only if it lies inside the state's element.
-//     A container is photographed unclipped: its whole content laid out at full height (overflow
-//     visible, height auto), so an item the visitor scrolled to is on the photograph, not under
-//     the clip. `visible` is the container's own visible size before that.
+//     A container is photographed unclipped: its whole content laid out at full size (overflow
+//     visible, height auto; as wide as its content when that is wider), so an item the visitor
+//     scrolled to is on the photograph, not under the clip. `visible` is the container's own visible size before that.
 //   arg = {op: "close"} -> puts back what "open" changed.
 (function statePhoto(doc, arg, locateKeys) {
   "use strict";
@@ -38,6 +38,10 @@
     set("height", "auto");
     set("max-height", "none");
     set("flex-shrink", "0");
+    if (rootEl.scrollWidth > rootEl.clientWidth + 1) { // a row of tabs: as wide as its content
+      set("width", "max-content");
+      set("max-width", "none");
+    }
     if ((cs.position === "absolute" || cs.position === "fixed") && cs.top !== "auto") set("bottom", "auto");
   }
   var found = locateKeys(doc, [{ key: arg.key, tag: "", label: "" }].concat(arg.wanted));

@@ -5,7 +5,8 @@ not listed as "not on this layout" and never drawn where the base photograph sho
 Visits are recorded ONCE for the module (real Chromium, tests/assets/states.html, 1280x800):
 
     a   opens the dialog, accepts (top-left of the button); scrolls the list to item 30, clicks it,
-        then item 36; scrolls the list back to its top and clicks item 2
+        then item 36; scrolls the list back to its top and clicks item 2; opens the "Sort" menu (a
+        floating role=menu) and picks "Newest" (bottom-right)
     b   opens the dialog, declines (bottom-right); opens it again, "Later"; scrolls the list to its
         end and clicks item 38
 """
@@ -49,6 +50,9 @@ def _visit_a(page: Any) -> None:
     page.evaluate("document.getElementById('list').scrollTop = 0")
     page.wait_for_timeout(300)
     page.locator("#item-2").click()
+    page.wait_for_timeout(200)
+    page.locator("#sort").click()
+    page.locator("#newest").click(position={"x": 150, "y": 30})
     page.wait_for_timeout(200)
 
 
@@ -123,6 +127,8 @@ def test_the_index_knows_the_state_each_click_was_made_in(rec):
     for key in ("#item-30", "#item-36", "#item-2", "#item-38"):
         assert found[key]["container_key"] == "#list" and found[key]["state_key"] is None, found[key]
     assert found["#open"]["state_key"] is None and found["#open"]["container_key"] is None
+    assert (found["#newest"]["state_key"], found["#newest"]["state_kind"], found["#newest"]["state_label"]) == (
+        "#sort-menu", "menu", "Sort by")
     depths = rec.store.hits([(rec.ids[n], 0) for n in ("a", "b")], kinds=("container_max",))
     assert {h["session_id"] for h in depths} == set(rec.ids.values())
     assert {h["container_key"] for h in depths} == {"#list"}
@@ -157,6 +163,18 @@ def test_dialog_buttons_are_drawn_inside_their_elements_on_a_photograph_of_the_o
     assert drawn == len(clicks(rec))
 
 
+def test_a_menu_item_is_drawn_inside_it_on_a_photograph_of_the_open_menu(rec):
+    hm = rec.build()
+    (panel,) = [p for p in hm.states if p.group.key == "#sort-menu"]
+    assert panel.group.overlay_kind == "menu" and panel.group.title == "menu 'Sort by'"
+    (point,) = panel.placement.points
+    box = panel.boxes["#newest"]
+    assert inside(box, point.x, point.y) and point.x - box[0] > 140 and point.y - box[1] > 25
+    assert np.allclose(middle_colour(panel.image, box), (255, 220, 0), atol=30)
+    # The panel is the menu and a margin of the page around it, not the whole page.
+    assert panel.image.shape[1] < 300 and panel.image.shape[0] < 200
+
+
 def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
     hm = rec.build()
     # The base photograph shows the list scrolled to its top: items 30, 36, 38 are under its clip
@@ -186,13 +204,13 @@ def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
     hm = rec.build()
     hm.write(tmp_path / "map.png", tmp_path / "map.json")
     data = json.loads((tmp_path / "map.json").read_text())
-    assert {s["key"] for s in data["states"]} == {"#consent", "#list"}
+    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu"}
     for state in data["states"]:
         png = tmp_path / state["png"]
         assert png.is_file() and state["png"].startswith("map-state-")
         assert state["hits"] == len(state["points"]) and state["photo"]["session_id"] in rec.ids.values()
     # The contract stays: points on the base, the element table, not on this layout.
-    assert {p["element_key"] for p in data["points"]} == {"#open"}  # the list's clicks: on its panel
+    assert {p["element_key"] for p in data["points"]} == {"#open", "#sort"}  # the list's: on its panel
     assert data["not_on_layout"] == []
     shares = sum(e["share"] for e in data["elements"]) + sum(e["share"] for s in data["states"] for e in s["elements"])
     assert shares == pytest.approx(1.0, abs=0.01)
@@ -239,11 +257,12 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.wait_for_function("() => { const i = document.querySelector('img.hm-map');"
                                    " return !!i && i.complete && i.naturalWidth > 0; }", timeout=180_000)
             states = page.locator("details.hm-state")
-            assert states.count() == 2
+            assert states.count() == 3
             texts = [" ".join(t.split()) for t in states.locator("summary").all_inner_texts()]
             assert "dialog 'Cookies': 3 of 3 hits drawn, 2 sessions" in texts, texts
             assert "scrolling container 'Products': 4 of 4 hits drawn, 2 sessions" in texts, texts
-            for k in range(2):  # open each: its photograph is there and loads
+            assert "menu 'Sort by': 1 of 1 hit drawn, 1 session" in texts, texts
+            for k in range(3):  # open each: its photograph is there and loads
                 details = states.nth(k)
                 if not details.evaluate("d => d.open"):
                     details.locator("summary").click()
@@ -254,7 +273,7 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
                 assert r.status_code == 200 and r.headers["content-type"] == "image/png"
             key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
             data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
-            assert sorted(s["png"] for s in data["states"]) == ["map-state-1.png", "map-state-2.png"]
+            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in (1, 2, 3)]
         finally:
             context.close()
         assert not errors, errors
