@@ -258,7 +258,7 @@ def _render_state_bands(panels: Sequence[StatePanel], pageviews: Sequence[Mappin
     """Scroll depth inside each container, against its own content."""
     for panel in panels:
         panel.values = container_reach(panel, pageviews)
-        fold = int(panel.visible[1]) if panel.visible[1] else None
+        fold = int(panel.root[1] + panel.visible[1]) if panel.visible[1] else None
         panel.rendered = render_band_map(panel.image, panel.values, kind="scroll", fold_y=fold,
                                          marks=_reach_marks(panel.values),
                                          caption=_state_caption(panel) + f" | {_count(len(pageviews), 'pageview')}",

@@ -13,8 +13,9 @@ hit was made (heatmap/page_state.js: `state_key`, the open overlay holding the e
   - each group is photographed at a moment its state was on screen: in the reference pageview
     (its own moments, then the moments of the group's hits there), else in the pageviews of
     the selection that hold most of the group's hits, at their hits' moments;
-  - an overlay's panel is the full-page photograph cropped to the overlay (with a margin); a
-    container's panel is the container laid out unclipped, its whole content at full height;
+  - an overlay's panel is the full-page photograph cropped to the overlay; a container's panel is
+    the container laid out unclipped, its whole content at full size; both with a margin of the
+    page around them;
   - the group's hits are placed on the panel through their elements, as on the base map; what
     the panel does not show is listed as not on this layout.
 
@@ -36,7 +37,7 @@ from sessionheat.assets import package_text
 
 from heatmap.placement import Box, Placement, place_hits, reproject
 
-OVERLAY_MARGIN = 24  # px of the page around an overlay's panel: where on the page it sat
+PANEL_MARGIN = 24  # px of the page around a state's panel: where on the page it sat, room for labels
 MAX_MOMENTS_PER_SESSION = 8  # candidate moments tried in one replay
 MAX_OTHER_SESSIONS = 2  # sessions replayed beyond the reference's to find a state on screen
 
@@ -71,6 +72,7 @@ class StatePanel:
     offset: tuple[float, float]  # the crop's top-left in the photograph's document px
     image: np.ndarray  # BGR, the crop
     boxes: dict[str, Box | None]  # element key -> box in the crop's px
+    root: Box = (0.0, 0.0, 0.0, 0.0)  # the overlay / the unclipped container, in the crop's px
     visible: tuple[float, float] = (0.0, 0.0)  # containers: their own visible size on the page
     placement: Placement | None = None
     values: np.ndarray | None = None  # scroll maps: share of pageviews per content row
@@ -85,6 +87,7 @@ class StatePanel:
             "photo": {"session_id": self.session_id, "pageview": self.pageview, "t": self.t, "why": self.why,
                       "offset": [round(v, 1) for v in self.offset],
                       "size": [int(self.image.shape[1]), int(self.image.shape[0])]},
+            "box": [round(v, 1) for v in self.root],  # the state's own element on the panel
             "png": self.png,
             "points": [{"x": round(pt.x, 1), "y": round(pt.y, 1), "element_key": pt.element_key,
                         "session_id": pt.session_id, "t": pt.t, "kind": pt.kind} for pt in p.points] if p else [],
@@ -238,7 +241,7 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
                 rp.evaluate_in_document(script, {"op": "close"})
             photo = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
             rx, ry, rw, rh = found["root"]
-            margin = OVERLAY_MARGIN if group.kind == "overlay" else 0
+            margin = PANEL_MARGIN
             x0, y0 = max(0, int(np.floor(rx)) - margin), max(0, int(np.floor(ry)) - margin)
             x1 = min(photo.shape[1], int(np.ceil(rx + rw)) + margin)
             y1 = min(photo.shape[0], int(np.ceil(ry + rh)) + margin)
@@ -251,6 +254,7 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
             pageview = max((i for i, v in views.items() if v["t_start"] <= t), default=0)
             panels[index] = StatePanel("", group, session_id, pageview, t, why, (float(x0), float(y0)),
                                        photo[y0:y1, x0:x1].copy(), boxes,
+                                       root=(rx - x0, ry - y0, rw, rh),
                                        visible=(float(found["visible"][0]), float(found["visible"][1])))
 
 
@@ -266,18 +270,19 @@ def container_reach(panel: StatePanel, pageviews: Sequence[Mapping[str, Any]]) -
     that element is not on the panel, as the same share of the content); a pageview that never
     scrolled it saw its visible height."""
     height = panel.image.shape[0]
+    top, content = panel.root[1], panel.root[3] or float(height)
     deepest: dict[tuple[str, int], float] = {}
     for row in panel.group.depths:
         box = panel.boxes.get(row.get("element_key") or "")
         if box is not None:
             _, y = reproject(box, 0.0, row.get("rel_y") or 0.0)
         elif row.get("y") and row.get("doc_h"):
-            y = height * float(row["y"]) / float(row["doc_h"])
+            y = top + content * float(row["y"]) / float(row["doc_h"])
         else:
             continue
         pv = (row["session_id"], row["pageview"])
         deepest[pv] = max(deepest.get(pv, 0.0), y)
-    fold = panel.visible[1] or float(height)
+    fold = top + (panel.visible[1] or content)
     depths = np.array([deepest.get((p["session_id"], p["index"]), fold) for p in pageviews], dtype=np.float64)
     rows = np.arange(height, dtype=np.float64)
     return (depths[None, :] >= rows[:, None]).mean(axis=1) if len(depths) else np.zeros(height)

@@ -8,7 +8,7 @@ Visits are recorded ONCE for the module (real Chromium, tests/assets/states.html
         then item 36; scrolls the list back to its top and clicks item 2; opens the "Sort" menu (a
         floating role=menu) and picks "Newest" (bottom-right)
     b   opens the dialog, declines (bottom-right); opens it again, "Later"; scrolls the list to its
-        end and clicks item 38
+        end and clicks item 38; scrolls a row of tabs (300 px showing 1000) to its end, clicks tab 9
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ def _visit_b(page: Any) -> None:
     page.evaluate("const l = document.getElementById('list'); l.scrollTop = l.scrollHeight")
     page.wait_for_timeout(300)
     page.locator("#item-38").click(position={"x": 100, "y": 24})
+    page.wait_for_timeout(200)
+    page.evaluate("document.getElementById('tabs').scrollLeft = 700")
+    page.wait_for_timeout(300)
+    page.locator("#tab-9").click(position={"x": 80, "y": 20})
     page.wait_for_timeout(200)
 
 
@@ -172,7 +176,7 @@ def test_a_menu_item_is_drawn_inside_it_on_a_photograph_of_the_open_menu(rec):
     assert inside(box, point.x, point.y) and point.x - box[0] > 140 and point.y - box[1] > 25
     assert np.allclose(middle_colour(panel.image, box), (255, 220, 0), atol=30)
     # The panel is the menu and a margin of the page around it, not the whole page.
-    assert panel.image.shape[1] < 300 and panel.image.shape[0] < 200
+    assert panel.image.shape[1] < 300 and panel.image.shape[0] < 200 and panel.root[2] == 182  # 180 + border
 
 
 def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
@@ -184,7 +188,8 @@ def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_li
     (panel,) = [p for p in hm.states if p.group.key == "#list"]
     assert panel.group.kind == "container"
     # The panel is the list's whole content: 40 items of 48 px, plus its border.
-    assert 40 * 48 <= panel.image.shape[0] <= 40 * 48 + 4 and 360 <= panel.image.shape[1] <= 364
+    x0, y0, w, h = panel.root
+    assert 40 * 48 <= h <= 40 * 48 + 4 and 360 <= w <= 364
     list_clicks = [h for h in clicks(rec) if h["container_key"] == "#list"]
     assert len(list_clicks) == 4
     placed = {(p.session_id, p.t): p for p in panel.placement.points}
@@ -194,17 +199,29 @@ def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_li
         point = placed[(hit["session_id"], hit["t"])]
         assert inside(box, point.x, point.y), (key, point, box)
         i = int(key.rsplit("-", 1)[1])
-        assert abs(box[1] - (1 + (i - 1) * 48)) <= 2, (key, box)  # its place in the content
+        assert abs(box[1] - y0 - (1 + (i - 1) * 48)) <= 2, (key, box)  # its place in the content
         colour = middle_colour(panel.image, box)
         assert np.allclose(colour, item_rgb(i), atol=30), (key, colour, item_rgb(i))
     assert not hm.placement.not_on_layout
+
+
+def test_a_tab_scrolled_into_a_row_of_tabs_is_drawn_inside_it_on_the_row_content(rec):
+    hm = rec.build()
+    assert hm.reference.boxes.get("#tab-9") is None  # past the row's clip on the base photograph
+    (panel,) = [p for p in hm.states if p.group.key == "#tabs"]
+    assert panel.group.title == "scrolling container 'Categories'"
+    assert 1000 <= panel.root[2] <= 1004  # the row's whole content
+    (point,) = panel.placement.points
+    box = panel.boxes["#tab-9"]
+    assert inside(box, point.x, point.y) and abs(box[0] - panel.root[0] - (1 + 800)) <= 2
+    assert np.allclose(middle_colour(panel.image, box), item_rgb(9), atol=30)
 
 
 def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
     hm = rec.build()
     hm.write(tmp_path / "map.png", tmp_path / "map.json")
     data = json.loads((tmp_path / "map.json").read_text())
-    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu"}
+    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu", "#tabs"}
     for state in data["states"]:
         png = tmp_path / state["png"]
         assert png.is_file() and state["png"].startswith("map-state-")
@@ -220,12 +237,11 @@ def test_scroll_depth_inside_the_list_is_measured_on_its_content(rec):
     hm = rec.build("scroll")
     (panel,) = hm.states
     assert panel.group.key == "#list"
-    reach = panel.values
-    assert reach[0] == 1.0 and reach[200] == 1.0  # the list's visible part: every pageview
-    item36 = panel.boxes.get("#item-36") or (0, 1 + 35 * 48, 0, 48)
-    assert reach[int(item36[1]) + 10] == 1.0  # a reached item 36, b the end
-    assert reach[1 + 38 * 48 + 10] == 0.5  # item 39: only b scrolled that far (to the end)
-    assert reach[-3:].max() == 0.0  # the content's last px rows: nobody's visible bottom went past
+    reach, top = panel.values, int(panel.root[1])
+    assert reach[top] == 1.0 and reach[top + 200] == 1.0  # the list's visible part: every pageview
+    assert reach[top + 35 * 48 + 10] == 1.0  # item 36: a reached it, b the end
+    assert reach[top + 38 * 48 + 10] == 0.5  # item 39: only b scrolled that far (to the end)
+    assert reach[-3:].max() == 0.0  # below the list's content: nobody
 
 
 def test_split_by_state_keeps_an_overlay_the_base_photograph_shows_on_the_base():
@@ -257,12 +273,12 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.wait_for_function("() => { const i = document.querySelector('img.hm-map');"
                                    " return !!i && i.complete && i.naturalWidth > 0; }", timeout=180_000)
             states = page.locator("details.hm-state")
-            assert states.count() == 3
+            assert states.count() == 4
             texts = [" ".join(t.split()) for t in states.locator("summary").all_inner_texts()]
             assert "dialog 'Cookies': 3 of 3 hits drawn, 2 sessions" in texts, texts
             assert "scrolling container 'Products': 4 of 4 hits drawn, 2 sessions" in texts, texts
             assert "menu 'Sort by': 1 of 1 hit drawn, 1 session" in texts, texts
-            for k in range(3):  # open each: its photograph is there and loads
+            for k in range(4):  # open each: its photograph is there and loads
                 details = states.nth(k)
                 if not details.evaluate("d => d.open"):
                     details.locator("summary").click()
@@ -273,7 +289,7 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
                 assert r.status_code == 200 and r.headers["content-type"] == "image/png"
             key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
             data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
-            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in (1, 2, 3)]
+            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in (1, 2, 3, 4)]
         finally:
             context.close()
         assert not errors, errors
