@@ -236,24 +236,27 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
             found = rp.evaluate_in_document(script, {"op": "open", "kind": group.kind, "key": group.key,
                                                      "wanted": query})
             try:
-                png = rp.screenshot(full_page=True)
+                if not found.get("found"):
+                    continue
+                # Only the state's part of the whole-document photograph: it is all the panel shows.
+                rx, ry, rw, rh = found["root"]
+                doc_w, doc_h = (int(v) for v in found["doc"])
+                x0, y0 = max(0, int(np.floor(rx)) - PANEL_MARGIN), max(0, int(np.floor(ry)) - PANEL_MARGIN)
+                x1 = min(doc_w, int(np.ceil(rx + rw)) + PANEL_MARGIN)
+                y1 = min(doc_h, int(np.ceil(ry + rh)) + PANEL_MARGIN)
+                if x1 <= x0 or y1 <= y0:
+                    continue
+                png = rp.screenshot(full_page=True, region=(x0, y0, x1 - x0, y1 - y0))
             finally:
                 rp.evaluate_in_document(script, {"op": "close"})
             photo = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-            rx, ry, rw, rh = found["root"]
-            margin = PANEL_MARGIN
-            x0, y0 = max(0, int(np.floor(rx)) - margin), max(0, int(np.floor(ry)) - margin)
-            x1 = min(photo.shape[1], int(np.ceil(rx + rw)) + margin)
-            y1 = min(photo.shape[0], int(np.ceil(ry + rh)) + margin)
-            if x1 <= x0 or y1 <= y0:
-                continue
             boxes = {q["key"]: (b[0] - x0, b[1] - y0, b[2], b[3]) if b else None
                      for q, b in zip(query, found["boxes"])}
             if not group.label and found.get("label"):
                 group.label = found["label"]
             pageview = max((i for i, v in views.items() if v["t_start"] <= t), default=0)
             panels[index] = StatePanel("", group, session_id, pageview, t, why, (float(x0), float(y0)),
-                                       photo[y0:y1, x0:x1].copy(), boxes,
+                                       photo, boxes,
                                        root=(rx - x0, ry - y0, rw, rh),
                                        visible=(float(found["visible"][0]), float(found["visible"][1])))
 
