@@ -287,6 +287,12 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
                 page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
                 r = team_get(server.url + img.get_attribute("src"))
                 assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+            # A state's element links to the sessions behind it, as the base table's do.
+            menu = states.filter(has_text="Sort by")
+            if not menu.evaluate("d => d.open"):
+                menu.locator("summary").click()
+            menu.locator("a.hm-element", has_text="Newest").click()
+            page.locator("#hm-sessions").filter(has_text=rec.ids["a"]).wait_for()
             key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
             data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
             assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in (1, 2, 3, 4)]
@@ -304,3 +310,22 @@ def test_the_report_shows_each_state_beside_its_map(rec, tmp_path):
     for panel in hm.states:
         assert f'<img src="{panel.png}"' in page and (tmp_path / panel.png).is_file()
     assert "Page state: dialog &#x27;Cookies&#x27;" in page and "3 of 3 hits drawn" in page
+
+
+def test_the_cli_names_each_state_and_its_png(rec, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from click.testing import CliRunner
+
+    from sessionheat.cli import main
+
+    out = tmp_path / "clicks.png"
+    args = ["heatmap", "--db", str(rec.store.path), "--url", rec.url, "--out", str(out), "--json",
+            str(tmp_path / "clicks.json")]
+    with ThreadPoolExecutor(1) as pool:  # the CLI starts its own Playwright, as in a fresh process
+        result = pool.submit(CliRunner().invoke, main, args).result()
+    assert result.exit_code == 0, result.output
+    assert "4 placed, 0 not on this layout" in result.output  # "Open the dialog" x3, "Sort"
+    assert "dialog 'Cookies': 3 placed, on " + str(tmp_path / "clicks-state-") in result.output
+    data = json.loads((tmp_path / "clicks.json").read_text())
+    assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 4

@@ -184,7 +184,10 @@ def _state_entries(folder: Path, hm: Any) -> list[dict[str, Any]]:
         out.append({**entry, "id": panel.id, "kind": panel.group.kind, "state": panel.group.overlay_kind,
                     "key": panel.group.key, "label": panel.group.label, "hits": len(panel.group.hits),
                     "placed": placed, "sessions": len({h["session_id"] for h in panel.group.hits}),
-                    "photo": {"session_id": panel.session_id, "t": panel.t, "why": panel.why}})
+                    "photo": {"session_id": panel.session_id, "t": panel.t, "why": panel.why},
+                    "elements": [{"element_key": e.element_key, "label": e.label, "tag": e.tag, "clicks": e.hits,
+                                  "sessions": len(e.sessions)} for e in (panel.placement.elements[:10]
+                                                                         if panel.placement else [])]})
     return out
 
 
