@@ -41,7 +41,9 @@
   function overlayKind(e) {
     var cs = view.getComputedStyle(e);
     if (e.tagName === "DIALOG") return e.hasAttribute("open") ? "dialog" : null;
-    if (matches(e, ":popover-open")) return "popover";
+    // A popover: open if anything inside it was hit, whether or not the replay shows it open
+    // (rrweb does not record the top layer's popovers).
+    if (e.hasAttribute("popover")) return "popover";
     if (e.getAttribute("aria-modal") === "true") return "dialog";
     var role = (e.getAttribute("role") || "").toLowerCase();
     if (role === "dialog" || role === "alertdialog") return "dialog";

@@ -8,12 +8,19 @@
 //     A container is photographed unclipped: its whole content laid out at full size (overflow
 //     visible, height auto; as wide as its content when that is wider), so an item the visitor
 //     scrolled to is on the photograph, not under the clip. `visible` is the container's own visible size before that.
+//     A popover the replay shows closed (rrweb does not record the top layer's popovers) is
+//     opened for the photograph: hits inside it say the visitor had it open.
 //   arg = {op: "close"} -> puts back what "open" changed.
 (function statePhoto(doc, arg, locateKeys) {
   "use strict";
   var view = doc.defaultView;
   var MARK = "data-sessionheat-unclipped";
+  var SHOWN = "data-sessionheat-shown";
   if (arg.op === "close") {
+    Array.prototype.forEach.call(doc.querySelectorAll("[" + SHOWN + "]"), function (el) {
+      el.removeAttribute(SHOWN);
+      try { el.hidePopover(); } catch (e) { /* closed already */ }
+    });
     Array.prototype.forEach.call(doc.querySelectorAll("[" + MARK + "]"), function (el) {
       var before = el.getAttribute(MARK);
       if (before === "\u0000") el.removeAttribute("style"); else el.setAttribute("style", before);
@@ -23,6 +30,12 @@
   }
   var candidates;
   try { candidates = Array.prototype.slice.call(doc.querySelectorAll(arg.key)); } catch (e) { candidates = []; }
+  if (arg.kind === "overlay" && candidates.length === 1 && candidates[0].hasAttribute("popover") &&
+      candidates[0].showPopover && !candidates[0].matches(":popover-open")) {
+    // The visitor's hits inside it say it was open; the replay cannot (rrweb does not record
+    // the top layer's popovers): open it for the photograph, laid out by the page's own CSS.
+    try { candidates[0].showPopover(); candidates[0].setAttribute(SHOWN, ""); } catch (e) { /* not now */ }
+  }
   candidates = candidates.filter(function (el) {
     var r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && (!el.checkVisibility || el.checkVisibility({ visibilityProperty: true }));
@@ -55,7 +68,7 @@
       b[1] + b[3] <= root[1] + root[3] + 1;
   };
   return { found: true, root: root, boxes: found.boxes.slice(1).map(function (b) { return inside(b) ? b : null; }),
-           visible: visible, doc: found.doc, label: labelOf(rootEl) };
+           visible: visible, doc: found.doc, label: labelOf(rootEl), opened: rootEl.hasAttribute(SHOWN) };
   function labelOf(el) { // what a person calls it: its accessible name, else its heading
     var name = (el.getAttribute("aria-label") || "").trim();
     var by = el.getAttribute("aria-labelledby");

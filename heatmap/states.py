@@ -252,6 +252,8 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
             photo = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
             boxes = {q["key"]: (b[0] - x0, b[1] - y0, b[2], b[3]) if b else None
                      for q, b in zip(query, found["boxes"])}
+            if found.get("opened"):
+                why += "; opened for the photograph (a replay does not record open popovers)"
             if not group.label and found.get("label"):
                 group.label = found["label"]
             pageview = max((i for i, v in views.items() if v["t_start"] <= t), default=0)

@@ -8,7 +8,8 @@ Visits are recorded ONCE for the module (real Chromium, tests/assets/states.html
         then item 36; scrolls the list back to its top and clicks item 2; opens the "Sort" menu (a
         floating role=menu) and picks "Newest" (bottom-right)
     b   opens the dialog, declines (bottom-right); opens it again, "Later"; scrolls the list to its
-        end and clicks item 38; scrolls a row of tabs (300 px showing 1000) to its end, clicks tab 9
+        end and clicks item 38; scrolls a row of tabs (300 px showing 1000) to its end, clicks tab 9;
+        opens the "Help" popover and clicks its "Got it"
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def _visit_b(page: Any) -> None:
     page.evaluate("document.getElementById('tabs').scrollLeft = 700")
     page.wait_for_timeout(300)
     page.locator("#tab-9").click(position={"x": 80, "y": 20})
+    page.wait_for_timeout(200)
+    page.locator("#help").click()
+    page.locator("#got-it").click()
     page.wait_for_timeout(200)
 
 
@@ -179,6 +183,19 @@ def test_a_menu_item_is_drawn_inside_it_on_a_photograph_of_the_open_menu(rec):
     assert panel.image.shape[1] < 300 and panel.image.shape[0] < 200 and panel.root[2] == 182  # 180 + border
 
 
+def test_a_popover_the_replay_shows_closed_is_opened_for_its_photograph(rec):
+    # rrweb records no popover's open state: the replay has it closed, and the click inside it
+    # has no box of its own (it is placed at its element's middle). The click says it was open.
+    (hit,) = [h for h in clicks(rec) if h["element_key"] == "#got-it"]
+    assert (hit["state_key"], hit["state_kind"], hit["state_label"]) == ("#help-tip", "popover", "Help")
+    hm = rec.build()
+    (panel,) = [p for p in hm.states if p.group.key == "#help-tip"]
+    (point,) = panel.placement.points
+    box = panel.boxes["#got-it"]
+    assert inside(box, point.x, point.y)
+    assert np.allclose(middle_colour(panel.image, box), (160, 0, 200), atol=30)
+
+
 def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
     hm = rec.build()
     # The base photograph shows the list scrolled to its top: items 30, 36, 38 are under its clip
@@ -221,13 +238,13 @@ def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
     hm = rec.build()
     hm.write(tmp_path / "map.png", tmp_path / "map.json")
     data = json.loads((tmp_path / "map.json").read_text())
-    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu", "#tabs"}
+    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu", "#tabs", "#help-tip"}
     for state in data["states"]:
         png = tmp_path / state["png"]
         assert png.is_file() and state["png"].startswith("map-state-")
         assert state["hits"] == len(state["points"]) and state["photo"]["session_id"] in rec.ids.values()
     # The contract stays: points on the base, the element table, not on this layout.
-    assert {p["element_key"] for p in data["points"]} == {"#open", "#sort"}  # the list's: on its panel
+    assert {p["element_key"] for p in data["points"]} == {"#open", "#sort", "#help"}  # the list's: on its panel
     assert data["not_on_layout"] == []
     shares = sum(e["share"] for e in data["elements"]) + sum(e["share"] for s in data["states"] for e in s["elements"])
     assert shares == pytest.approx(1.0, abs=0.01)
@@ -273,12 +290,12 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.wait_for_function("() => { const i = document.querySelector('img.hm-map');"
                                    " return !!i && i.complete && i.naturalWidth > 0; }", timeout=180_000)
             states = page.locator("details.hm-state")
-            assert states.count() == 4
+            assert states.count() == 5
             texts = [" ".join(t.split()) for t in states.locator("summary").all_inner_texts()]
             assert "dialog 'Cookies': 3 of 3 hits drawn, 2 sessions" in texts, texts
             assert "scrolling container 'Products': 4 of 4 hits drawn, 2 sessions" in texts, texts
             assert "menu 'Sort by': 1 of 1 hit drawn, 1 session" in texts, texts
-            for k in range(4):  # open each: its photograph is there and loads
+            for k in range(5):  # open each: its photograph is there and loads
                 details = states.nth(k)
                 if not details.evaluate("d => d.open"):
                     details.locator("summary").click()
@@ -295,7 +312,7 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.locator("#hm-sessions").filter(has_text=rec.ids["a"]).wait_for()
             key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
             data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
-            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in (1, 2, 3, 4)]
+            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in range(1, 6)]
         finally:
             context.close()
         assert not errors, errors
@@ -325,7 +342,7 @@ def test_the_cli_names_each_state_and_its_png(rec, tmp_path):
     with ThreadPoolExecutor(1) as pool:  # the CLI starts its own Playwright, as in a fresh process
         result = pool.submit(CliRunner().invoke, main, args).result()
     assert result.exit_code == 0, result.output
-    assert "4 placed, 0 not on this layout" in result.output  # "Open the dialog" x3, "Sort"
+    assert "5 placed, 0 not on this layout" in result.output  # "Open the dialog" x3, "Sort", "Help"
     assert "dialog 'Cookies': 3 placed, on " + str(tmp_path / "clicks-state-") in result.output
     data = json.loads((tmp_path / "clicks.json").read_text())
-    assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 4
+    assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 5
