@@ -49,9 +49,9 @@
     if (role === "dialog" || role === "alertdialog") return "dialog";
     var floating = cs.position === "fixed" || cs.position === "absolute";
     if (FLOATING_ROLES[role] && floating) return FLOATING_ROLES[role];
-    if (cs.position === "fixed") { // a drawer: tall, not the page's width, against a side
+    if (cs.position === "fixed") { // a drawer: tall, narrower than the page, against a side
       var r = e.getBoundingClientRect();
-      if (r.height >= 0.6 * vh && r.width <= 0.6 * vw && (r.left <= 1 || r.right >= vw - 1)) return "drawer";
+      if (r.height >= 0.6 * vh && r.width <= 0.85 * vw && (r.left <= 1 || r.right >= vw - 1)) return "drawer";
     }
     return null;
   }

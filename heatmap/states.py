@@ -240,6 +240,8 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
                     continue
                 # Only the state's part of the whole-document photograph: it is all the panel shows.
                 rx, ry, rw, rh = found["root"]
+                if group.kind == "overlay":  # a fixed drawer is as tall as the whole-document
+                    rh = min(rh, rp.viewport()[1])  # photo's frame: keep what a visitor saw of it
                 doc_w, doc_h = (int(v) for v in found["doc"])
                 x0, y0 = max(0, int(np.floor(rx)) - PANEL_MARGIN), max(0, int(np.floor(ry)) - PANEL_MARGIN)
                 x1 = min(doc_w, int(np.ceil(rx + rw)) + PANEL_MARGIN)

@@ -346,3 +346,29 @@ def test_the_cli_names_each_state_and_its_png(rec, tmp_path):
     assert "dialog 'Cookies': 3 placed, on " + str(tmp_path / "clicks-state-") in result.output
     data = json.loads((tmp_path / "clicks.json").read_text())
     assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 5
+
+
+def test_a_link_in_the_demo_phone_drawer_is_drawn_on_a_photograph_of_the_open_drawer(demo_server, browser, store):
+    phone = (390, 844)
+    url = demo_server.url_for("index.html", imgdelay=0, variant="A", banner="none", promo="0")
+    with record(url, store=store, browser=browser, viewport=phone) as session:
+        session.page.wait_for_load_state()
+        session.page.locator("[data-demo-id=menu-open]").click()
+        session.page.locator("[data-demo-id=nav-pricing]").wait_for(state="visible")
+        session.page.wait_for_timeout(400)  # the drawer's slide
+        session.page.locator("[data-demo-id=nav-pricing]").click(position={"x": 20, "y": 10})
+        session.page.wait_for_url("**/pricing.html*")
+    assert not session.errors, session.errors
+    heatmap.index_sessions(store, browser=browser)
+    (hit,) = [h for h in store.hits([(session.id, 0)], kinds=("click",)) if "pricing" in h["element_key"]]
+    assert (hit["state_key"], hit["state_kind"], hit["state_label"]) == ("#site-nav", "drawer", "Main")
+    hm = heatmap.build_heatmap(store, Segment(url="/index.html", viewport_w=phone[0]), "click", browser=browser)
+    assert hm.reference.boxes.get(hit["element_key"]) is None  # the base photograph: drawer closed
+    (panel,) = hm.states
+    assert panel.group.title == "drawer 'Main'" and not hm.placement.not_on_layout
+    (point,) = panel.placement.points
+    box = panel.boxes[hit["element_key"]]
+    assert inside(box, point.x, point.y) and point.x - box[0] < box[2] / 4
+    rx, ry, rw, rh = panel.root
+    assert rx - 1 <= box[0] and box[0] + box[2] <= rx + rw + 1  # inside the drawer, on its photograph
+    assert abs(rw - 300) <= 2  # the drawer: min(300 px, 82vw)
