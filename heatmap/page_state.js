@@ -64,20 +64,19 @@
     return null;
   }
 
+  // The nearest scrolling container counts only up to the overlay (a list inside a dialog, or a
+  // dropdown listbox that scrolls itself): a page area that scrolls around an overlay is not
+  // what the overlay's hits are placed against.
   var overlay = null, container = null;
-  for (var e = el; e && e.nodeType === 1 && !(overlay && container); e = up(e)) {
-    if (!overlay) {
-      var kind = overlayKind(e);
-      if (kind) {
-        var k = elementKey(e);
-        overlay = { key: k.key, label: labelOf(e), kind: kind };
-      }
-    }
-    if (!container && !overlay) { // a list inside a dialog belongs to the dialog's state
-      var axis = e !== el ? scrolls(e) : null;
+  for (var e = el; e && e.nodeType === 1 && !overlay; e = up(e)) {
+    if (!container && e !== el) {
+      var axis = scrolls(e);
       if (axis) container = { key: elementKey(e).key, label: labelOf(e), axis: axis };
     }
+    var kind = overlayKind(e);
+    if (kind) overlay = { key: elementKey(e).key, label: labelOf(e), kind: kind };
   }
+
 
   var scroller = null;
   var own = scrolls(el);

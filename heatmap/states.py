@@ -113,19 +113,21 @@ def state_roots(hits: Iterable[Mapping[str, Any]]) -> list[str]:
 
 def split_by_state(hits: Iterable[dict[str, Any]], base_boxes: Mapping[str, Box | None]
                    ) -> tuple[list[dict[str, Any]], list[StateGroup]]:
-    """(hits for the base map, groups for panels). An overlay the base photograph shows (open at
-    that moment, or always there, like a fixed sidebar) is part of the base layout; one it does
-    not show makes a group. A container always does: its hits go on its content."""
+    """(hits for the base map, groups for panels). A scrolling container always makes a group:
+    its hits go on its content (one inside an overlay, a dropdown listbox that scrolls, is
+    photographed while that overlay is open). An overlay the base photograph shows (open at that
+    moment, or always there, like a fixed sidebar) is part of the base layout; one it does not
+    show makes a group."""
     base: list[dict[str, Any]] = []
     groups: dict[tuple[str, str], StateGroup] = {}
     for h in hits:
         overlay = h.get("state_key")
-        if overlay and base_boxes.get(overlay) is None:
-            group = groups.setdefault(("overlay", overlay), StateGroup(
-                "overlay", overlay, h.get("state_label") or "", h.get("state_kind") or "dialog"))
-        elif h.get("container_key"):
+        if h.get("container_key"):  # (the index records only containers inside the overlay, if any)
             group = groups.setdefault(("container", h["container_key"]), StateGroup(
                 "container", h["container_key"], "", "list"))
+        elif overlay and base_boxes.get(overlay) is None:
+            group = groups.setdefault(("overlay", overlay), StateGroup(
+                "overlay", overlay, h.get("state_label") or "", h.get("state_kind") or "dialog"))
         else:
             base.append(h)
             continue

@@ -9,7 +9,8 @@ Visits are recorded ONCE for the module (real Chromium, tests/assets/states.html
         floating role=menu) and picks "Newest" (bottom-right)
     b   opens the dialog, declines (bottom-right); opens it again, "Later"; scrolls the list to its
         end and clicks item 38; scrolls a row of tabs (300 px showing 1000) to its end, clicks tab 9;
-        opens the "Help" popover and clicks its "Got it"
+        opens the "Help" popover and clicks its "Got it"; opens the "Country" dropdown (a listbox
+        that scrolls, 4 of 20 options shown), scrolls it to its end and picks country 18
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def _visit_b(page: Any) -> None:
     page.locator("#help").click()
     page.locator("#got-it").click()
     page.wait_for_timeout(200)
+    page.locator("#country").click()
+    page.evaluate("document.getElementById('countries').scrollTop = 1000")
+    page.wait_for_timeout(300)
+    page.locator("#country-18").click(position={"x": 150, "y": 8})
+    page.wait_for_timeout(200)
 
 
 @dataclass
@@ -139,7 +145,7 @@ def test_the_index_knows_the_state_each_click_was_made_in(rec):
         "#sort-menu", "menu", "Sort by")
     depths = rec.store.hits([(rec.ids[n], 0) for n in ("a", "b")], kinds=("container_max",))
     assert {h["session_id"] for h in depths} == set(rec.ids.values())
-    assert {h["container_key"] for h in depths} == {"#list"}
+    assert {h["container_key"] for h in depths} == {"#list", "#countries"}
 
 
 def test_dialog_buttons_are_drawn_inside_their_elements_on_a_photograph_of_the_open_dialog(rec):
@@ -196,8 +202,22 @@ def test_a_popover_the_replay_shows_closed_is_opened_for_its_photograph(rec):
     assert np.allclose(middle_colour(panel.image, box), (160, 0, 200), atol=30)
 
 
-def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
+def test_an_option_of_a_dropdown_listbox_that_scrolls_is_drawn_on_its_whole_content(rec):
+    (hit,) = [h for h in clicks(rec) if h["element_key"] == "#country-18"]
+    # Inside an open floating listbox, which is itself the scrolling container.
+    assert (hit["state_key"], hit["state_kind"], hit["container_key"]) == ("#countries", "listbox", "#countries")
     hm = rec.build()
+    (panel,) = [p for p in hm.states if p.group.key == "#countries"]
+    assert panel.group.kind == "container" and panel.group.title == "scrolling container 'Countries'"
+    assert 600 <= panel.root[3] <= 604  # all 20 options, not the 4 the dropdown shows at once
+    (point,) = panel.placement.points
+    box = panel.boxes["#country-18"]
+    assert inside(box, point.x, point.y) and abs(box[1] - panel.root[1] - (1 + 17 * 30)) <= 2
+    assert np.allclose(middle_colour(panel.image, box), item_rgb(18), atol=30)
+
+
+def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_list_content(rec):
+    hm = rec.build(reference="a")  # a scrolled its list back to the top before the end
     # The base photograph shows the list scrolled to its top: items 30, 36, 38 are under its clip
     # (they have a box, below the list, where the page shows something else).
     for key in ("#item-30", "#item-36", "#item-38"):
@@ -223,7 +243,7 @@ def test_list_items_scrolled_into_view_are_drawn_inside_their_elements_on_the_li
 
 
 def test_a_tab_scrolled_into_a_row_of_tabs_is_drawn_inside_it_on_the_row_content(rec):
-    hm = rec.build()
+    hm = rec.build(reference="a")  # a never scrolled the row of tabs
     assert hm.reference.boxes.get("#tab-9") is None  # past the row's clip on the base photograph
     (panel,) = [p for p in hm.states if p.group.key == "#tabs"]
     assert panel.group.title == "scrolling container 'Categories'"
@@ -238,13 +258,14 @@ def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
     hm = rec.build()
     hm.write(tmp_path / "map.png", tmp_path / "map.json")
     data = json.loads((tmp_path / "map.json").read_text())
-    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu", "#tabs", "#help-tip"}
+    assert {s["key"] for s in data["states"]} == {"#consent", "#list", "#sort-menu", "#tabs", "#help-tip",
+                                                  "#countries"}
     for state in data["states"]:
         png = tmp_path / state["png"]
         assert png.is_file() and state["png"].startswith("map-state-")
         assert state["hits"] == len(state["points"]) and state["photo"]["session_id"] in rec.ids.values()
     # The contract stays: points on the base, the element table, not on this layout.
-    assert {p["element_key"] for p in data["points"]} == {"#open", "#sort", "#help"}  # the list's: on its panel
+    assert {p["element_key"] for p in data["points"]} == {"#open", "#sort", "#help", "#country"}
     assert data["not_on_layout"] == []
     shares = sum(e["share"] for e in data["elements"]) + sum(e["share"] for s in data["states"] for e in s["elements"])
     assert shares == pytest.approx(1.0, abs=0.01)
@@ -252,8 +273,8 @@ def test_png_and_json_list_the_states_beside_the_base_map(rec, tmp_path):
 
 def test_scroll_depth_inside_the_list_is_measured_on_its_content(rec):
     hm = rec.build("scroll")
-    (panel,) = hm.states
-    assert panel.group.key == "#list"
+    assert {p.group.key for p in hm.states} == {"#list", "#countries"}  # the containers scrolled down
+    (panel,) = [p for p in hm.states if p.group.key == "#list"]
     reach, top = panel.values, int(panel.root[1])
     assert reach[top] == 1.0 and reach[top + 200] == 1.0  # the list's visible part: every pageview
     assert reach[top + 35 * 48 + 10] == 1.0  # item 36: a reached it, b the end
@@ -290,12 +311,12 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.wait_for_function("() => { const i = document.querySelector('img.hm-map');"
                                    " return !!i && i.complete && i.naturalWidth > 0; }", timeout=180_000)
             states = page.locator("details.hm-state")
-            assert states.count() == 5
+            assert states.count() == 6
             texts = [" ".join(t.split()) for t in states.locator("summary").all_inner_texts()]
             assert "dialog 'Cookies': 3 of 3 hits drawn, 2 sessions" in texts, texts
             assert "scrolling container 'Products': 4 of 4 hits drawn, 2 sessions" in texts, texts
             assert "menu 'Sort by': 1 of 1 hit drawn, 1 session" in texts, texts
-            for k in range(5):  # open each: its photograph is there and loads
+            for k in range(6):  # open each: its photograph is there and loads
                 details = states.nth(k)
                 if not details.evaluate("d => d.open"):
                     details.locator("summary").click()
@@ -312,7 +333,7 @@ def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
             page.locator("#hm-sessions").filter(has_text=rec.ids["a"]).wait_for()
             key = page.locator("img.hm-map").get_attribute("src").split("/")[3]
             data = team_get(f"{server.url}/heatmaps/maps/{key}/map.json").json()
-            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in range(1, 6)]
+            assert sorted(s["png"] for s in data["states"]) == [f"map-state-{n}.png" for n in range(1, 7)]
         finally:
             context.close()
         assert not errors, errors
@@ -342,10 +363,10 @@ def test_the_cli_names_each_state_and_its_png(rec, tmp_path):
     with ThreadPoolExecutor(1) as pool:  # the CLI starts its own Playwright, as in a fresh process
         result = pool.submit(CliRunner().invoke, main, args).result()
     assert result.exit_code == 0, result.output
-    assert "5 placed, 0 not on this layout" in result.output  # "Open the dialog" x3, "Sort", "Help"
+    assert "6 placed, 0 not on this layout" in result.output  # "Open the dialog" x3, Sort, Help, Country
     assert "dialog 'Cookies': 3 placed, on " + str(tmp_path / "clicks-state-") in result.output
     data = json.loads((tmp_path / "clicks.json").read_text())
-    assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 5
+    assert all((tmp_path / s["png"]).is_file() for s in data["states"]) and len(data["states"]) == 6
 
 
 def test_a_link_in_the_demo_phone_drawer_is_drawn_on_a_photograph_of_the_open_drawer(demo_server, browser, store):
