@@ -205,6 +205,23 @@ def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict], kind: s
     return sorted(base, key=lambda h: (h["session_id"], h["t"])), panels
 
 
+def _side_states(hits: list[dict], panels: Sequence[StatePanel]) -> tuple[list[dict], list[StatePanel]]:
+    """One side of a compare: its hits for the base map, and the panels (photographed once for
+    both sides) holding only its own hits, placed."""
+    from dataclasses import replace
+
+    mine = {id(h) for h in hits}
+    on_panels = {id(h) for p in panels for h in p.group.hits}
+    side = []
+    for panel in panels:
+        own = [h for h in panel.group.hits if id(h) in mine]
+        if own:
+            side.append(replace(panel, group=replace(panel.group, hits=own, depths=[]), placement=None,
+                                rendered=None, png=None))
+    place_on_panels(side)
+    return [h for h in hits if id(h) not in on_panels], side
+
+
 def _merge_not_on_layout(placement: Placement, panels: Sequence[StatePanel]) -> None:
     """The base placement's not-on-this-layout list, with what the panels could not place
     either: every hit is drawn once or listed once."""
@@ -273,11 +290,16 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
     site = _common_origin(store, a, b)
     pv_a, hits_a, origin_a = _select(store, a, kind, site)
     pv_b, hits_b, origin_b = _select(store, b, kind, site)
-    ref = _reference(store, [*pv_a, *pv_b], [*hits_a, *hits_b], reference, browser)
+    both = [*hits_a, *hits_b]
+    ref = _reference(store, [*pv_a, *pv_b], both, reference, browser, also=state_roots(both))
+    _, panels = _states(store, ref, both, kind, browser)  # photographed once, for both sides
     maps = []
     at = f"reference {ref.session_id} at {ref.t / 1000:.1f} s"
     for seg, pvs, hits, origin in ((a, pv_a, hits_a, origin_a), (b, pv_b, hits_b, origin_b)):
+        hits, side_panels = _side_states(hits, panels)
         placement = place_hits(hits, ref.boxes)
+        _merge_not_on_layout(placement, side_panels)
+        _render_state_points(side_panels, kind, "clicks", _caution(len({p["session_id"] for p in pvs}), origin))
         n = len({p["session_id"] for p in pvs})
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
         caption = f"{seg.label()} | {_count(n, 'session')}, {_count(len(pvs), 'pageview')} | {at}"
@@ -285,7 +307,7 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
             caption += f" | {placement.n_missing} not on this layout"
         image = render_point_map(ref.image, points, caption=caption, caution=_caution(n, origin))
         maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n, origin),
-                            origin=origin))
+                            origin=origin, states=side_panels))
     pa = np.array([(p.x, p.y) for p in maps[0].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     pb = np.array([(p.x, p.y) for p in maps[1].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     diff = render_difference_map(ref.image, pa, pb, label_a=a.label(), label_b=b.label(),

@@ -101,7 +101,8 @@ def rec(browser, asset_server, tmp_path_factory):
     store = SessionStore(tmp_path_factory.mktemp("states") / "states.db")
     ids = {}
     for name, visit in (("a", _visit_a), ("b", _visit_b)):
-        with record(asset_server.url("states.html"), store=store, browser=browser, viewport=DESKTOP) as session:
+        with record(asset_server.url("states.html"), store=store, browser=browser, viewport=DESKTOP,
+                    properties={"who": name}) as session:
             session.page.wait_for_load_state()
             visit(session.page)
         assert not session.errors, session.errors
@@ -393,3 +394,25 @@ def test_a_link_in_the_demo_phone_drawer_is_drawn_on_a_photograph_of_the_open_dr
     rx, ry, rw, rh = panel.root
     assert rx - 1 <= box[0] and box[0] + box[2] <= rx + rw + 1  # inside the drawer, on its photograph
     assert abs(rw - 300) <= 2  # the drawer: min(300 px, 82vw)
+
+
+def test_compare_draws_each_side_s_hits_on_the_state_panels_photographed_once(rec, tmp_path):
+    seg = {"url": rec.url, "viewport_w": DESKTOP[0]}
+    a, b, _ = heatmap.build_compare(rec.store, Segment(**seg, properties={"who": "a"}),
+                                    Segment(**seg, properties={"who": "b"}), browser=rec.browser)
+    keys = {side: {p.group.key: p for p in hm.states} for side, hm in (("a", a), ("b", b))}
+    assert set(keys["a"]) == {"#consent", "#list", "#sort-menu"}  # a's clicks: its own states only
+    assert set(keys["b"]) == {"#consent", "#list", "#tabs", "#help-tip", "#countries"}
+    dialog_a, dialog_b = keys["a"]["#consent"], keys["b"]["#consent"]
+    assert dialog_a.image is dialog_b.image and dialog_a.id == dialog_b.id  # one photograph
+    assert [p.element_key for p in dialog_a.placement.points] == ["#accept"]
+    assert sorted(p.element_key for p in dialog_b.placement.points) == ["#decline", "#later"]
+    assert not a.placement.not_on_layout and not b.placement.not_on_layout
+    for hm in (a, b):  # every click drawn once, on the base map or on one of its side's panels
+        n = len(hm.placement.points) + sum(len(p.placement.points) for p in hm.states)
+        assert n == len(rec.store.hits([(rec.ids[hm.segment.properties["who"]], 0)], kinds=("click",)))
+    written = heatmap.write_compare(tmp_path / "cmp.png", a, b, _, tmp_path / "cmp.json")
+    data = json.loads((tmp_path / "cmp.json").read_text())
+    assert {s["png"] for s in data["a"]["states"]} == {f"cmp-a-{p.id}.png" for p in a.states}
+    assert all((tmp_path / s["png"]).is_file() for side in ("a", "b") for s in data[side]["states"])
+    assert written[0] == tmp_path / "cmp.png"
