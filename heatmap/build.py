@@ -19,6 +19,14 @@ from heatmap.placement import ElementStat, Placement, depth_on_reference, place_
 from heatmap.reference import ReferenceLayout, choose_reference, load_reference
 from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
 from heatmap.segments import OriginChoice, Segment
+from heatmap.states import (
+    StatePanel,
+    container_reach,
+    photograph_states,
+    place_on_panels,
+    split_by_state,
+    state_roots,
+)
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 HIT_KINDS: dict[str, tuple[str, ...]] = {
@@ -26,7 +34,7 @@ HIT_KINDS: dict[str, tuple[str, ...]] = {
     "rage": ("click",),
     "dead": ("click",),
     "move": ("move",),
-    "scroll": ("view_max",),
+    "scroll": ("view_max", "container_max"),  # the page's deepest scroll; each container's
     "attention": ("view_top", "view_bottom"),
 }
 TRUSTED_SESSIONS = 100  # peers refuse to draw below about this many; we draw, and say so
@@ -49,6 +57,7 @@ class Heatmap:
     marks: dict[str, int] = field(default_factory=dict)  # scroll: y where 75/50/25 % still were
     caution: str | None = None
     origin: OriginChoice | None = None  # which site a path-only URL was drawn from
+    states: list[StatePanel] = field(default_factory=list)  # hits drawn on a photograph of their state
 
     @property
     def origin_note(self) -> str | None:
@@ -58,6 +67,7 @@ class Heatmap:
     def to_json(self) -> dict[str, Any]:
         placement = self.placement
         total = sum(e.hits for e in placement.elements) + placement.n_missing if placement else 0
+        total += sum(e.hits for p in self.states if p.placement for e in p.placement.elements)
         return {
             "kind": self.kind, "segment": self.segment.label(), "url": self.segment.url,
             "n_sessions": self.n_sessions, "n_pageviews": self.n_pageviews, "caution": self.caution,
@@ -72,6 +82,7 @@ class Heatmap:
             "elements": [e.as_json(total) for e in placement.elements] if placement else [],
             "not_on_layout": [self._absent_json(e, total) for e in placement.not_on_layout] if placement else [],
             "marks": self.marks,
+            "states": [panel.as_json(total) for panel in self.states],
             **(self.origin.as_json() if self.origin else {"origin": None, "other_origins": []}),
             "origin_note": self.origin_note,
         }
@@ -87,6 +98,11 @@ class Heatmap:
         import json
 
         write_png(png, self.image)
+        for panel in self.states:  # beside the base map: map.png, map-state-1.png, ...
+            if panel.rendered is not None:
+                side = Path(png).with_name(f"{Path(png).stem}-{panel.id}{Path(png).suffix or '.png'}")
+                write_png(side, panel.rendered)
+                panel.png = side.name
         if json_path:
             Path(json_path).write_text(json.dumps(self.to_json(), indent=1))
 
@@ -127,7 +143,7 @@ def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None
 
 
 def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict],
-               reference: str | None, browser: Any) -> ReferenceLayout:
+               reference: str | None, browser: Any, also: Sequence[str] = ()) -> ReferenceLayout:
     if reference:
         own = [p for p in pageviews if p["session_id"] == reference]
         if not own:
@@ -136,14 +152,15 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
     else:
         every_hit = settled_hits(store, pageviews, store.hits([(p["session_id"], p["index"]) for p in pageviews]))
         ref_id, ref_pv = choose_reference(pageviews, every_hit, wanted=hits)
-    return load_reference(store, ref_id, ref_pv, hits, browser=browser)
+    return load_reference(store, ref_id, ref_pv, hits, browser=browser, also=also)
 
 
 def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
                   reference: str | None = None, browser: Any = None) -> Heatmap:
     """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
     pageviews, hits, origin = _select(store, segment, kind)
-    ref = _reference(store, pageviews, hits, reference, browser)
+    ref = _reference(store, pageviews, hits, reference, browser, also=state_roots(hits))
+    hits, panels = _states(store, ref, hits, kind, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
     caution = _with_photograph_gaps(_caution(n_sessions, origin), ref)
     caption = (f"{segment.label()} | {_count(n_sessions, 'session')}, {_count(len(pageviews), 'pageview')}"
@@ -153,19 +170,124 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
         values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
         image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,
                                 caption=caption, caution=caution)
+        _render_state_bands(panels, pageviews, kind, caution)
         return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, marks=marks, caution=caution,
-                       origin=origin)
+                       origin=origin, states=panels)
     placement = place_hits(hits, ref.boxes)
+    _merge_not_on_layout(placement, panels)
+    if panels:
+        caption += f" | {sum(len(p.placement.points) for p in panels if p.placement)} on {_count(len(panels), 'state')}"
     if placement.n_missing:
         caption += f" | {placement.n_missing} not on this layout"
     points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
     outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
                 for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+    outlines += _state_outlines(ref, panels)
     label = {"move": "mouse positions", "rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
     image = render_point_map(ref.image, points, kind_label=label, outlines=outlines, caption=caption,
                              caution=caution)
+    _render_state_points(panels, kind, label, caution)
     return Heatmap(kind, segment, ref, n_sessions, len(pageviews), image, placement, caution=caution,
-                   origin=origin)
+                   origin=origin, states=panels)
+
+
+# -- page states (heatmap/states.py): dialogs, popovers, menus, scrolling containers ---------------
+
+
+def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict], kind: str, browser: Any
+            ) -> tuple[list[dict], list[StatePanel]]:
+    """(hits for the base map, panels): hits made in a state the base photograph does not show
+    go on a photograph of that state; a group no moment shows goes back to the base map."""
+    base, groups = split_by_state(hits, ref.boxes)
+    if kind in ("scroll", "attention"):
+        base = [h for h in base if h["kind"] != "container_max"]
+        groups = [g for g in groups if g.kind == "container" and g.depths]
+    if not groups:
+        return base, []
+    panels = photograph_states(store, groups, ref, browser=browser)
+    shown = {id(p.group) for p in panels}
+    for group in groups:
+        if id(group) not in shown:
+            base += group.hits
+    place_on_panels(panels)
+    return sorted(base, key=lambda h: (h["session_id"], h["t"])), panels
+
+
+def _side_states(hits: list[dict], panels: Sequence[StatePanel]) -> tuple[list[dict], list[StatePanel]]:
+    """One side of a compare: its hits for the base map, and the panels (photographed once for
+    both sides) holding only its own hits, placed."""
+    from dataclasses import replace
+
+    mine = {id(h) for h in hits}
+    on_panels = {id(h) for p in panels for h in p.group.hits}
+    side = []
+    for panel in panels:
+        own = [h for h in panel.group.hits if id(h) in mine]
+        if own:
+            side.append(replace(panel, group=replace(panel.group, hits=own, depths=[]), placement=None,
+                                rendered=None, png=None))
+    place_on_panels(side)
+    return [h for h in hits if id(h) not in on_panels], side
+
+
+def _merge_not_on_layout(placement: Placement, panels: Sequence[StatePanel]) -> None:
+    """The base placement's not-on-this-layout list, with what the panels could not place
+    either: every hit is drawn once or listed once."""
+    missing = {e.element_key: e for e in placement.not_on_layout}
+    for panel in panels:
+        for stat in panel.placement.not_on_layout if panel.placement else []:
+            known = missing.get(stat.element_key)
+            if known is None:
+                missing[stat.element_key] = ElementStat(stat.element_key, stat.label, stat.tag, stat.hits,
+                                                        set(stat.sessions), stat.rage, stat.dead)
+            else:
+                known.hits += stat.hits
+                known.sessions |= stat.sessions
+                known.rage += stat.rage
+                known.dead += stat.dead
+    placement.not_on_layout = sorted(missing.values(), key=lambda s: (-s.hits, s.element_key))
+
+
+def _state_outlines(ref: ReferenceLayout, panels: Sequence[StatePanel]) -> list[ElementOutline]:
+    """On the base map, each state it shows the place of (a scrolling list: its clicks are drawn
+    on its own panel, against its whole content), outlined with the panel's count and name."""
+    out = []
+    for panel in panels:
+        box = ref.boxes.get(panel.group.key)
+        if box is not None and panel.placement is not None:
+            out.append(ElementOutline(*box, count=len(panel.placement.points),
+                                      label=f"drawn on panel {panel.id}"))
+    return out
+
+
+def _state_caption(panel: StatePanel) -> str:
+    return (f"{panel.group.title} | photographed in {panel.session_id} at {panel.t / 1000:.1f} s"
+            f" ({panel.why})")
+
+
+def _render_state_points(panels: Sequence[StatePanel], kind: str, label: str, caution: str | None) -> None:
+    for panel in panels:
+        placement = panel.placement
+        points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
+        outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
+                    for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+        caption = _state_caption(panel)
+        if placement.n_missing:
+            caption += f" | {placement.n_missing} not on it"
+        panel.rendered = render_point_map(panel.image, points, kind_label=label, outlines=outlines,
+                                          caption=caption, caution=caution)
+
+
+def _render_state_bands(panels: Sequence[StatePanel], pageviews: Sequence[Mapping[str, Any]], kind: str,
+                        caution: str | None) -> None:
+    """Scroll depth inside each container, against its own content."""
+    for panel in panels:
+        panel.values = container_reach(panel, pageviews)
+        fold = int(panel.root[1] + panel.visible[1]) if panel.visible[1] else None
+        panel.rendered = render_band_map(panel.image, panel.values, kind="scroll", fold_y=fold,
+                                         marks=_reach_marks(panel.values),
+                                         caption=_state_caption(panel) + f" | {_count(len(pageviews), 'pageview')}",
+                                         caution=caution)
 
 
 def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "click", *,
@@ -176,11 +298,16 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
     site = _common_origin(store, a, b)
     pv_a, hits_a, origin_a = _select(store, a, kind, site)
     pv_b, hits_b, origin_b = _select(store, b, kind, site)
-    ref = _reference(store, [*pv_a, *pv_b], [*hits_a, *hits_b], reference, browser)
+    both = [*hits_a, *hits_b]
+    ref = _reference(store, [*pv_a, *pv_b], both, reference, browser, also=state_roots(both))
+    _, panels = _states(store, ref, both, kind, browser)  # photographed once, for both sides
     maps = []
     at = f"reference {ref.session_id} at {ref.t / 1000:.1f} s"
     for seg, pvs, hits, origin in ((a, pv_a, hits_a, origin_a), (b, pv_b, hits_b, origin_b)):
+        hits, side_panels = _side_states(hits, panels)
         placement = place_hits(hits, ref.boxes)
+        _merge_not_on_layout(placement, side_panels)
+        _render_state_points(side_panels, kind, "clicks", _caution(len({p["session_id"] for p in pvs}), origin))
         n = len({p["session_id"] for p in pvs})
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
         caption = f"{seg.label()} | {_count(n, 'session')}, {_count(len(pvs), 'pageview')} | {at}"
@@ -188,7 +315,7 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
             caption += f" | {placement.n_missing} not on this layout"
         image = render_point_map(ref.image, points, caption=caption, caution=_caution(n, origin))
         maps.append(Heatmap(kind, seg, ref, n, len(pvs), image, placement, caution=_caution(n, origin),
-                            origin=origin))
+                            origin=origin, states=side_panels))
     pa = np.array([(p.x, p.y) for p in maps[0].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     pb = np.array([(p.x, p.y) for p in maps[1].placement.points]).reshape(-1, 2)  # type: ignore[union-attr]
     diff = render_difference_map(ref.image, pa, pb, label_a=a.label(), label_b=b.label(),
@@ -272,12 +399,17 @@ def _scroll_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]],
     depths = np.array([depth.get((p["session_id"], p["index"]), fold) for p in pageviews], dtype=np.float64)
     rows = np.arange(height, dtype=np.float64)
     reach = (depths[None, :] >= rows[:, None]).mean(axis=1) if len(depths) else np.zeros(height)
+    return reach, _reach_marks(reach)
+
+
+def _reach_marks(reach: np.ndarray) -> dict[str, int]:
+    """Rows where 75, 50 and 25 % of pageviews still were."""
     marks = {}
     for share in (75, 50, 25):
         below = np.nonzero(reach < share / 100)[0]
         if len(below):
             marks[f"{share}%"] = int(below[0])
-    return reach, marks
+    return marks
 
 
 def _attention_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]

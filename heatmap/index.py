@@ -45,6 +45,80 @@ def view_anchor_js() -> str:
     return package_text("heatmap", "view_anchor.js").strip().rstrip(";")
 
 
+def page_state_js() -> str:
+    return package_text("heatmap", "page_state.js").strip().rstrip(";")
+
+
+# -- the page's state at each hit (open overlays, scrolling containers) ----------------------------
+
+
+def state_columns(probe: dict[str, Any]) -> dict[str, Any]:
+    """The hits-table columns saying which state of the page a node hit was made in."""
+    state = probe.get("state") or {}
+    overlay, container = state.get("overlay") or {}, state.get("container") or {}
+    return {"state_key": overlay.get("key"), "state_label": overlay.get("label"),
+            "state_kind": overlay.get("kind"), "container_key": container.get("key")}
+
+
+@dataclass
+class ContainerStop:
+    """The deepest a pageview scrolled one element (not the page): rrweb's element scroll events."""
+
+    pageview: int
+    t: int
+    node_id: int
+    scroll_y: float
+
+
+def container_stops(events: list[dict[str, Any]], pageview_starts: list[tuple[int, int]]
+                    ) -> list[ContainerStop]:
+    """Per pageview and scrolled element (any scroll event naming another node than the page's
+    document), the event where it was scrolled furthest down. `pageview_starts`: (index, t_start)."""
+    from sessionheat.events import EventType, IncrementalSource
+
+    if not events:
+        return []
+    t0 = events[0]["timestamp"]
+    starts = sorted(pageview_starts, key=lambda p: p[1])
+    document_id: int | None = None
+    deepest: dict[tuple[int, int], ContainerStop] = {}
+    for event in events:
+        etype, data = event["type"], event.get("data") or {}
+        if etype == EventType.FULL_SNAPSHOT:
+            document_id = (data.get("node") or {}).get("id")
+        elif etype == EventType.INCREMENTAL_SNAPSHOT and data.get("source") == IncrementalSource.SCROLL:
+            node = data.get("id")
+            if node is None or node == document_id:
+                continue
+            t = int(round(event["timestamp"] - t0))
+            pv = next((i for i, start in reversed(starts) if start <= t), starts[0][0] if starts else 0)
+            y = float(data.get("y") or 0)
+            if y <= 0:
+                continue
+            known = deepest.get((pv, node))
+            if known is None or y > known.scroll_y:
+                deepest[(pv, node)] = ContainerStop(pv, t, node, y)
+    return sorted(deepest.values(), key=lambda s: s.t)
+
+
+def container_row(stop: ContainerStop, probe: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A container_max row: how deep into a scrolling container's content a pageview got, named
+    by the element at the container's visible bottom edge (rel_y inside it) and, failing that, as
+    the share of its content: `y` (the visible bottom) and `doc_h` here are px of the
+    container's content, not of the page."""
+    scroller = ((probe or {}).get("state") or {}).get("scroller")
+    if not scroller:
+        return None
+    anchor = scroller.get("anchor") or {}
+    return {
+        "pageview": stop.pageview, "t": stop.t, "kind": "container_max", "node_id": stop.node_id,
+        "element_key": anchor.get("key"), "selector": anchor.get("key"), "label": anchor.get("label"),
+        "tag": anchor.get("tag"), "rel_x": 0.5, "rel_y": anchor.get("rel_y"),
+        "y": scroller.get("depth"), "doc_h": scroller.get("content"), "scroll_y": stop.scroll_y,
+        **state_columns(probe or {}), "container_key": scroller.get("key"),
+    }
+
+
 def _rel(value: float | None, start: float, size: float) -> float:
     if value is None or size <= 0:
         return 0.5
@@ -174,6 +248,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     interactions = extract_interactions(read.events)
     node_items = node_interactions(interactions)
     ends = {p["index"]: p["t_end"] for p in store.pageviews(session_id)}
+    starts = {p["index"]: p["t_start"] for p in store.pageviews(session_id)}
     stops = view_stops(interactions, ends)
     rows: list[dict[str, Any]] = []
     try:
@@ -183,22 +258,30 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
                 points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
                            (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
             # Elements and view anchors in one pass: a second pass would rebuild every page again.
-            probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; return q.point"
-                        f" ? ({view_anchor_js()})(doc, q.point[0], q.point[1], key)"
-                        " : (node ? key(node) : null); }")
+            # ... and the page's state around each node (page_state.js), in the same pass.
+            probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; if (q.point)"
+                        f" return ({view_anchor_js()})(doc, q.point[0], q.point[1], key);"
+                        " const found = node ? key(node) : null;"
+                        f" if (found) found.state = ({page_state_js()})(node, key); return found; }}")
             asked, answered_by = replay_questions(node_items)
             queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
-            answers = rp.probe(queries + points, probe_js, last=True)
-            found, anchors = dict(zip(asked, answers)), answers[len(asked):]
+            scrolled = container_stops(read.events, [(p, t) for p, t in starts.items()])
+            inner = [(c.t, c.node_id, None) for c in scrolled]
+            answers = rp.probe(queries + points + inner, probe_js, last=True)
+            found, anchors = dict(zip(asked, answers)), answers[len(asked):len(asked) + len(points)]
             for k, inter in enumerate(node_items):
                 probe, doc = found[answered_by[k]]
                 if probe is None:
                     result.n_unresolved += 1
                     continue
-                rows.append(_node_row(inter, probe, doc))
+                rows.append({**_node_row(inter, probe, doc), **state_columns(probe)})
             for k, stop in enumerate(stops):
                 (top, doc), (bottom, _) = anchors[2 * k], anchors[2 * k + 1]
                 rows += _view_rows(stop, top, bottom, doc)
+            for c, (probe, _) in zip(scrolled, answers[len(asked) + len(points):]):
+                row = container_row(c, probe)
+                if row is not None:
+                    rows.append(row)
     except ReplayError as exc:
         result.problem = str(exc)
     for row in rows:

@@ -13,7 +13,8 @@
 //
 // A box is given only for an element the full-page photograph of this moment really shows:
 //   - displayed, not `visibility: hidden` or fully transparent (a closed off-canvas drawer still
-//     has a box, out beside the page), and overlapping the document;
+//     has a box, out beside the page), not clipped away by a scrolling or clipping ancestor (an
+//     item scrolled out of its list), and overlapping the document;
 //   - not under an open modal dialog or a fixed backdrop that covers the viewport (the page behind
 //     is dimmed out and not what anyone could click);
 //   - measured as the photograph has it: that is taken with the frame as large as the document,
@@ -91,8 +92,34 @@
   function shown(el) {
     var r = el.getBoundingClientRect();
     if (!r.width || !r.height) return false; // not displayed, or nothing of it to see (an image on its way)
+    if (clippedOut(el, r)) return false;
     if (el.checkVisibility) return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
     return view.getComputedStyle(el).visibility === "visible";
+  }
+  // Whether an ancestor that clips its content (a scrolling list, a carousel) hides the element's
+  // middle: an item scrolled out of its list has a box, below the list, where the photograph
+  // shows something else. Fixed and absolutely positioned elements escape the ancestors between
+  // them and their containing block.
+  function clippedOut(el, r) {
+    var cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    var escape = view.getComputedStyle(el).position;
+    for (var a = el.parentElement; a && a !== doc.body && a !== root; a = a.parentElement) {
+      if (escape === "fixed") return false;
+      var cs = view.getComputedStyle(a);
+      var positioned = cs.position !== "static";
+      if (escape !== "absolute" || positioned) {
+        if (cs.overflowX !== "visible" || cs.overflowY !== "visible") {
+          var b = a.getBoundingClientRect();
+          var x0 = b.left + a.clientLeft, y0 = b.top + a.clientTop;
+          var clipX = cs.overflowX !== "visible", clipY = cs.overflowY !== "visible";
+          if ((clipX && (cx < x0 || cx > x0 + a.clientWidth)) || (clipY && (cy < y0 || cy > y0 + a.clientHeight))) {
+            return true;
+          }
+        }
+        escape = cs.position === "fixed" || cs.position === "absolute" ? cs.position : escape === "absolute" ? "" : escape;
+      }
+    }
+    return false;
   }
   function docSize() { // as the full-page screenshot sizes the frame: the document, at least the viewport
     var se = doc.scrollingElement || root;

@@ -149,9 +149,14 @@ def best_moment(moments: Sequence[Moment]) -> Moment:
 
 
 def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[Mapping[str, Any]],
-                   *, browser: Any = None) -> ReferenceLayout:
+                   *, browser: Any = None, also: Iterable[str] = ()) -> ReferenceLayout:
     """Replay the reference pageview, pick the moment that shows the most of what the hits hit,
-    photograph the whole document then, and find the box of every wanted element key in it."""
+    photograph the whole document then, and find the box of every wanted element key in it.
+
+    Hits made in another state of the page (inside an open dialog: `state_key`; inside a
+    scrolling container: `container_key`) do not vote for the moment: they are drawn on a
+    photograph of that state (heatmap/states.py), and the base map is the page without it. `also`: more keys to find (the dialogs and scrolling
+    containers themselves), which do not vote either."""
     import cv2
 
     from replay import open_session
@@ -165,8 +170,10 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
     for w in wanted:
         key = w.get("element_key")
         if key:
-            weight[key] += 1
+            weight[key] += 0 if w.get("state_key") or w.get("container_key") else 1
             keys.setdefault(key, w)
+    for key in also:
+        keys.setdefault(key, {"element_key": key})
     query = [{"key": k, "tag": w.get("tag") or "", "label": w.get("label") or "", "scope": w.get("scope") or ""}
              for k, w in keys.items()]
     own = store.hits([(session_id, pageview)], kinds=OWN_KINDS)
@@ -189,7 +196,8 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
             shown = [k for k, b in zip(keys, boxes) if b]
             for k in shown:
                 elsewhere.setdefault(k, t)
-            moments.append(Moment(t, why, sum(weight[k] for k in shown), len(shown), bool(found["blocked"])))
+            moments.append(Moment(t, why, sum(weight[k] for k in shown), sum(1 for k in shown if weight[k]),
+                                  bool(found["blocked"])))
         best = best_moment(moments)
         if best.t != moments[-1].t:
             found = locate(best.t)  # seek back: the photograph and the boxes come from one state

@@ -52,6 +52,22 @@ def _element_table(heatmap: Heatmap, limit: int = 10) -> str:
     return out
 
 
+def _states(heatmap: Heatmap, png: Path) -> str:
+    """The map's page states (heatmap/states.py): each one's counts and its panel, drawn on a
+    photograph of the page in that state (written beside the map by `Heatmap.write`)."""
+    out = []
+    for panel in heatmap.states:
+        if not panel.png:
+            continue
+        placed = len(panel.placement.points) if panel.placement else 0
+        title = f"Page state: {panel.group.title}"
+        out.append(f"<h3>{html.escape(title)}</h3><p>{placed} of {len(panel.group.hits)} hits drawn; photographed in "
+                   f"session <code>{html.escape(panel.session_id)}</code> at {panel.t / 1000:.1f} s "
+                   f"({html.escape(panel.why)})</p>"
+                   f'<img src="{html.escape(png.with_name(panel.png).as_posix())}" alt="{html.escape(title)}">')
+    return "".join(out)
+
+
 def write_report(path: str | Path, entries: Sequence[ReportEntry], *, title: str = "sessionheat report",
                  intro: str = "") -> Path:
     """Write `path` (HTML) beside the PNGs it shows; every text is escaped, nothing recorded runs."""
@@ -74,7 +90,10 @@ def write_report(path: str | Path, entries: Sequence[ReportEntry], *, title: str
             parts.append(_element_table(hm))
         if entry.json is not None:
             parts.append(f'<p><a href="{html.escape(entry.json.as_posix())}">points and tables (JSON)</a></p>')
-        parts.append(f'<img src="{html.escape(entry.png.as_posix())}" alt="{html.escape(entry.title)}"></section>')
+        parts.append(f'<img src="{html.escape(entry.png.as_posix())}" alt="{html.escape(entry.title)}">')
+        if entry.heatmap is not None:
+            parts.append(_states(entry.heatmap, entry.png))
+        parts.append("</section>")
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

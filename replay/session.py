@@ -254,8 +254,10 @@ class Replay:
             if not self._painting:
                 self.page.evaluate("() => document.body.classList.remove('painting')")
 
-    def screenshot(self, path: str | Path | None = None, *, full_page: bool = False) -> bytes:
-        """A PNG of the current moment: the visitor's viewport, or the whole document."""
+    def screenshot(self, path: str | Path | None = None, *, full_page: bool = False,
+                   region: tuple[int, int, int, int] | None = None) -> bytes:
+        """A PNG of the current moment: the visitor's viewport, or the whole document; `region`
+        (x, y, w, h in document px, with full_page): only that part of the whole-document photo."""
         width, height = self.viewport()
         with self.painting():
             if not full_page:
@@ -266,7 +268,8 @@ class Replay:
             try:
                 self.page.set_viewport_size({"width": full_w, "height": full_h})
                 self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": full_w, "h": full_h})
-                return self.page.screenshot(path=path, clip={"x": 0, "y": 0, "width": full_w, "height": full_h},
+                x, y, w, h = region if region else (0, 0, full_w, full_h)
+                return self.page.screenshot(path=path, clip={"x": x, "y": y, "width": w, "height": h},
                                             animations="disabled")
             finally:
                 self._run("(d, a) => d.setFrameSize(a.w, a.h)", {"w": width, "h": height})

@@ -413,6 +413,9 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     if result.placement:
         summary += f", {len(result.placement.points)} placed, {result.placement.n_missing} not on this layout"
     click.echo(summary)
+    for panel in result.states:  # hits drawn on a photograph of the page state they were made in
+        drawn = f"{len(panel.placement.points)} placed" if panel.placement else "scroll depth"
+        click.echo(f"  {panel.group.title}: {drawn}, on {out_png.with_name(panel.png or '?')}")
     if result.caution:
         click.echo(f"caution: {result.caution}", err=True)
 

@@ -121,7 +121,11 @@ CREATE TABLE IF NOT EXISTS hits (
     doc_w REAL, doc_h REAL,
     viewport_w INTEGER, viewport_h INTEGER,
     scroll_y REAL,
-    dwell_ms INTEGER            -- view_* rows: how long the viewport stayed there
+    dwell_ms INTEGER,           -- view_* rows: how long the viewport stayed there
+    -- The page's state at the hit (heatmap/page_state.js): the open overlay (dialog, popover,
+    -- menu, drawer) and the scrolling container holding the element; a heatmap draws such hits
+    -- on a photograph of that state. container_max rows: a container's deepest scroll.
+    state_key TEXT, state_label TEXT, state_kind TEXT, container_key TEXT
 );
 CREATE INDEX IF NOT EXISTS hits_session ON hits (session_id, pageview);
 CREATE INDEX IF NOT EXISTS hits_key ON hits (element_key);
@@ -565,6 +569,14 @@ class SessionStore:
             conn.execute("ALTER TABLE sites ADD COLUMN max_session_events INTEGER")
             conn.execute("ALTER TABLE sites ADD COLUMN max_session_bytes INTEGER")
             conn.execute("COMMIT")
+        hit_columns = {row[1] for row in conn.execute("PRAGMA table_info(hits)")}
+        if hit_columns and "state_key" not in hit_columns:  # hits that knew no page state
+            conn.execute("BEGIN IMMEDIATE")
+            for column in ("state_key", "state_label", "state_kind", "container_key"):
+                conn.execute(f"ALTER TABLE hits ADD COLUMN {column} TEXT")
+            conn.execute("COMMIT")
+        if hit_columns and "key_context" not in hit_columns:  # hits indexed before key contexts
+            conn.execute("ALTER TABLE hits ADD COLUMN key_context TEXT")  # `index --rebuild` fills it
         columns = {row[1] for row in conn.execute("PRAGMA table_info(pageviews)")}
         if columns and "page_path" not in columns:  # version 1: pages matched by scanning URLs
             conn.create_function("sessionheat_page_path", 1, page_path, deterministic=True)
@@ -572,9 +584,6 @@ class SessionStore:
             conn.execute("ALTER TABLE pageviews ADD COLUMN page_path TEXT")
             conn.execute("UPDATE pageviews SET page_path = sessionheat_page_path(url)")
             conn.execute("COMMIT")
-        hit_columns = {row[1] for row in conn.execute("PRAGMA table_info(hits)")}
-        if hit_columns and "key_context" not in hit_columns:  # hits indexed before key contexts
-            conn.execute("ALTER TABLE hits ADD COLUMN key_context TEXT")  # `index --rebuild` fills it
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -1122,6 +1131,7 @@ class SessionStore:
         "session_id", "pageview", "t", "kind", "node_id", "element_key", "selector", "label", "tag",
         "interactive", "rage", "dead", "x", "y", "rel_x", "rel_y", "box_x", "box_y", "box_w",
         "box_h", "doc_w", "doc_h", "viewport_w", "viewport_h", "scroll_y", "dwell_ms", "key_context",
+        *("state_key", "state_label", "state_kind", "container_key"),  # the page's state at the hit
     )
 
     def replace_hits(self, session_id: str, hits: Iterable[dict[str, Any]], *, n_events: int,

@@ -10,6 +10,7 @@ is drawn the page can show the previous one, marked as such, instead of nothing.
 
     sessionheat.db.maps/<key>/summary.json   what the page shows (counts, element tables, images)
                              /map.png, map.json                 one map (JSON as `sessionheat heatmap`)
+                             /map-state-1.png, ...             its page states' panels (dialogs, lists)
                              /a.png, b.png, diff.png, a.json, b.json   compare
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -33,6 +35,7 @@ from sessionheat.web.heatmap_request import MapRequest
 KEEP_MAPS = 300  # maps kept on disk; the oldest go first
 MEMORY_SUMMARIES = 64  # parsed summaries kept in memory, so a cached page does not re-read JSON
 IMAGE_FILES = {"map", "a", "b", "diff"}
+STATE_FILE = re.compile(r"map-state-[0-9]{1,3}")  # a page state's panel (heatmap/states.py)
 
 
 @dataclass
@@ -100,7 +103,8 @@ class MapCache:
     def file(self, key: str, name: str) -> Path | None:
         """A cached map's PNG or JSON file (`name` like "map.png"), if it exists."""
         stem, _, ext = name.partition(".")
-        if stem not in IMAGE_FILES or ext not in ("png", "json") or not key.isalnum():
+        known = stem in IMAGE_FILES or (STATE_FILE.fullmatch(stem) is not None and ext == "png")
+        if not known or ext not in ("png", "json") or not key.isalnum():
             return None
         path = self.root / key / name
         return path if path.is_file() else None
@@ -166,6 +170,27 @@ def _image_entry(folder: Path, name: str, title: str, image: Any) -> dict[str, A
     return {"name": name, "title": title, "width": int(width), "height": int(height)}
 
 
+def _state_entries(folder: Path, hm: Any) -> list[dict[str, Any]]:
+    """Each page state's panel (a dialog, a scrolling list...) as map-state-N.png, and what the
+    explorer lists of it: its name, its counts, its photograph's moment."""
+    out = []
+    for panel in hm.states:
+        if panel.rendered is None:
+            continue
+        name = f"map-{panel.id}"
+        entry = _image_entry(folder, name, panel.group.title, panel.rendered)
+        panel.png = f"{name}.png"
+        placed = len(panel.placement.points) if panel.placement else 0
+        out.append({**entry, "id": panel.id, "kind": panel.group.kind, "state": panel.group.overlay_kind,
+                    "key": panel.group.key, "label": panel.group.label, "hits": len(panel.group.hits),
+                    "placed": placed, "sessions": len({h["session_id"] for h in panel.group.hits}),
+                    "photo": {"session_id": panel.session_id, "t": panel.t, "why": panel.why},
+                    "elements": [{"element_key": e.element_key, "label": e.label, "tag": e.tag, "clicks": e.hits,
+                                  "sessions": len(e.sessions)} for e in (panel.placement.elements[:10]
+                                                                         if panel.placement else [])]})
+    return out
+
+
 def _side(hm: Any) -> dict[str, Any]:
     data = hm.to_json()
     return {"segment": data["segment"], "n_sessions": hm.n_sessions, "n_pageviews": hm.n_pageviews,
@@ -202,6 +227,7 @@ def render_map(store: SessionStore, request: MapRequest, folder: Path, browser: 
                                "legend_height": LEGEND_HEIGHT}
     if seg_b is None:
         hm = build_heatmap(store, seg_a, request.kind, reference=reference, browser=browser)
+        summary["states"] = _state_entries(folder, hm)
         (folder / "map.json").write_text(json.dumps(hm.to_json(), separators=(",", ":")))
         summary["images"] = [_image_entry(folder, "map", hm.segment.label(), hm.image)]
         summary["sides"] = [_side(hm)]
