@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sessionheat import json_text
 from sessionheat.assets import amd_safe, package_text, vendor_text
 from sessionheat.browser import chromium
 from sessionheat.events import TAG_ANNOTATION, EventType
@@ -63,8 +64,8 @@ class RecordedSession:
 
     def _receive(self, payload: str) -> None:
         try:
-            events = json.loads(payload)
-            if self.store.append_chunk(self.id, self.n_chunks, events):
+            events = json_text.loads(payload)
+            if self.store.append_chunk(self.id, self.n_chunks, events, raw_json=payload):
                 self.n_chunks += 1
                 self.n_events += len(events)
         except Exception as exc:  # a bad batch is reported, never allowed to kill the page

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import Enum
+from itertools import accumulate, compress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -429,6 +430,39 @@ def _extract_blobs(value: Any, blobs: dict[str, str]) -> Any:
     return value
 
 
+def _extract_blobs_text(raw: str, blobs: dict[str, str]) -> str:
+    """The JSON text `raw` with each long string value swapped for a blob reference, as
+    `_extract_blobs` does to the parsed events. Walking every value of a recorder's batch cost
+    about 0.1 s per MB, on the core the recorded page needs; this reads only the long strings.
+    Keys are left alone (the walker does not move them), and a string is measured decoded.
+    The caller checks first that no recorded object looks like a reference."""
+    parts = _blank_escapes(raw).split('"')  # odd parts: strings (keys too), at the same places in raw
+    if len(parts) % 2 == 0:
+        raise ValueError("unterminated string")
+    long = list(compress(range(1, len(parts), 2), map(BLOB_MIN_CHARS.__le__, map(len, parts[1::2]))))
+    if not long:
+        return raw
+    ends = list(accumulate(map(len, parts)))  # part i spans ends[i-1] + i .. ends[i] + i
+    out: list[str] = []
+    last = 0
+    for i in long:
+        start, end = ends[i - 1] + i - 1, ends[i] + i  # its opening and closing quote
+        if parts[i + 1].lstrip().startswith(":"):  # a key: the walker leaves keys alone
+            continue
+        value = json.loads(raw[start:end + 1])
+        if len(value) < BLOB_MIN_CHARS:  # long only escaped
+            continue
+        try:
+            digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:  # a lone surrogate stays inline, as in _extract_blobs
+            continue
+        blobs[digest] = value
+        out += [raw[last:start], '{"', BLOB_REF, '":"', digest, '"}']
+        last = end + 1
+    out.append(raw[last:])
+    return "".join(out)
+
+
 def _restore_blobs(value: Any, lookup: Any) -> Any:
     """`value` with every blob reference replaced by its string, changed in place (it was just
     decoded): rebuilding every list and dict of a session's events cost more than reading it."""
@@ -452,15 +486,10 @@ def _restore_blobs(value: Any, lookup: Any) -> Any:
     return value
 
 
-def _may_hold_long_string(raw: str) -> bool:
-    """Whether the JSON text `raw` may hold a string of BLOB_MIN_CHARS or more (never a false no).
-
-    Escaped quotes and backslashes are blanked to same-length filler, so what lies between real
-    quotes is each string's text; a regex walking escapes took 1 ms per 50 KB chunk, most of a
-    collector's time per chunk.
-    """
-    plain = raw.replace("\\\\", "__").replace('\\"', "__")
-    return max(map(len, plain.split('"')[1::2]), default=0) >= BLOB_MIN_CHARS
+def _blank_escapes(raw: str) -> str:
+    """JSON text with escaped backslashes and quotes blanked to same-length filler: what lies
+    between two quotes of the result is one string's text, at the same place in `raw`."""
+    return raw.replace("\\\\", "__").replace('\\"', "__")
 
 
 def _utf8(text: str, value: Any) -> bytes:
@@ -481,9 +510,15 @@ def encode_events(events: list[dict[str, Any]], raw_json: str | None = None) -> 
     """
     raw = _json(events) if raw_json is None else raw_json
     raw_bytes = _utf8(raw, events)
-    if not _may_hold_long_string(raw) and BLOB_REF not in raw and BLOB_LITERAL not in raw:
-        return EncodedChunk(CODEC, zlib.compress(raw_bytes, 6), len(raw_bytes), {})
     blobs: dict[str, str] = {}
+    if BLOB_REF not in raw and BLOB_LITERAL not in raw:  # nothing recorded looks like a reference
+        try:
+            body = _extract_blobs_text(raw, blobs)
+            if not blobs:
+                return EncodedChunk(CODEC, zlib.compress(raw_bytes, 6), len(raw_bytes), {})
+            return EncodedChunk(CODEC_BLOBS, zlib.compress(body.encode("utf-8"), 6), len(raw_bytes), blobs)
+        except (UnicodeEncodeError, ValueError):  # a lone surrogate kept inline, text that is not JSON
+            blobs = {}
     body = _extract_blobs(events, blobs)
     return EncodedChunk(CODEC_BLOBS, zlib.compress(_utf8(_json(body), body), 6), len(raw_bytes), blobs)
 
@@ -629,13 +664,15 @@ class SessionStore:
             _insert_session(conn, session_id, site, user_agent, viewport, properties)
         return session_id
 
-    def append_chunk(self, session_id: str, seq: int, events: list[dict[str, Any]]) -> bool:
+    def append_chunk(self, session_id: str, seq: int, events: list[dict[str, Any]],
+                     raw_json: str | None = None) -> bool:
         """Store one chunk durably. False if `(session_id, seq)` was already stored (a retry).
 
         The session row, its pageviews and properties are updated in the same transaction.
+        `raw_json`: the events' JSON text as received, if the caller has it (see encode_events).
         """
         _check_chunk(session_id, seq, events)
-        encoded = encode_events(events)
+        encoded = encode_events(events, raw_json)
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())

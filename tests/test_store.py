@@ -6,6 +6,8 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sessionheat.store import SessionStore, StoreError
 
@@ -214,3 +216,26 @@ def test_a_site_cannot_be_named_like_a_trusted_path(store, name):
     with pytest.raises(StoreError, match="cannot name a site"):
         store.add_site(name, ["*"])
     assert store.list_sites() == []
+
+
+_LONG = "a" * 1100
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.text(max_size=8)
+    | st.sampled_from([_LONG, "é\u2028\"\\ " * 300, "\\" * 1100, "x\"" * 600, "\ud800" + _LONG, "ab" * 520]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(max_size=4) | st.sampled_from([_LONG]), inner, max_size=4),
+    max_leaves=20))
+@settings(max_examples=300, deadline=None)
+def test_long_strings_moved_from_the_text_are_those_the_walker_moves(value):
+    # The recorder's batches arrive as JSON text; moving long strings out of the text itself must
+    # give what walking the parsed events gives: long values moved, keys and short strings (and
+    # strings long only when escaped) left, a lone surrogate kept inline.
+    from sessionheat.store import _extract_blobs, _extract_blobs_text
+    walked: dict[str, str] = {}
+    expected = _extract_blobs(value, walked)
+    for raw in (json.dumps(value, separators=(",", ":"), ensure_ascii=False), json.dumps(value, indent=1)):
+        moved: dict[str, str] = {}
+        assert json.loads(_extract_blobs_text(raw, moved)) == expected
+        assert moved == walked
