@@ -46,6 +46,8 @@ def keys_by_layout(browser, demo_server):
 @pytest.mark.parametrize("page_name", PAGES)
 def test_keys_are_stable_across_layouts_and_unique(keys_by_layout, page_name):
     layouts = keys_by_layout[page_name]
+    assert len(layouts) == len(LAYOUTS) and all(len(targets) >= 3 for targets in layouts.values()), (
+        f"{page_name}: the demo lost its [data-demo-id] targets, so nothing would be checked")
     for demo_id in layouts[0]:
         keys = {layouts[i][demo_id]["key"] for i in layouts if demo_id in layouts[i]}
         assert len(keys) == 1, f"{page_name} {demo_id}: {keys}"
@@ -57,11 +59,12 @@ def test_keys_are_stable_across_layouts_and_unique(keys_by_layout, page_name):
 
 
 def test_distinct_targets_get_distinct_keys(keys_by_layout):
+    assert set(keys_by_layout) == set(PAGES)
     for page_name, layouts in keys_by_layout.items():
         keys = [info["key"] for info in layouts[1].values()]
         ids = list(layouts[1])
-        # the menu backdrop and the element it covers may share... no: every target is its own element
-        assert len(set(keys)) == len(keys), f"{page_name}: {dict(zip(ids, keys))}"
+        assert len(keys) >= 3, f"{page_name}: no [data-demo-id] targets to compare"
+        assert len(set(keys)) == len(keys), f"{page_name}: every target is its own element: {dict(zip(ids, keys))}"
 
 
 KEY_OF = "([js, sel]) => eval(js)(document.querySelector(sel))"
