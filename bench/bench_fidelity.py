@@ -33,8 +33,8 @@ from bench.frontends import (
 )
 from recorder import SessionStore, record
 from replay import AssetCache, open_session
-from sessionheat.assets import package_text
-from sessionheat.browser import chromium
+from plumbing.assets import package_text
+from plumbing.browser import chromium
 
 AREA = "fidelity"
 

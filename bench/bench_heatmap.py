@@ -47,7 +47,7 @@ from heatmap.build import HIT_KINDS
 from heatmap.reference import choose_reference, load_reference
 from heatmap.segments import viewport_bucket
 from recorder import SessionStore, record_journeys
-from sessionheat.browser import chromium
+from plumbing.browser import chromium
 
 AREA = "heatmap"
 ON_STATE = "ours on its state's photograph"  # tallies: drawn on a photograph of a page state

@@ -192,7 +192,7 @@ class AppProcess:
 def _measure(tmp: Path, name: str, protections: Protections, senders: int, chunks: int,
              seconds: float) -> dict[str, float]:
     """Flat out, then paced at the target: events/s and per-chunk latency (ms) of one app."""
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
     from sessionheat.web import add_site
 
     db = tmp / f"{name}.db"

@@ -18,8 +18,8 @@ from bench import Figure
 from demo import serve_demo
 from demo.job import plan_demo_visitors
 from recorder import SessionStore, record, record_journeys
-from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.browser import chromium
+from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.browser import chromium
 
 START = "() => window.startMutations()"
 

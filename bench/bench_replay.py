@@ -26,8 +26,8 @@ from demo.job import plan_demo_visitors
 from demo.journeys.visitor import click
 from recorder import JourneyPlan, SessionStore, record_journeys
 from replay import AssetCache, open_session
-from sessionheat.assets import package_text
-from sessionheat.browser import chromium
+from plumbing.assets import package_text
+from plumbing.browser import chromium
 
 AREA = "replay"
 

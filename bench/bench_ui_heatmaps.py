@@ -101,7 +101,7 @@ def run(quick: bool = False) -> list[Figure]:
     from demo.job import plan_demo_visitors
     from heatmap import index_sessions
     from recorder import SessionStore, record_journeys
-    from sessionheat.browser import chromium
+    from plumbing.browser import chromium
     from sessionheat.web import create_app
 
     n_visitors = 9 if quick else 18

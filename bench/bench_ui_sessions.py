@@ -29,7 +29,7 @@ DEVICES = {1280: "desktop", 1440: "desktop", 1920: "desktop", 820: "tablet", 390
 
 def synthetic_store(path: Path, n: int = N_SESSIONS, seed: int = 1) -> dict[str, int]:
     """Fill a store with `n` sessions spread over 90 days; returns how many of each were made."""
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
 
     rng = random.Random(seed)
     sessions: list[dict[str, Any]] = []
@@ -102,7 +102,7 @@ async def _timed(app: Any, paths: list[str], rounds: int, headers: dict[str, str
 
 
 def run(quick: bool = False) -> list[Figure]:
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
     from sessionheat.web import create_app
 
     rounds = 5 if quick else 20

@@ -74,7 +74,7 @@ def run(quick: bool = False) -> list[Figure]:
     rounds = 2 if quick else 5
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "large.db"
-        from sessionheat.store import SessionStore
+        from plumbing.store import SessionStore
 
         with SessionStore(db) as store:
             size = store_large_session(store, SESSION_ID, target_bytes=30_000_000)

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.docsite import FONT_FAMILY, make_wide_font, serve_folder
-from sessionheat.events import TAG_ANNOTATION, EventType
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_ANNOTATION
 
 FOLDER = Path(__file__).resolve().parent / "frontends"
 PACKAGES = ("@shoelace-style/shoelace", "swagger-ui-dist", "chart.js", "@emotion/css")

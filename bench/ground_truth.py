@@ -14,14 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.events import (
-    ROUTE_KINDS_STARTING_PAGEVIEW,
-    TAG_LIVE_CLICK,
-    TAG_ROUTE,
-    EventType,
-    IncrementalSource,
-)
-from sessionheat.store import SessionStore
+from plumbing.events import EventType, IncrementalSource
+from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_LIVE_CLICK, TAG_ROUTE
+from plumbing.store import SessionStore
 
 DEMO_ATTR = "data-demo-id"
 ELEMENT = 2  # rrweb serialized node type of an element

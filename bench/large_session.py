@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 
 T0 = 1_790_000_000_000  # 2026-09-21
 CHUNK_EVENTS = 400  # events per stored chunk, about what the snippet flushes at once

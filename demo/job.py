@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from recorder import JourneyPlan, JourneyRun, SessionStore, record_journeys
-from sessionheat.browser import chromium
+from plumbing.browser import chromium
 
 from demo import load_journey, serve_demo
 VIEWPORTS: dict[str, tuple[int, int]] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 
 from heatmap.keys import settled_hits
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject

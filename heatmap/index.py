@@ -16,8 +16,8 @@ from dataclasses import asdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sessionheat.assets import package_text
-from sessionheat.store import SessionStore
+from plumbing.assets import package_text
+from plumbing.store import SessionStore
 
 from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
 from heatmap.keys import element_key_js, key_columns
@@ -74,7 +74,7 @@ def container_stops(events: list[dict[str, Any]], pageview_starts: list[tuple[in
                     ) -> list[ContainerStop]:
     """Per pageview and scrolled element (any scroll event naming another node than the page's
     document), the event where it was scrolled furthest down. `pageview_starts`: (index, t_start)."""
-    from sessionheat.events import EventType, IncrementalSource
+    from plumbing.events import EventType, IncrementalSource
 
     if not events:
         return []
@@ -301,7 +301,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
     results: list[IndexResult] = []
     if workers == 1:
         from replay import AssetCache, ReplayPage
-        from sessionheat.browser import chromium
+        from plumbing.browser import chromium
 
         with ExitStack() as stack:
             if browser is None:
@@ -328,7 +328,7 @@ _worker: dict[str, Any] = {}
 def _start_worker(db_path: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from sessionheat.browser import launch_chromium
+    from plumbing.browser import launch_chromium
 
     from replay import AssetCache, ReplayPage
 

@@ -12,15 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.events import (
-    ROUTE_KINDS_STARTING_PAGEVIEW,
-    TAG_ROUTE,
-    TAG_SCROLL,
-    TAG_TOP_LAYER,
-    EventType,
-    IncrementalSource,
-    MouseInteraction,
-)
+from plumbing.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_ROUTE, TAG_SCROLL, TAG_TOP_LAYER
 
 CLICK_KINDS = {
     MouseInteraction.CLICK: "click",

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.assets import package_text
-from sessionheat.store import origin_of
+from plumbing.assets import package_text
+from plumbing.store import origin_of
 
 Box = tuple[float, float, float, float]
 

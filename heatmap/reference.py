@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sessionheat.assets import package_text
+from plumbing.assets import package_text
 
 from heatmap.placement import Box
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sessionheat.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
-from sessionheat.store import SessionStore, day_ms, origin_of, page_path
+from plumbing.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
+from plumbing.store import SessionStore, day_ms, origin_of, page_path
 
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from sessionheat.assets import package_text
+from plumbing.assets import package_text
 
 from heatmap.placement import Box, Placement, place_hits, reproject
 

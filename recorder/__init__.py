@@ -8,7 +8,7 @@
 
 from recorder.journeys import JourneyPlan, JourneyRun, load_journey, record_journeys
 from recorder.session import RecordedSession, record, recorder_init_script
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 
 __all__ = [
     "JourneyPlan",

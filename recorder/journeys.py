@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessionheat.browser import chromium
-from sessionheat.store import SessionStore
+from plumbing.browser import chromium
+from plumbing.store import SessionStore
 
 from recorder.session import record
 

@@ -283,7 +283,7 @@
   var canvasShots = (function (options) {
     if (!options || !window.CanvasRenderingContext2D || !window.createImageBitmap || !window.OffscreenCanvas
         || !window.WeakMap || !window.Set) return null;
-    var TAG = "sessionheat.canvas"; // sessionheat.events.TAG_CANVAS
+    var TAG = "sessionheat.canvas"; // plumbing.events.TAG_CANVAS
     var intervalMs = Math.max(250, options.intervalMs || 1000);
     var type = options.type || "image/webp", quality = options.quality == null ? 1 : options.quality;
     var sampleQuality = options.sampleQuality == null ? 0.8 : options.sampleQuality; // the timer's pictures
@@ -474,7 +474,7 @@
   // animationstart; shadow roots do not pass these to the document, so each open root is listened
   // to), when recording starts, and before each click with everything running then: a transition
   // that the click's own style update created announces itself only at the next frame.
-  var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
+  var ANIMATIONS_NOTE = "sessionheat.animations"; // plumbing.events.TAG_ANIMATIONS
 
   function describeAnimation(a, now) { // a note's item for Animation `a`, or null
     var effect = a.effect, target = effect && effect.target;
@@ -574,7 +574,7 @@
   // modal. Notes (TAG_TOP_LAYER, "sessionheat.toplayer") say when each opened and closed, and
   // whether modally: on `toggle` (not composed: listened to in every open root), on showModal()
   // (browsers whose dialogs fire no toggle), and for what is open when recording starts.
-  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // sessionheat.events.TAG_TOP_LAYER
+  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // plumbing.events.TAG_TOP_LAYER
 
   function inTopLayer(el) { // {popover, modal} of an element that can be in the top layer, or null
     var popover = el.hasAttribute("popover");
@@ -613,7 +613,7 @@
   // (scrollIntoView, a fast wheel) comes before Chromium's `scroll` for it, and rrweb samples those
   // anyway. Before a click, each scrolled ancestor of what it hit (through shadow roots) whose
   // position differs from what its last `scroll` said is noted (TAG_INNER_SCROLL).
-  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // plumbing.events.TAG_INNER_SCROLL
   var seenScroll = new WeakMap(); // element -> [left, top] at its last `scroll`
   listenInRoots("scroll", function (ev) {
     var el = ev.target;
@@ -638,7 +638,7 @@
   // focus() comes from script with no click before it and draws the ring. Each focus is noted with
   // whether it showed (TAG_FOCUS_VISIBLE), for the element focused and each shadow host around it
   // (a host matches :focus as well), so the replay focuses each the same way.
-  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // sessionheat.events.TAG_FOCUS_VISIBLE
+  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // plumbing.events.TAG_FOCUS_VISIBLE
   addEventListener("focusin", function (ev) {
     if (!started || !ev.composedPath) return;
     var path = ev.composedPath(), el = path[0];
@@ -657,7 +657,7 @@
     // is the first of the click's composed path, read while the click is dispatched (afterwards the
     // path is empty): `ev.target` is retargeted to the shadow host, not the element inside its shadow
     // root that was hit. Clicks inside same-origin iframes count too, boxed in top-document px as
-    // the replay measures them. Tag: TAG_LIVE_CLICK in sessionheat/events.py.
+    // the replay measures them. Tag: TAG_LIVE_CLICK in plumbing/events.py.
     var frameOffset = function (win) { // where a frame's viewport starts, in top viewport px
       var x = 0, y = 0;
       while (win && win !== window && win.frameElement) {

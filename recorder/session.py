@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sessionheat import json_text
-from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.browser import chromium
-from sessionheat.events import TAG_ANNOTATION, EventType
-from sessionheat.store import SessionStore, new_session_id
+from plumbing import json_text
+from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.browser import chromium
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_ANNOTATION
+from plumbing.store import SessionStore, new_session_id
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

@@ -16,7 +16,7 @@
 // wherever in the page's events its note lies.
 (function sessionheatCanvasReplay(events, segmentOf) {
   "use strict";
-  var TAG = "sessionheat.canvas"; // sessionheat.events.TAG_CANVAS
+  var TAG = "sessionheat.canvas"; // plumbing.events.TAG_CANVAS
   // A canvas is a replaced element sized by its attributes (default 300 x 150); without scripting
   // it is not, so the size is given back through size containment.
   var CANVAS_RULE = ":where(canvas) { display: inline-block; contain: size; width: max-content;"

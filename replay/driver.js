@@ -24,8 +24,8 @@
   // The recorder's own notes (custom events): where the window (and a scrolling container) really
   // was when a click outran `scroll`, and an image's first arrival.
   var SCROLL_NOTE = "sessionheat.scroll", IMAGE_LOAD = "sessionheat.load";
-  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // sessionheat.events.TAG_INNER_SCROLL
-  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // sessionheat.events.TAG_FOCUS_VISIBLE
+  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // plumbing.events.TAG_INNER_SCROLL
+  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // plumbing.events.TAG_FOCUS_VISIBLE
   function isNote(e, tag) { return e.type === CUSTOM && !!e.data && e.data.tag === tag; }
 
   // One Replayer (and its frame) serves session after session on a page: making one costs a new

@@ -3,7 +3,7 @@
 Chromium's own fetch (`route.fetch`) resolves the host again after any check of ours, so a name
 that answered with a public address for the check could answer 127.0.0.1 for the fetch (DNS
 rebinding), and it follows redirects wherever they point. Here the host is resolved once, every
-address it gave is judged by `sessionheat.addresses`, and the connection goes to that very address
+address it gave is judged by `plumbing.addresses`, and the connection goes to that very address
 (the `Host` header, and for https the SNI name and certificate check, still use the host name).
 Redirects are followed by hand, at most `MAX_REDIRECTS`, each hop judged like the first.
 """
@@ -22,8 +22,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from sessionheat.addresses import IPAddress, host_is_internal, ip_is_internal, origin_host_port, resolve_host
-from sessionheat.store import origin_of
+from plumbing.addresses import IPAddress, host_is_internal, ip_is_internal, origin_host_port, resolve_host
+from plumbing.store import origin_of
 
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a hostile origin cannot fill the indexer's memory past this
@@ -47,7 +47,7 @@ class FetchFailed(Exception):
 @dataclass(frozen=True)
 class Reach:
     """Where one replay may fetch from: `allowed` origins (what the session recorded); of those,
-    only `vouched` ones may lead inside the network (see `sessionheat.addresses.vouched_origins`)."""
+    only `vouched` ones may lead inside the network (see `plumbing.addresses.vouched_origins`)."""
 
     allowed: frozenset[str]
     vouched: frozenset[str] = field(default_factory=frozenset)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.store import origin_of
+from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.store import origin_of
 
 from replay.fetch import Blocked, FetchFailed, Reach, fetch
 

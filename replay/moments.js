@@ -12,7 +12,7 @@
 // The top layer: popovers shown and dialogs shown modally, which rrweb cannot see (below).
 (function sessionheatMoments(events, ctx) {
   "use strict";
-  var ANIMATIONS_NOTE = "sessionheat.animations"; // sessionheat.events.TAG_ANIMATIONS
+  var ANIMATIONS_NOTE = "sessionheat.animations"; // plumbing.events.TAG_ANIMATIONS
 
   // --- indices over the notes, per page load (full snapshot index) ------------------------------
   var clocks = new Map(); // segment -> [{index, ts, at}]: timeline time `at` at event time `ts`
@@ -149,7 +149,7 @@
   // The recorder notes (TAG_TOP_LAYER) each popover and dialog entering or leaving the top layer;
   // rrweb's own events show no popover open and a modal dialog as an open one in the flow. At a cut
   // each noted element is put in the state its last note says, opened in the order it was.
-  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // sessionheat.events.TAG_TOP_LAYER
+  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // plumbing.events.TAG_TOP_LAYER
   var layered = new Map(); // segment -> [{index, id, open, modal}] in event order
   events.forEach(function (e, index) {
     if (!ctx.isNote(e, TOP_LAYER_NOTE) || !e.data.payload || typeof e.data.payload.id !== "number") return;

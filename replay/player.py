@@ -3,7 +3,7 @@
 Everything it needs is inside the file: the player, its styles and the events. Its
 Content-Security-Policy runs only the file's own two scripts, lets the recorded page's assets come
 only from the origins the session recorded, its pages' and those they loaded assets from (less those
-leading inside the network that the session does not vouch for, see `sessionheat.addresses`), and
+leading inside the network that the session does not vouch for, see `plumbing.addresses`), and
 lets nothing connect anywhere.
 """
 
@@ -16,9 +16,9 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from sessionheat.addresses import reachable_origins, vouched_origins
-from sessionheat.assets import amd_safe, package_text, vendor_text
-from sessionheat.store import SessionStore
+from plumbing.addresses import reachable_origins, vouched_origins
+from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.store import SessionStore
 
 from replay.fetch import asset_origins
 from replay.host import content_security_policy

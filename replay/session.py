@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sessionheat import json_text
-from sessionheat.addresses import vouched_origins
-from sessionheat.browser import chromium, host_resolver_rule
-from sessionheat.store import SessionEvents, SessionStore, origin_of
+from plumbing import json_text
+from plumbing.addresses import vouched_origins
+from plumbing.browser import chromium, host_resolver_rule
+from plumbing.store import SessionEvents, SessionStore, origin_of
 
 from replay.fetch import asset_origins
 from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response
@@ -445,13 +445,13 @@ def open_session(
     """Load a session into a headless replay page; everything is torn down on exit.
 
     Reads up to the first missing or corrupt chunk (`Replay.problems` says where). Pass `browser` to
-    reuse a Chromium; otherwise one is launched through `sessionheat.browser`, unable to resolve any
+    reuse a Chromium; otherwise one is launched through `plumbing.browser`, unable to resolve any
     host the session did not record. Pass `page` (a `ReplayPage`) to replay on a page that takes one
     session after another instead of a fresh one, and `read` if the events are already read. Only
     the recorded pages' origins, those they loaded assets from (`replay.fetch.asset_origins`), and
     `allow_origins` are reachable from the replay; every other
     request is blocked and counted; and of those origins, only the ones the session vouches for
-    (`sessionheat.addresses.vouched_origins`: a trusted path, or a collector site that lists them)
+    (`plumbing.addresses.vouched_origins`: a trusted path, or a collector site that lists them)
     may lead inside the network. `at_start=False` leaves the session's first moment unbuilt
     until a call asks about a moment (`resolve`, `probe`, `seek`): for a caller that only asks
     about later moments, it saves laying out one that nobody looks at.

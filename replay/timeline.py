@@ -10,14 +10,9 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.events import (
-    TAG_IMAGE_LOAD,
-    TAG_LIVE_CLICK,
-    EventType,
-    IncrementalSource,
-    MouseInteraction,
-)
-from sessionheat.store import origin_of
+from plumbing.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
+from plumbing.store import origin_of
 
 # rrweb throttles scroll events (100 ms by default, trailing): the position a click really had can
 # arrive in the next scroll event, emitted just after the click.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessionheat.events import EventType, IncrementalSource
+from plumbing.events import EventType, IncrementalSource
 
 if TYPE_CHECKING:
     from replay.session import Replay

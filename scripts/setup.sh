@@ -54,4 +54,4 @@ install_frontends
 
 PY="${PYTHON:-python3}"
 "$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
-echo "setup: ready ($("$PY" -c 'import sessionheat.browser as b; print(b.chromium_executable() or "playwright chromium")'))" >&2
+echo "setup: ready ($("$PY" -c 'import plumbing.browser as b; print(b.chromium_executable() or "playwright chromium")'))" >&2

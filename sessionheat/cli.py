@@ -86,7 +86,7 @@ def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def open_store(db_path: Path) -> Any:
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
 
     return SessionStore(db_path)
 
@@ -96,7 +96,7 @@ def refusals(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sessionheat.store import StoreError
+        from plumbing.store import StoreError
 
         try:
             return fn(*args, **kwargs)

@@ -123,7 +123,7 @@ class ServeProcess:
 
     def start(self) -> "ServeProcess":
         if self.team:
-            from sessionheat.store import SessionStore
+            from plumbing.store import SessionStore
 
             with SessionStore(self.db) as store:
                 enroll_team(store)

@@ -71,7 +71,7 @@ def playwright() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def browser(playwright: Any) -> Iterator[Any]:
     """One real Chromium for the whole run, launched through the product's own launcher."""
-    from sessionheat.browser import launch_chromium
+    from plumbing.browser import launch_chromium
 
     b = launch_chromium(playwright)
     yield b
@@ -80,7 +80,7 @@ def browser(playwright: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
 
     s = SessionStore(tmp_path / "sessions.db")
     yield s

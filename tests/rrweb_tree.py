@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sessionheat.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.events import EventType, IncrementalSource, MouseInteraction
 
 
 def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

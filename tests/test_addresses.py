@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sessionheat.addresses import (
+from plumbing.addresses import (
     host_is_internal,
     ip_is_internal,
     parse_ip,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import sessionheat.browser as browser
+import plumbing.browser as browser
 
 
 @pytest.fixture

@@ -196,7 +196,7 @@ def test_heatmap_says_which_viewport_bucket_it_draws(tmp_path, viewport, said):
 
 
 def test_index_with_nothing_new_says_so_and_how_to_rebuild(tmp_path):
-    from sessionheat.store import SessionStore
+    from plumbing.store import SessionStore
 
     db = tmp_path / "s.db"
     sid = CliRunner().invoke(main, ["import", str(events_file(tmp_path, GOOD)), "--db", str(db)]).output.strip()

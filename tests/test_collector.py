@@ -15,7 +15,7 @@ import pytest
 import collector_helpers
 from collector_helpers import T_NOW, ThreadServer, click, snapshot
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web import Limits, add_site, create_app
 from sessionheat.web.payload import Refusal, gunzip_limited
 

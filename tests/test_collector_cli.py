@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from collector_helpers import ServeProcess, free_port, page_events
 
 from sessionheat.cli import main
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 
 
 def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):

@@ -9,8 +9,8 @@ from collector_helpers import T_NOW, ThreadServer, click, meta, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionheat.events import events_problem
-from sessionheat.store import SessionStore, decode_chunk
+from plumbing.events import events_problem
+from plumbing.store import SessionStore, decode_chunk
 from sessionheat.web import Limits, add_site, create_app
 from sessionheat.web.payload import Refusal, parse_body
 

@@ -10,7 +10,7 @@ import time
 import httpx
 from collector_helpers import T_NOW, ThreadServer, click, page_events
 
-from sessionheat.store import ChunkOutcome, ChunkWrite, SessionStore
+from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
 from sessionheat.web import Limits, add_site, create_app
 
 SHOP = "http://shop.test"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from collector_helpers import T_NOW, ThreadServer, meta
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web import add_site, create_app
 from sessionheat.web.masking import mask_chunk
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from heatmap import Segment
-from sessionheat.devices import DEVICES, TYPICAL_WIDTHS, VIEWPORT_BUCKETS, classify_device, viewport_bucket
+from plumbing.devices import DEVICES, TYPICAL_WIDTHS, VIEWPORT_BUCKETS, classify_device, viewport_bucket
 
 
 @pytest.mark.parametrize("width, device", [

@@ -33,7 +33,8 @@ import heatmap
 from demo import load_journey
 from heatmap import LEGEND_HEIGHT, Heatmap, Segment, depth_on_reference
 from recorder import SessionStore, record
-from sessionheat.events import TAG_LIVE_CLICK, EventType
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_LIVE_CLICK
 
 DESKTOP = (1280, 800)
 PHONE = (390, 844)

@@ -7,7 +7,8 @@ import random
 from heatmap.interactions import extract_interactions
 from demo import load_journey
 from recorder import record
-from sessionheat.events import TAG_LIVE_CLICK, EventType
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_LIVE_CLICK
 
 
 def test_rage_clicks_on_a_heading_are_rage_and_unanswered(browser, demo_server, store):

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_SHIPPED = {"tests", "bench", "vendor"}  # vendor ships as sessionheat.vendor
+NOT_SHIPPED = {"tests", "bench", "vendor"}  # vendor ships as plumbing.vendor
 
 
 def test_every_package_folder_is_listed() -> None:
@@ -28,9 +28,9 @@ def test_wheel_holds_the_files_read_at_run_time(tmp_path: Path) -> None:
                     "-w", str(tmp_path), str(source)], check=True, capture_output=True, timeout=240)
     wheel = next(tmp_path.glob("sessionheat-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    needed = [p.relative_to(ROOT).as_posix() for folder in ("recorder", "replay", "heatmap", "demo",
+    needed = [p.relative_to(ROOT).as_posix() for folder in ("plumbing", "recorder", "replay", "heatmap", "demo",
                                                             "sessionheat")
               for p in (ROOT / folder).rglob("*")
               if p.suffix in {".js", ".html", ".css", ".svg"} and "__pycache__" not in p.parts]
-    needed += [f"sessionheat/vendor/rrweb/{p.name}" for p in (ROOT / "vendor" / "rrweb").iterdir()]
+    needed += [f"plumbing/vendor/rrweb/{p.name}" for p in (ROOT / "vendor" / "rrweb").iterdir()]
     assert needed and [n for n in needed if n not in names] == []

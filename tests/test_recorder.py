@@ -10,7 +10,8 @@ from conftest import chromium_pids, kill_processes
 from rrweb_tree import clicks, node_id_by_attr, types
 
 from recorder import record
-from sessionheat.events import TAG_LIVE_CLICK, EventType, IncrementalSource
+from plumbing.events import EventType, IncrementalSource
+from plumbing.vocabulary import TAG_LIVE_CLICK
 
 EMAIL = "alice.secret@example.com"
 PASSWORD = "hunter2-Very-Secret"
@@ -106,7 +107,7 @@ def test_annotations_and_click_evidence(browser, asset_server, store):
 
 
 def test_killed_browser_leaves_a_readable_session_up_to_the_kill(playwright, asset_server, store):
-    from sessionheat.browser import launch_chromium
+    from plumbing.browser import launch_chromium
 
     before = chromium_pids()
     own_browser = launch_chromium(playwright)  # not the shared one: this test kills it

@@ -23,7 +23,8 @@ from heatmap import Heatmap, Segment
 from heatmap.reference import Moment, best_moment, candidate_moments, locate_keys_js
 from recorder import SessionStore, record
 from replay import open_session
-from sessionheat.events import TAG_IMAGE_LOAD, TAG_LIVE_CLICK, EventType
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 
 DESKTOP = (1280, 800)
 SUBMIT = "[data-demo-id=signup-submit]"

@@ -20,7 +20,7 @@ import heatmap
 from heatmap import Segment
 from recorder import SessionStore, record
 from replay import open_session
-from sessionheat.events import TAG_CANVAS
+from plumbing.vocabulary import TAG_CANVAS
 
 CLICK_XS = (100, 260, 410)  # viewport x of three bars; y = 250 is inside each
 PIXEL_SHARE = 0.001

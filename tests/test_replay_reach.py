@@ -2,7 +2,7 @@
 
 A site key is public: anyone can send a session whose pages claim to come from an internal address.
 The indexer's and the replay's Chromium, and the players in a viewer's browser, must not fetch from
-there unless the origin is vouched for (see `sessionheat.addresses`). Everything here is real: real
+there unless the origin is vouched for (see `plumbing.addresses`). Everything here is real: real
 Chromium, real loopback servers that count what reaches them, real SQLite.
 """
 
@@ -20,7 +20,7 @@ from collector_helpers import T_NOW, click
 from heatmap import index_session
 from recorder import record
 from replay import AssetCache, open_session
-from sessionheat.store import ChunkWrite, SessionStore
+from plumbing.store import ChunkWrite, SessionStore
 from sessionheat.web import add_site
 
 SECRET = b"\x89PNG internal admin secret"

@@ -13,8 +13,9 @@ from conftest import ASSETS
 from rrweb_tree import clicks, node_id_by_attr, types
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
-from sessionheat.events import TAG_IMAGE_LOAD, EventType, IncrementalSource, events_problem
-from sessionheat.store import SessionStore
+from plumbing.events import EventType, IncrementalSource, events_problem
+from plumbing.vocabulary import TAG_IMAGE_LOAD
+from plumbing.store import SessionStore
 from sessionheat.web import add_site, create_app
 
 EMAIL = "alice.secret@example.com"

@@ -10,7 +10,7 @@ from collector_helpers import ServeProcess, free_port
 from conftest import ASSETS
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web import add_site
 
 CHUNK_URL = re.compile(r"/api/v1/sessions/([A-Za-z0-9_-]+)/chunks/(\d+)")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessionheat.store import SessionStore, StoreError
+from plumbing.store import SessionStore, StoreError
 
 T0 = 1_790_000_000_000
 
@@ -163,7 +163,7 @@ def test_pages_are_matched_by_an_indexed_path_also_in_a_store_from_version_1(tmp
     before that column existed gets it filled in when opened."""
     import sqlite3
 
-    from sessionheat.store import SessionStore, page_path
+    from plumbing.store import SessionStore, page_path
 
     assert page_path("http://h/index.html?variant=B#x") == page_path("http://h/") == "/"
     assert page_path("http://h/docs/") == "/docs" and page_path("/pricing.html") == "/pricing.html"
@@ -203,7 +203,7 @@ def test_text_a_page_may_hold_but_strict_json_refuses_still_round_trips(store):
 
 def test_new_session_ids_never_start_like_a_command_line_option():
     # `sessionheat export -Dwu…` would read the id as an option (one id in 64 started so).
-    from sessionheat.store import SESSION_ID_RE, new_session_id
+    from plumbing.store import SESSION_ID_RE, new_session_id
 
     ids = [new_session_id() for _ in range(3000)]
     assert all(SESSION_ID_RE.match(i) and not i.startswith("-") for i in ids)
@@ -232,7 +232,7 @@ def test_long_strings_moved_from_the_text_are_those_the_walker_moves(value):
     # The recorder's batches arrive as JSON text; moving long strings out of the text itself must
     # give what walking the parsed events gives: long values moved, keys and short strings (and
     # strings long only when escaped) left, a lone surrogate kept inline.
-    from sessionheat.store import _extract_blobs, _extract_blobs_text
+    from plumbing.store import _extract_blobs, _extract_blobs_text
     walked: dict[str, str] = {}
     expected = _extract_blobs(value, walked)
     for raw in (json.dumps(value, separators=(",", ":"), ensure_ascii=False), json.dumps(value, indent=1)):

@@ -22,8 +22,8 @@ from starlette.routing import Route
 
 from collector_helpers import ROOT, TEAM, ThreadServer, click, meta, snapshot, team_cookies, team_get, team_page
 from recorder import record
-from sessionheat.events import TAG_ANNOTATION, TAG_ROUTE
-from sessionheat.store import SessionFilter, SessionStore, StoreError
+from plumbing.vocabulary import TAG_ANNOTATION, TAG_ROUTE
+from plumbing.store import SessionFilter, SessionStore, StoreError
 from sessionheat.web import AccessPolicy, create_app
 from sessionheat.web.session_timeline import build_timeline
 

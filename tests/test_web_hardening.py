@@ -20,7 +20,7 @@ import pytest
 
 from bench.large_session import store_large_session
 from collector_helpers import TEAM, ServeProcess, ThreadServer, free_port, page_events
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web import create_app
 
 LARGE_ID = "large-session-0001"

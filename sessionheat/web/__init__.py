@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web import login_ui
 from sessionheat.web.access import AccessPolicy, HostCheck, guard_routes
 from sessionheat.web.auth import Authenticator

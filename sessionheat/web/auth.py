@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.store import SessionStore, StoreError
+from plumbing.store import SessionStore, StoreError
 
 ROLES = ("viewer", "admin")  # viewers read; admins also index and manage users and sites
 LOGIN_COOKIE = "sessionheat_login"

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sessionheat import json_text
-from sessionheat.store import ChunkOutcome, ChunkWrite, SessionStore
+from plumbing import json_text
+from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
 from sessionheat.web.masking import mask_chunk
 from sessionheat.web.payload import (
     MIB,

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessionheat import json_text
-from sessionheat.events import EventType
+from plumbing import json_text
+from plumbing.events import EventType
 
 PIECE_EVENTS = 300
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 from sessionheat.web.heatmap_request import MapRequest
 
 KEEP_MAPS = 300  # maps kept on disk; the oldest go first

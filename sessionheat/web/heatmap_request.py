@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sessionheat.devices import DEVICES, TYPICAL_WIDTHS, viewport_bucket
-from sessionheat.store import page_path  # re-exported: the explorer's pages are the store's
+from plumbing.devices import DEVICES, TYPICAL_WIDTHS, viewport_bucket
+from plumbing.store import page_path  # re-exported: the explorer's pages are the store's
 
 KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
 POINT_KINDS = ("click", "move", "rage", "dead")  # the kinds compare can draw

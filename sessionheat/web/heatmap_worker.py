@@ -132,7 +132,7 @@ class HeatmapWorker:
     def _browser(self, stack: ExitStack) -> Any:
         if self._launch is not None:
             return stack.enter_context(self._launch())
-        from sessionheat.browser import chromium
+        from plumbing.browser import chromium
 
         return stack.enter_context(chromium())
 

@@ -35,8 +35,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sessionheat.devices import DEVICES, TYPICAL_WIDTHS
-from sessionheat.store import SessionStore
+from plumbing.devices import DEVICES, TYPICAL_WIDTHS
+from plumbing.store import SessionStore
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus, QueueFull

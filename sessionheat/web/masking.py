@@ -33,8 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessionheat.events import EventType, IncrementalSource
-from sessionheat.store import FieldGuard
+from plumbing.events import EventType, IncrementalSource
+from plumbing.store import FieldGuard
 
 ELEMENT, TEXT = 2, 3  # rrweb-snapshot node types
 FIELD_TAGS = frozenset({"input", "textarea", "select"})
@@ -183,7 +183,7 @@ class MaskedChunk:
 
 def mask_chunk(events: list[dict[str, Any]], *, record_inputs: bool) -> MaskedChunk:
     """Mask `events` in place as far as the chunk alone tells (events already checked by
-    `sessionheat.events.events_problem`); the guard carries the rest to the store."""
+    `plumbing.events.events_problem`); the guard carries the rest to the store."""
     done = _Pass(record_inputs).run(events)
     if not done.declared and not done.waiting:
         return MaskedChunk(done.changed, None)

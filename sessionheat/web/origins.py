@@ -13,7 +13,8 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
-from sessionheat.events import TAG_ROUTE, EventType
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_ROUTE
 
 ANY_ORIGIN = "*"
 

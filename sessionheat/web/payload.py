@@ -13,8 +13,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.events import events_problem
-from sessionheat.store import SESSION_ID_RE
+from plumbing.events import events_problem
+from plumbing.store import SESSION_ID_RE
 
 MAX_SEQ = 2**31 - 1
 META_FIELDS = {"userAgent", "viewport", "version"}

@@ -10,15 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sessionheat.events import (
+from plumbing.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.vocabulary import (
     ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_ANNOTATION,
     TAG_IDENTIFY,
     TAG_ROUTE,
     TAG_SET_PROPERTIES,
-    EventType,
-    IncrementalSource,
-    MouseInteraction,
 )
 
 CLICK_KINDS = {

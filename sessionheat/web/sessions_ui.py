@@ -42,11 +42,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from sessionheat.addresses import reachable_origins, vouched_origins
-from sessionheat.assets import amd_safe, vendor_text
-from sessionheat.devices import DEVICES
-from sessionheat.events import EventType
-from sessionheat.store import (
+from plumbing.addresses import reachable_origins, vouched_origins
+from plumbing.assets import amd_safe, vendor_text
+from plumbing.devices import DEVICES
+from plumbing.events import EventType
+from plumbing.store import (
     SESSION_ID_RE,
     SESSION_SORTS,
     SessionFilter,

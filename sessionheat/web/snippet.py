@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sessionheat import __version__
-from sessionheat.assets import RRWEB_VERSION, amd_safe, package_text, vendor_text
+from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, vendor_text
 
 SNIPPET_VERSION = f"{__version__}+rrweb{RRWEB_VERSION}"
 CACHE_CONTROL = "public, max-age=300"  # short: a new version reaches visitors within minutes

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from sessionheat.store import SessionStore
+from plumbing.store import SessionStore
 
 _HERE = Path(__file__).resolve().parent
 

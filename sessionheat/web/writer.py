@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from sessionheat.store import ChunkOutcome, ChunkWrite, SessionStore
+from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
 
 _STOP = object()
 

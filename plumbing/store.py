@@ -28,16 +28,10 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from sessionheat import json_text
-from sessionheat.devices import classify_device
-from sessionheat.events import (
-    ROUTE_KINDS_STARTING_PAGEVIEW,
-    TAG_IDENTIFY,
-    TAG_ROUTE,
-    TAG_SET_PROPERTIES,
-    EventType,
-    events_problem,
-)
+from plumbing import json_text
+from plumbing.devices import classify_device
+from plumbing.events import EventType, events_problem
+from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_IDENTIFY, TAG_ROUTE, TAG_SET_PROPERTIES
 
 SCHEMA_VERSION = 3
 SITE_POLICY = ("record_inputs", "max_session_events", "max_session_bytes")  # what `set_site` changes
@@ -1304,7 +1298,7 @@ class SessionStore:
     def add_site(self, name: str, origins: Iterable[str], **policy: Any) -> str:
         """Register a site allowed to send events; returns its new key. `policy`: see `set_site`.
 
-        A session's site tells a replay how far to trust it (`sessionheat.addresses.vouched_origins`):
+        A session's site tells a replay how far to trust it (`plumbing.addresses.vouched_origins`):
         `record()` stores an origin, `import_events` "import", the Python API "". A collector site
         is named otherwise, so its sessions can never pass for one of those trusted paths.
         """

@@ -1,7 +1,7 @@
 """The rrweb event vocabulary and the shape checks every way in (import, collector) shares.
 
-Numbers are rrweb 2.x's (`@rrweb/types`); our own custom-event tags live here too, so the recorder,
-the store and the heatmap agree on them.
+Numbers are rrweb 2.x's (`@rrweb/types`); our own custom-event tags are words of
+`plumbing.vocabulary`, so the recorder, the store, the replay and the heatmap agree on them.
 """
 
 from __future__ import annotations
@@ -53,33 +53,6 @@ class MouseInteraction(IntEnum):
     TOUCH_END = 9
     TOUCH_CANCEL = 10
 
-
-# Custom-event tags (rrweb `{type: 5, data: {tag, payload}}`) written by our in-page code.
-TAG_SET_PROPERTIES = "sessionheat.set"  # payload: {key: value}, merged into the session's properties
-TAG_IDENTIFY = "sessionheat.identify"  # payload: {user_id, properties}
-TAG_ROUTE = "sessionheat.route"  # payload: {href, kind: push|replace|pop}; push/pop start a pageview
-TAG_ANNOTATION = "sessionheat.annotation"  # payload: {name, data}; marks a moment on the timeline
-TAG_SCROLL = "sessionheat.scroll"  # payload: {x, y}: the window's scroll, when a click outran `scroll`
-TAG_IMAGE_LOAD = "sessionheat.load"  # payload: {id, ok}: an image's first load (or failure) since the snapshot
-TAG_LIVE_CLICK = "sessionheat.click"  # payload: the live box of what a click hit (test evidence)
-# payload: {id, at, w, h, url, kind}: a canvas's pixels (url: a data: URL; null for a context we do
-# not capture, `kind` naming it) as they were at `at` (epoch ms; the event itself is emitted after
-# encoding, so a replay picks by `at`, not by the event's place); see recorder/record.js.
-TAG_CANVAS = "sessionheat.canvas"
-# payload: {at, running: [{id, kind: transition|animation, name, start, pseudo?, held?, timing?, key?, values?}],
-# ended?: [{id, kind, name, start, pseudo?}]}: transitions and CSS animations running at `at`
-# (document-timeline ms of that page load), each with the timeline ms its currentTime counts from;
-# written when one begins, at the snapshot and before clicks; `ended`: cancelled at `start`
-TAG_ANIMATIONS = "sessionheat.animations"
-# payload: {id, open, modal, popover}: a popover or dialog entered or left the top layer (rrweb sees
-# no attribute for a popover, and only `open` for a modal dialog)
-TAG_TOP_LAYER = "sessionheat.toplayer"
-TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled ancestor of a click's target, when the click outran its `scroll`
-# payload: {id, visible}: an element (or a shadow host around it) took focus, and whether
-# :focus-visible matched (a click's focus shows no ring; a replay's scripted focus() would)
-TAG_FOCUS_VISIBLE = "sessionheat.focusvisible"
-
-ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
 
 # A timestamp outside these bounds (epoch ms, 2000..2100) is not a recording, it is an error.
 MIN_TIMESTAMP_MS = 946_684_800_000

@@ -24,7 +24,7 @@ _HERE = Path(__file__).resolve().parent
 
 
 def vendor_dir() -> Path:
-    """The vendored rrweb folder: `vendor/rrweb` in a checkout, `sessionheat/vendor/rrweb` in a wheel."""
+    """The vendored rrweb folder: `vendor/rrweb` in a checkout, `plumbing/vendor/rrweb` in a wheel."""
     for candidate in (_HERE.parent / "vendor" / "rrweb", _HERE / "vendor" / "rrweb"):
         if (candidate / VENDOR_FILES["rrweb.js"]).is_file():
             return candidate
