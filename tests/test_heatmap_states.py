@@ -27,6 +27,7 @@ import pytest
 import heatmap
 from heatmap import Heatmap, Segment
 from heatmap.states import StateGroup, split_by_state
+from recorded_visits import Visit, record_visits
 from recorder import SessionStore, record
 
 DESKTOP = (1280, 800)
@@ -99,16 +100,9 @@ class Recorded:
 @pytest.fixture(scope="module")
 def rec(browser, asset_server, tmp_path_factory):
     store = SessionStore(tmp_path_factory.mktemp("states") / "states.db")
-    ids = {}
-    for name, visit in (("a", _visit_a), ("b", _visit_b)):
-        with record(asset_server.url("states.html"), store=store, browser=browser, viewport=DESKTOP,
-                    properties={"who": name}) as session:
-            session.page.wait_for_load_state()
-            visit(session.page)
-        assert not session.errors, session.errors
-        ids[name] = session.id
-    results = heatmap.index_sessions(store, browser=browser)
-    assert not [r for r in results if r.problem], [r.as_json() for r in results]
+    ids = record_visits(store, browser, {
+        name: Visit(asset_server.url("states.html"), act, viewport=DESKTOP, properties={"who": name})
+        for name, act in (("a", _visit_a), ("b", _visit_b))})
     yield Recorded(store, ids, browser, "/states.html")
     store.close()
 

@@ -10,13 +10,15 @@ digits, "=": nothing the "looks generated" hint catches) and the checkout panel 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 import heatmap
 from heatmap import Segment
 from heatmap.keys import element_hits, settle_keys, stable_ids
-from recorder import SessionStore, record
+from recorded_visits import Visit, record_visits
+from recorder import SessionStore
 
 PAGE = "keys_regenerated.html"
 PLACE = "body > section > :nth-child(1 of div.panel)"  # where the first panel is, said without ids
@@ -59,17 +61,12 @@ def test_an_id_seen_with_another_at_its_place_is_set_aside_and_one_that_moved_is
 @pytest.fixture(scope="module")
 def rec(browser, asset_server, tmp_path_factory):
     store = SessionStore(tmp_path_factory.mktemp("keys_ids") / "ids.db")
-    ids = []
-    for _ in range(2):
-        with record(asset_server.url(PAGE), store=store, browser=browser, viewport=(1280, 800)) as session:
-            session.page.wait_for_load_state()
-            session.page.get_by_role("button", name="Choose a slot").click(position={"x": 8, "y": 8})
-            session.page.get_by_role("button", name="Pay now").click(position={"x": 20, "y": 10})
-            session.page.wait_for_timeout(100)
-        assert not session.errors, session.errors
-        ids.append(session.id)
-    results = heatmap.index_sessions(store, browser=browser)
-    assert not [r for r in results if r.problem], [r.as_json() for r in results]
+    def pay(page: Any) -> None:
+        page.get_by_role("button", name="Choose a slot").click(position={"x": 8, "y": 8})
+        page.get_by_role("button", name="Pay now").click(position={"x": 20, "y": 10})
+
+    visit = Visit(asset_server.url(PAGE), pay, settle_ms=100)
+    ids = list(record_visits(store, browser, {"first": visit, "second": visit}).values())
     yield store, ids
     store.close()
 

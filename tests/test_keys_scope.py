@@ -20,7 +20,8 @@ import pytest
 
 import heatmap
 from heatmap import Heatmap, Segment
-from recorder import SessionStore, record
+from recorded_visits import Visit, record_visits
+from recorder import SessionStore
 
 DESKTOP = (1280, 800)
 PAGE = "keys_operations.html"
@@ -48,15 +49,8 @@ class Recorded:
 @pytest.fixture(scope="module")
 def rec(browser, asset_server, tmp_path_factory):
     store = SessionStore(tmp_path_factory.mktemp("keys_scope") / "explorer.db")
-    ids = {}
-    for name, (query, visit) in VISITS.items():
-        with record(asset_server.url(PAGE + query), store=store, browser=browser, viewport=DESKTOP) as session:
-            session.page.wait_for_load_state()
-            visit(session.page)
-        assert not session.errors, session.errors
-        ids[name] = session.id
-    results = heatmap.index_sessions(store, browser=browser)
-    assert not [r for r in results if r.problem], [r.as_json() for r in results]
+    ids = record_visits(store, browser, {name: Visit(asset_server.url(PAGE + query), act, viewport=DESKTOP)
+                                         for name, (query, act) in VISITS.items()})
     hm = heatmap.build_heatmap(store, Segment(url="/" + PAGE), "click", reference=ids["A"], browser=browser)
     yield Recorded(store, ids, hm)
     store.close()

@@ -21,6 +21,7 @@ import pytest
 import heatmap
 from heatmap import Heatmap, Segment
 from heatmap.reference import Moment, best_moment, candidate_moments, locate_keys_js
+from recorded_visits import Visit, record_visits
 from recorder import SessionStore, record
 from replay import open_session
 from plumbing.events import EventType
@@ -81,18 +82,10 @@ VISITS = {
 @pytest.fixture(scope="module")
 def rec(browser, demo_server, tmp_path_factory):
     store = SessionStore(tmp_path_factory.mktemp("reference") / "demo.db")
-    ids = {}
-    for name, (path, visit) in VISITS.items():
-        url = demo_server.url_for(path, imgdelay=0, variant="A", banner="none", promo="0")
-        with record(url, store=store, browser=browser, viewport=DESKTOP, evidence=True,
-                    properties={"who": name}) as session:
-            session.page.wait_for_load_state()
-            visit(session.page)
-            session.page.wait_for_timeout(100)
-        assert not session.errors, session.errors
-        ids[name] = session.id
-    results = heatmap.index_sessions(store, browser=browser)
-    assert not [r for r in results if r.problem], [r.as_json() for r in results]
+    ids = record_visits(store, browser, {
+        name: Visit(demo_server.url_for(path, imgdelay=0, variant="A", banner="none", promo="0"), act,
+                    viewport=DESKTOP, properties={"who": name}, evidence=True, settle_ms=100)
+        for name, (path, act) in VISITS.items()})
     yield Recorded(store, ids, browser)
     store.close()
 
