@@ -58,7 +58,7 @@ def load_command(name: str, entry_point: EntryPoint) -> click.Command:
     """The click command an entry point names, or a stand-in that says why it cannot be loaded."""
     try:
         command = entry_point.load()
-    except Exception as exc:  # a plugin's bug (any exception) must not take the other commands down
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin's bug raises, it fails alone
         return unloadable_command(name, entry_point, f"{type(exc).__name__}: {exc}")
     if not isinstance(command, click.Command):
         return unloadable_command(name, entry_point, f"{type(command).__name__} is not a click command")
