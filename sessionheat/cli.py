@@ -1,7 +1,9 @@
 """The `sessionheat` command: a thin skin over the library.
 
 Each command parses its flags, calls one library function and prints. Stage packages are imported
-inside the commands, so `sessionheat --help` loads neither Playwright nor OpenCV.
+inside the commands, so `sessionheat --help` loads neither Playwright nor OpenCV. Other packages add
+commands through the `sessionheat.commands` entry points (see plugin_commands.py): that is how
+`sessionheat demo` arrives, from demo/cli.py, using the shared options defined here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from sessionheat import __version__
+from sessionheat.plugin_commands import PluginGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "sessionheat.db"
@@ -109,30 +112,10 @@ def refusals(fn: F) -> F:
 
 # -- commands ------------------------------------------------------------------------------------
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sessionheat")
 def main() -> None:
     """Record, replay and map sessions on your staging site, element by element."""
-
-
-@main.command()
-@db_option
-@click.option("--sessions", "n_sessions", default=12, show_default=True, help="Visitors to record.")
-@click.option("--seed", default=0, show_default=True, help="Seed for the visitors' randomness.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("sessionheat-demo"), show_default=True, help="Folder for the outputs.")
-def demo(db_path: Path, n_sessions: int, seed: int, out_dir: Path) -> None:
-    """Serve the bundled demo site, record varied visitors, index them, draw heatmaps and a report."""
-    from rich.console import Console
-
-    from demo.job import run_demo_job
-
-    store = open_store(db_path)
-    with _progress(Console(stderr=True)) as bar:
-        result = run_demo_job(store, out_dir=out_dir, n_sessions=n_sessions, seed=seed,
-                              steps=_ProgressSteps(bar))
-    for line in result.summary_lines():
-        click.echo(line)
 
 
 @main.command("record")
@@ -171,7 +154,7 @@ def record_command(db_path: Path, url: str, journey_file: Path | None, n_session
     plans = [JourneyPlan(url, sizes[i % len(sizes)], props) for i in range(n_sessions)]
     console = Console(stderr=True)
     store = open_store(db_path)
-    with _progress(console) as bar:
+    with progress_bars(console) as bar:
         task = bar.add_task("recording", total=len(plans))
         runs = record_journeys(plans, journey, store=store, seed=seed, headless=not headed,
                                mask_inputs=not unmask_inputs, evidence=evidence,
@@ -303,7 +286,7 @@ def replay_command(db_path: Path, session_id: str, at_ms: float | None, screensh
             for item in rp.unfaithful():
                 click.echo(f"  not faithful: {item['kind']}: {item['detail']}", err=True)
         if video:
-            with _progress(console) as bar:
+            with progress_bars(console) as bar:
                 task = bar.add_task("rendering video", total=None)
                 result = replay.render_video(
                     rp, video, fps=fps, speed=speed,
@@ -346,7 +329,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
         click.echo(f"nothing to index: all {_count(total, 'session')} already indexed; --rebuild recomputes"
                    f" them from their events" if total else "nothing to index: no sessions with events yet")
         return
-    with _progress(Console(stderr=True)) as bar:
+    with progress_bars(Console(stderr=True)) as bar:
         task = bar.add_task("indexing sessions", total=len(todo))
         results = index_sessions(store, rebuild=rebuild, workers=workers,
                                  progress=lambda r: bar.advance(task))
@@ -423,19 +406,6 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
 def _count(n: int, noun: str) -> str:
     """'1 session', '3 sessions'."""
     return f"{n:,} {noun}{'s' * (n != 1)}"
-
-
-class _ProgressSteps:
-    """A job's stages as rich progress bars, one per stage."""
-
-    def __init__(self, bar: Any):
-        self.bar, self.task = bar, None
-
-    def stage(self, name: str, total: int) -> None:
-        self.task = self.bar.add_task(name, total=total)
-
-    def advance(self) -> None:
-        self.bar.advance(self.task)
 
 
 @main.command("serve")
@@ -724,7 +694,8 @@ def sites_rotate_key_command(db_path: Path, name: str) -> None:
                f' data-site="{key}"', err=True)
 
 
-def _progress(console: Any) -> Any:
+def progress_bars(console: Any) -> Any:
+    """Progress bars on `console` (stderr), the same for every long command."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -1,4 +1,5 @@
-"""The wheel carries every package and every file the code reads at run time (JS, templates, rrweb)."""
+"""The wheel carries every package, every file the code reads at run time (JS, templates, rrweb),
+and the entry points that add commands to the CLI."""
 
 from __future__ import annotations
 
@@ -34,3 +35,7 @@ def test_wheel_holds_the_files_read_at_run_time(tmp_path: Path) -> None:
               if p.suffix in {".js", ".html", ".css", ".svg"} and "__pycache__" not in p.parts]
     needed += [f"plumbing/vendor/rrweb/{p.name}" for p in (ROOT / "vendor" / "rrweb").iterdir()]
     assert needed and [n for n in needed if n not in names] == []
+    # `sessionheat demo` reaches the CLI only through this entry point (sessionheat/plugin_commands.py)
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    declared = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[sessionheat.commands]\ndemo = demo.cli:demo_command\n" in declared, declared

@@ -39,7 +39,7 @@ def test_the_favicon_is_served_and_linked(store) -> None:
 
 def test_url_breaks_escapes_and_breaks_only_at_separators() -> None:
     """The filter returns markup: a URL is untrusted text, so only our <wbr> may be HTML."""
-    from sessionheat.web.ui import url_breaks
+    from sessionheat.web.pages import url_breaks
 
     html = str(url_breaks('http://x.test/a"b/<script>?q=1&r=2#top'))
     assert html == ("http://x.test<wbr>/a&#34;b<wbr>/&lt;script&gt;<wbr>?q=1<wbr>&amp;r=2<wbr>#top")

@@ -41,7 +41,7 @@ from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, selec
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus, QueueFull
 from sessionheat.web.session_timeline import format_clock
-from sessionheat.web.ui import page
+from sessionheat.web.pages import page
 
 INDEX_JOB = "index"
 MAX_QUEUED_MAPS = 4  # maps waiting to be drawn; more requests get 429 until some are done

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from sessionheat.web.access import from_another_site, headers_of, identify, login_location, read_form
 from sessionheat.web.auth import LOGIN_COOKIE, LOGIN_TTL_S, Authenticator
-from sessionheat.web.ui import page
+from sessionheat.web.pages import page
 
 
 def _set_login_cookie(request: Request, response: Response, value: str) -> None:

@@ -58,7 +58,7 @@ from plumbing.store import (
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
 from sessionheat.web.session_timeline import build_timeline, format_clock
-from sessionheat.web.ui import SECURITY_HEADERS, page, templates
+from sessionheat.web.pages import SECURITY_HEADERS, page, templates
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
