@@ -259,7 +259,6 @@ def _on_screen_item(page: Any, k: int) -> Any:
 
 
 def toplayer_journey(v: Visit) -> None:
-    page = v.page
     v.shot(400)
     v.click("#open-dialog", settle=500)
     v.click("#role-admin")

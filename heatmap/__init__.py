@@ -3,7 +3,7 @@ own layout, then re-projected onto one reference layout and rendered with numpy 
 
 from heatmap.interactions import Interaction, extract_interactions
 from heatmap.keys import ElementKey, element_key_js
-from heatmap.placement import ElementStat, Placement, PlacedPoint, depth_on_reference, place_hits
+from heatmap.placement import ElementStat, PlacedPoint, Placement, depth_on_reference, place_hits
 from heatmap.render import (
     LEGEND_HEIGHT,
     ElementOutline,

@@ -77,7 +77,7 @@ def blurred_grid(
     ksize = 2 * int(np.ceil(3.5 * grid_sigma)) + 1
     blurred = cv2.GaussianBlur(grid, (ksize, ksize), grid_sigma, borderType=cv2.BORDER_CONSTANT)
     kernel = cv2.getGaussianKernel(ksize, grid_sigma, cv2.CV_64F)
-    blurred *= np.float32(1.0 / float(kernel.max()) ** 2)  # a lone point peaks at exactly 1
+    blurred *= np.float32(1.0 / float(kernel.max()) ** 2)  # type: ignore[arg-type]  # float32 in, float32 out; a lone point peaks at exactly 1
     return Grid(blurred, cell, radius_px)
 
 

@@ -50,7 +50,7 @@ def draw_outlines(
         if tops is None:
             _draw_outline(img, o, offset_y, text)
         else:
-            _draw_outline_with_margin_label(img, o, offset_y, text, page_width, tops[k])
+            _draw_outline_with_margin_label(img, o, offset_y, text, page_width, tops[k])  # type: ignore[arg-type]  # tops only with a page_width
 
 
 BADGE_H = 20

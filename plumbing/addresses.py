@@ -75,7 +75,7 @@ def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
     *leading, last = numbers
     if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):  # type: ignore[operator]
         return None
-    value = last  # type: ignore[assignment]
+    value = last
     for k, n in enumerate(leading):
         value += n << (8 * (3 - k))  # type: ignore[operator]
     return ipaddress.IPv4Address(value)

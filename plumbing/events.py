@@ -7,7 +7,7 @@ Numbers are rrweb 2.x's (`@rrweb/types`); our own custom-event tags are words of
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 
 class EventType(IntEnum):
@@ -71,11 +71,11 @@ _MOVE_SOURCES = frozenset({IncrementalSource.MOUSE_MOVE, IncrementalSource.TOUCH
 # every chunk: these run millions of times a minute under load.
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return type(value) is int
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return type(value) in _NUMBER_TYPES and value - value == 0  # false for inf and nan
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 
-def loads(data: bytes) -> Any:
+def loads(data: bytes | str) -> Any:
     """An integer past 64 bits comes back as the float of the same value: what the recording
     browser held, where every number is a double."""
     try:

@@ -6,9 +6,10 @@
         session.page.click("text=Buy")
 """
 
+from plumbing.store import SessionStore
+
 from recorder.journeys import JourneyPlan, JourneyRun, load_journey, record_journeys
 from recorder.session import RecordedSession, record, recorder_init_script
-from plumbing.store import SessionStore
 
 __all__ = [
     "JourneyPlan",

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib.util
 import random
 import traceback
-from contextlib import ExitStack
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

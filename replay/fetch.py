@@ -68,7 +68,7 @@ class Reach:
         why = self.refusal(origin)
         if why:
             raise Blocked(origin, why)
-        host, port = origin_host_port(origin)  # type: ignore[misc]  (refusal checked it)
+        host, port = origin_host_port(origin)  # type: ignore[misc]  # refusal checked it
         addresses = resolve_host(host, port)
         if not addresses:
             raise FetchFailed(f"{host} does not resolve")
@@ -138,7 +138,8 @@ def _left(deadline: float) -> float:
 
 
 def _read_bounded(response: http.client.HTTPResponse, deadline: float, max_bytes: int) -> bytes:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         _left(deadline)  # a server trickling bytes still runs out of time
         chunk = response.read(_READ_BYTES)

@@ -13,7 +13,7 @@ import html
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from plumbing.addresses import reachable_origins, vouched_origins
@@ -27,7 +27,7 @@ from replay.timeline import Timeline
 _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
 
 
-def player_html(events: list[dict], *, title: str = "sessionheat session", problems: list[str] = (),
+def player_html(events: list[dict], *, title: str = "sessionheat session", problems: Sequence[str] = (),
                 vouched: Iterable[str] = ()) -> str:
     """The player page's text for these events; of their origins, only `vouched` ones may lead
     inside the network (their names are looked up now, as a best effort)."""

@@ -55,7 +55,7 @@ def check_frontend(name: str, servers, browser, tmp_path: Path) -> None:
     finally:
         store.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for i, ((t, share, replayed), live) in enumerate(zip(shots, run.shots)):
+    for i, ((_t, _share, replayed), live) in enumerate(zip(shots, run.shots)):
         (ARTIFACTS / f"{name}-{i}-live.png").write_bytes(live)
         (ARTIFACTS / f"{name}-{i}-replay.png").write_bytes(replayed)
         (ARTIFACTS / f"{name}-{i}-diff.png").write_bytes(diff_picture(live, replayed))

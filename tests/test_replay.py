@@ -222,8 +222,11 @@ def test_damaged_session_replays_up_to_the_damage_and_says_so(demo_sessions, bro
             assert f"chunk {broken}" in rp.problems[0]
             assert rp.duration < chunks[-1]["t_last"] - chunks[0]["t_first"]
             readable = [c for c in rp.live_clicks()]
+            assert readable, "no click survived before the damage: nothing would be checked below"
             rp.seek(rp.duration)  # the end of what survived
-            for found, click in zip(rp.resolve([(c.t, c.node_id) for c in readable]), readable):
+            resolved = rp.resolve([(c.t, c.node_id) for c in readable])
+            assert len(resolved) == len(readable)
+            for found, click in zip(resolved, readable):
                 assert worst_offset(click.box, found.box) <= TOLERANCE_PX
     finally:
         copy.close()

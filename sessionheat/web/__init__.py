@@ -27,7 +27,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from plumbing.store import SessionStore
 from sessionheat.web import login_ui
@@ -86,7 +86,7 @@ def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | Non
     if role not in ROLES:
         raise ValueError(f"role is one of {', '.join(ROLES)}")
     owned = not isinstance(store_or_path, SessionStore)
-    store = SessionStore(store_or_path) if owned else store_or_path  # type: ignore[arg-type]
+    store = store_or_path if isinstance(store_or_path, SessionStore) else SessionStore(store_or_path)
     access = access or AccessPolicy()
     auth = Authenticator(store)
     collector = Collector(store, limits=limits) if role != "ui" else None
@@ -106,7 +106,7 @@ def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | Non
             if owned:
                 store.close()
 
-    routes = [Route("/api/v1/health", _health, name="health")]
+    routes: list[BaseRoute] = [Route("/api/v1/health", _health, name="health")]
     if collector is not None:
         routes += [Route("/snippet.js", snippet_js, methods=["GET", "HEAD"], name="snippet"),
                    *collector.routes()]

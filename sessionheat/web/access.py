@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -26,9 +26,9 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sessionheat.web.auth import LOGIN_COOKIE, Authenticator, Identity, LocalLink
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]  # as in starlette.types
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Routes anyone may reach: what visitors' browsers need to record (the snippet, the chunk

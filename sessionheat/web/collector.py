@@ -27,7 +27,9 @@ from starlette.routing import Route
 
 from plumbing import json_text
 from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
+
 from sessionheat.web.masking import mask_chunk
+from sessionheat.web.origins import normalize_origin, origin_allowed, unclaimable_href
 from sessionheat.web.payload import (
     MIB,
     Limits,
@@ -38,7 +40,6 @@ from sessionheat.web.payload import (
     parse_body,
     parse_seq,
 )
-from sessionheat.web.origins import normalize_origin, origin_allowed, unclaimable_href
 from sessionheat.web.site_budget import SiteBudget
 from sessionheat.web.writer import ChunkWriter
 

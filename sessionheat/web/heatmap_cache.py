@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from plumbing.store import SessionStore
+
 from sessionheat.web.heatmap_request import MapRequest
 
 KEEP_MAPS = 300  # maps kept on disk; the oldest go first

@@ -113,6 +113,15 @@ def _finite_float(text: str) -> float:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+
+
+def _ws_end(text: str, i: int = 0) -> int:
+    """Where the JSON whitespace starting at `i` ends (`_WS` matches the empty string too)."""
+    found = _WS.match(text, i)
+    assert found is not None
+    return found.end()
+
+
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
@@ -122,12 +131,12 @@ def _object_members(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int
     None if the text is not an object. Same grammar and decoder as `json.loads`; it exists so the
     events array can be stored as the very text received instead of being dumped again.
     """
-    i = _WS.match(text).end()
+    i = _ws_end(text)
     if text[i:i + 1] != "{":
         return None
     members: dict[str, Any] = {}
     spans: dict[str, tuple[int, int]] = {}
-    i = _WS.match(text, i + 1).end()
+    i = _ws_end(text, i + 1)
     if text[i:i + 1] == "}":
         i += 1
     else:
@@ -135,20 +144,20 @@ def _object_members(text: str) -> tuple[dict[str, Any], dict[str, tuple[int, int
             key, i = _DECODER.raw_decode(text, i)
             if type(key) is not str:
                 raise ValueError(f"an object key must be a string (char {i})")
-            i = _WS.match(text, i).end()
+            i = _ws_end(text, i)
             if text[i:i + 1] != ":":
                 raise ValueError(f"expected ':' (char {i})")
-            start = _WS.match(text, i + 1).end()
+            start = _ws_end(text, i + 1)
             members[key], i = _DECODER.raw_decode(text, start)
             spans[key] = (start, i)
-            i = _WS.match(text, i).end()
+            i = _ws_end(text, i)
             separator, i = text[i:i + 1], i + 1
             if separator == "}":
                 break
             if separator != ",":
                 raise ValueError(f"expected ',' or '}}' (char {i - 1})")
-            i = _WS.match(text, i).end()
-    if _WS.match(text, i).end() != len(text):
+            i = _ws_end(text, i)
+    if _ws_end(text, i) != len(text):
         raise ValueError(f"extra data after the object (char {i})")
     return members, spans
 
