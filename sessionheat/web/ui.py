@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import heatmaps_ui, sessions_ui
 from sessionheat.web.pages import SECURITY_HEADERS, WEB_DIR
 
