@@ -4,6 +4,8 @@
 //   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents, canvas}
 //            (canvas: false, or {intervalMs, type, quality, sampleQuality}: see "canvas snapshots")
 //   send   - function(batchJson: string, final: boolean) -> Promise|undefined; owns the transport
+//   TAGS   - the custom-event tags (TAGS.CANVAS is plumbing.vocabulary.TAG_CANVAS), given by the
+//            one loader of page scripts, plumbing.assets.page_script
 // It buffers events in the page and hands them over in batches: one transport call per event made
 // a mutation-heavy page 2.7x slower than no recording, against 1.7x for buffering alone.
 (function sessionheatRecord(rrweb, config, send) {
@@ -47,7 +49,7 @@
     if (!img || img.tagName !== "IMG" || loadedImages.has(img)) return;
     loadedImages.add(img); // later loads of a new source are not timed (the old picture stays meanwhile)
     var id = started ? rrweb.record.mirror.getId(img) : -1;
-    if (id > 0) custom("sessionheat.load", { id: id, ok: ev.type === "load" });
+    if (id > 0) custom(TAGS.IMAGE_LOAD, { id: id, ok: ev.type === "load" });
   }
   document.addEventListener("load", imageArrived, true);
   document.addEventListener("error", imageArrived, true);
@@ -283,7 +285,6 @@
   var canvasShots = (function (options) {
     if (!options || !window.CanvasRenderingContext2D || !window.createImageBitmap || !window.OffscreenCanvas
         || !window.WeakMap || !window.Set) return null;
-    var TAG = "sessionheat.canvas"; // plumbing.events.TAG_CANVAS
     var intervalMs = Math.max(250, options.intervalMs || 1000);
     var type = options.type || "image/webp", quality = options.quality == null ? 1 : options.quality;
     var sampleQuality = options.sampleQuality == null ? 0.8 : options.sampleQuality; // the timer's pictures
@@ -335,7 +336,7 @@
         // Inside an element whose text the page asked us to mask: its drawing may be that text.
         if (canvas.closest("[data-sessionheat-mask]")) kind = "masked";
         if (kind !== "2d") { // WebGL, bitmaprenderer, masked: said once, so the replay can say so
-          if (sent.get(canvas) !== "") custom(TAG, { id: id, at: at, w: canvas.width, h: canvas.height, url: null, kind: kind });
+          if (sent.get(canvas) !== "") custom(TAGS.CANVAS, { id: id, at: at, w: canvas.width, h: canvas.height, url: null, kind: kind });
           sent.set(canvas, "");
           return;
         }
@@ -345,11 +346,11 @@
         createImageBitmap(canvas).then(function (bitmap) { return encode(bitmap, q); }).then(function (url) {
           if (sent.get(canvas) === url) return;
           sent.set(canvas, url);
-          custom(TAG, { id: id, at: at, w: w, h: h, url: url, kind: kind });
+          custom(TAGS.CANVAS, { id: id, at: at, w: w, h: h, url: url, kind: kind });
         }).catch(function () { // tainted by a cross-origin image: it cannot be read, say so once
           if (sent.get(canvas) === "") return;
           sent.set(canvas, "");
-          custom(TAG, { id: id, at: at, w: w, h: h, url: null, kind: "tainted 2d" });
+          custom(TAGS.CANVAS, { id: id, at: at, w: w, h: h, url: null, kind: "tainted 2d" });
         });
       });
     }
@@ -409,12 +410,12 @@
     var original = history[name];
     history[name] = function () {
       var result = original.apply(this, arguments);
-      custom("sessionheat.route", { href: location.href, kind: name === "pushState" ? "push" : "replace" });
+      custom(TAGS.ROUTE, { href: location.href, kind: name === "pushState" ? "push" : "replace" });
       return result;
     };
   });
   addEventListener("popstate", function () {
-    custom("sessionheat.route", { href: location.href, kind: "pop" });
+    custom(TAGS.ROUTE, { href: location.href, kind: "pop" });
   });
 
   // Chromium dispatches `scroll` at the next frame, so a click right after a jump (a scripted click
@@ -426,7 +427,7 @@
     addEventListener(name, function () {
       if (scrollX !== lastScroll[0] || scrollY !== lastScroll[1]) {
         lastScroll = [scrollX, scrollY];
-        custom("sessionheat.scroll", { x: scrollX, y: scrollY });
+        custom(TAGS.SCROLL, { x: scrollX, y: scrollY });
       }
     }, true);
   });
@@ -467,15 +468,13 @@
 
   // --- moments: how far along each transition and animation was -------------------------------
   // A replay cut at a click must show transitions as far along as the visitor saw them, not
-  // finished. Notes (TAG_ANIMATIONS, "sessionheat.animations") say what was running, each item
+  // finished. Notes (TAGS.ANIMATIONS) say what was running, each item
   // with its start in this page's document-timeline ms (so the replay can set its currentTime,
   // delay included), and a transition with its keyframes and timing (a replay that rebuilt the page
   // has no before-change style to start one from). Written when one begins (transitionrun,
   // animationstart; shadow roots do not pass these to the document, so each open root is listened
   // to), when recording starts, and before each click with everything running then: a transition
   // that the click's own style update created announces itself only at the next frame.
-  var ANIMATIONS_NOTE = "sessionheat.animations"; // plumbing.events.TAG_ANIMATIONS
-
   function describeAnimation(a, now) { // a note's item for Animation `a`, or null
     var effect = a.effect, target = effect && effect.target;
     if (!target || a.playState === "idle" || a.playState === "finished" || a.currentTime === null) return null;
@@ -508,7 +507,7 @@
     list.forEach(function (a) {
       try { var item = describeAnimation(a, now); if (item) running.push(item); } catch (e) { /* gone */ }
     });
-    if (running.length) custom(ANIMATIONS_NOTE, { at: now, running: running });
+    if (running.length) custom(TAGS.ANIMATIONS, { at: now, running: running });
   }
 
   function everyAnimation() { // document.getAnimations() leaves shadow trees out
@@ -556,7 +555,7 @@
     var item = { id: id, kind: ev.type === "transitioncancel" ? "transition" : "animation",
                  name: ev.type === "transitioncancel" ? ev.propertyName : ev.animationName, start: now };
     if (ev.pseudoElement) item.pseudo = ev.pseudoElement;
-    custom(ANIMATIONS_NOTE, { at: now, running: [], ended: [item] });
+    custom(TAGS.ANIMATIONS, { at: now, running: [], ended: [item] });
   }
 
   listenInRoots("transitionrun", animationBegan);
@@ -571,11 +570,9 @@
   // --- the top layer: open popovers and modal dialogs ---------------------------------------------
   // showPopover() (or a popovertarget button) changes no attribute, and showModal() only sets
   // `open`, as a plain show() does: rrweb records neither a popover opening nor a dialog being
-  // modal. Notes (TAG_TOP_LAYER, "sessionheat.toplayer") say when each opened and closed, and
+  // modal. Notes (TAGS.TOP_LAYER) say when each opened and closed, and
   // whether modally: on `toggle` (not composed: listened to in every open root), on showModal()
   // (browsers whose dialogs fire no toggle), and for what is open when recording starts.
-  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // plumbing.events.TAG_TOP_LAYER
-
   function inTopLayer(el) { // {popover, modal} of an element that can be in the top layer, or null
     var popover = el.hasAttribute("popover");
     if (!popover && el.tagName !== "DIALOG") return null; // (a <details> toggles too: rrweb sees `open`)
@@ -588,7 +585,7 @@
   function noteTopLayer(el) {
     var state = el && el.hasAttribute && inTopLayer(el), id = state && rrweb.record.mirror.getId(el);
     if (!(id > 0)) return;
-    custom(TOP_LAYER_NOTE, { id: id, open: state.open, modal: state.modal, popover: state.popover });
+    custom(TAGS.TOP_LAYER, { id: id, open: state.open, modal: state.modal, popover: state.popover });
   }
   listenInRoots("toggle", function (ev) { if (started) noteTopLayer(ev.target); });
   var showModal = window.HTMLDialogElement && HTMLDialogElement.prototype.showModal;
@@ -612,8 +609,7 @@
   // The window block above, for scrolling containers: a click right after a container scrolled
   // (scrollIntoView, a fast wheel) comes before Chromium's `scroll` for it, and rrweb samples those
   // anyway. Before a click, each scrolled ancestor of what it hit (through shadow roots) whose
-  // position differs from what its last `scroll` said is noted (TAG_INNER_SCROLL).
-  var INNER_SCROLL_NOTE = "sessionheat.innerscroll"; // plumbing.events.TAG_INNER_SCROLL
+  // position differs from what its last `scroll` said is noted (TAGS.INNER_SCROLL).
   var seenScroll = new WeakMap(); // element -> [left, top] at its last `scroll`
   listenInRoots("scroll", function (ev) {
     var el = ev.target;
@@ -628,7 +624,7 @@
         if (seen ? seen[0] === x && seen[1] === y : x === 0 && y === 0) return;
         seenScroll.set(el, [x, y]);
         var id = rrweb.record.mirror.getId(el);
-        if (id > 0) custom(INNER_SCROLL_NOTE, { id: id, x: x, y: y });
+        if (id > 0) custom(TAGS.INNER_SCROLL, { id: id, x: x, y: y });
       });
     }, true);
   });
@@ -636,16 +632,15 @@
   // --- focus: whether its ring showed ----------------------------------------------------------------
   // A click focuses a button without a focus ring (:focus-visible does not match); the replay's
   // focus() comes from script with no click before it and draws the ring. Each focus is noted with
-  // whether it showed (TAG_FOCUS_VISIBLE), for the element focused and each shadow host around it
+  // whether it showed (TAGS.FOCUS_VISIBLE), for the element focused and each shadow host around it
   // (a host matches :focus as well), so the replay focuses each the same way.
-  var FOCUS_VISIBLE_NOTE = "sessionheat.focusvisible"; // plumbing.events.TAG_FOCUS_VISIBLE
   addEventListener("focusin", function (ev) {
     if (!started || !ev.composedPath) return;
     var path = ev.composedPath(), el = path[0];
     while (el && el.nodeType === 1) {
       var id = rrweb.record.mirror.getId(el), visible;
       try { visible = el.matches(":focus-visible"); } catch (e) { return; } // no :focus-visible
-      if (id > 0) custom(FOCUS_VISIBLE_NOTE, { id: id, visible: visible });
+      if (id > 0) custom(TAGS.FOCUS_VISIBLE, { id: id, visible: visible });
       var root = el.getRootNode();
       el = root && root.host; // the shadow host, focused with it
     }
@@ -657,7 +652,7 @@
     // is the first of the click's composed path, read while the click is dispatched (afterwards the
     // path is empty): `ev.target` is retargeted to the shadow host, not the element inside its shadow
     // root that was hit. Clicks inside same-origin iframes count too, boxed in top-document px as
-    // the replay measures them. Tag: TAG_LIVE_CLICK in plumbing/events.py.
+    // the replay measures them. Tag: TAGS.LIVE_CLICK.
     var frameOffset = function (win) { // where a frame's viewport starts, in top viewport px
       var x = 0, y = 0;
       while (win && win !== window && win.frameElement) {
@@ -675,7 +670,7 @@
       if (!target || !target.getBoundingClientRect) return;
       var r = target.getBoundingClientRect();
       var o = frameOffset(target.ownerDocument && target.ownerDocument.defaultView);
-      custom("sessionheat.click", {
+      custom(TAGS.LIVE_CLICK, {
         id: rrweb.record.mirror.getId(target), // shadow roots and same-origin frames share this mirror
         x: ev.clientX + o[0], y: ev.clientY + o[1],
         scroll: [scrollX, scrollY],
@@ -721,12 +716,12 @@
   return {
     flush: flush,
     stop: function () { clearInterval(timer); if (stop) stop(); return flush(true); },
-    set: function (props) { custom("sessionheat.set", props || {}); },
+    set: function (props) { custom(TAGS.SET_PROPERTIES, props || {}); },
     identify: function (userId, props) {
-      custom("sessionheat.identify", { user_id: String(userId), properties: props || {} });
+      custom(TAGS.IDENTIFY, { user_id: String(userId), properties: props || {} });
     },
     event: function (name, data) {
-      custom("sessionheat.annotation", { name: String(name), data: data || {} });
+      custom(TAGS.ANNOTATION, { name: String(name), data: data || {} });
     },
   };
 })
