@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
 
 
-
 class ReplayError(RuntimeError):
     """The session cannot be replayed at all (nothing readable, no full snapshot)."""
 

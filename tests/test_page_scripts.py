@@ -99,7 +99,7 @@ def test_a_tag_the_vocabulary_lacks_fails_at_load_and_so_does_an_include_loop(
         page_script("page_script_probe", "loop.js")
     known = page_script("page_script_probe", "known.js")
     assert "var x = 1;" in known and not known.endswith(";")
-    assert known.endswith('})({"CANVAS":"%s"})' % page_tags()["CANVAS"])
+    assert known.endswith("})(" + json.dumps({"CANVAS": page_tags()["CANVAS"]}, separators=(",", ":")) + ")")
 
 
 def test_the_recorder_leaves_no_names_of_its_own_on_the_page(browser, asset_server, tmp_path: Path) -> None:
