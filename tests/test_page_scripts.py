@@ -33,7 +33,7 @@ def test_every_tag_a_page_script_names_is_in_the_vocabulary() -> None:
     assert everything, "no page script names a tag: the scan found nothing to check"
     assert everything - page_tags().keys() == set()
     # The recorder writes every tag there is; the replay reads what it replays.
-    assert used["recorder/record.js"] == page_tags().keys()
+    assert set(TAG_USE.findall(page_script("recorder", "record.js"))) == page_tags().keys()
     for name in ("replay/driver_events.js", "replay/canvas.js", "replay/moments.js"):
         assert used[name], f"{name} reads recorder notes: it should name them through TAGS"
 
@@ -63,17 +63,21 @@ def test_the_snippet_carries_the_tags_too() -> None:
         assert f'"{value}"' in snippet
 
 
-def test_driver_parts_are_each_included_once_and_short() -> None:
-    frame = (ROOT / "replay" / "driver.js").read_text(encoding="utf-8")
-    parts = sorted(p.name for p in (ROOT / "replay").glob("driver_*.js"))
-    assert len(parts) >= 4
-    assert sorted(re.findall(r"/\*@INCLUDE (driver_\w+\.js)@\*/", frame)) == parts
-    for path in [ROOT / "replay" / "driver.js", *(ROOT / "replay").glob("driver_*.js")]:
-        assert len(path.read_text(encoding="utf-8").splitlines()) < 400, path
-    joined = page_script("replay", "driver.js")
-    for part in parts:  # each part's text is in the joined driver
-        body = (ROOT / "replay" / part).read_text(encoding="utf-8").strip()
+@pytest.mark.parametrize("folder, whole", [("replay", "driver"), ("recorder", "record")])
+def test_parts_are_each_included_once(folder: str, whole: str) -> None:
+    frame = (ROOT / folder / f"{whole}.js").read_text(encoding="utf-8")
+    parts = sorted(p.name for p in (ROOT / folder).glob(f"{whole}_*.js"))
+    assert len(parts) >= 3
+    assert sorted(re.findall(r"/\*@INCLUDE (\w+\.js)@\*/", frame)) == parts
+    joined = page_script(folder, f"{whole}.js")
+    for part in parts:  # each part's text is in the joined script
+        body = (ROOT / folder / part).read_text(encoding="utf-8").strip()
         assert body in joined, part
+
+
+def test_no_page_script_file_is_long() -> None:
+    for path in PAGE_JS:
+        assert len(path.read_text(encoding="utf-8").splitlines()) < 400, path
 
 
 def _package(root: Path, name: str, files: dict[str, str]) -> None:
