@@ -33,7 +33,7 @@ from bench.frontends import (
 )
 from recorder import SessionStore, record
 from replay import AssetCache, open_session
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 from plumbing.browser import chromium
 
 AREA = "fidelity"
@@ -41,7 +41,7 @@ AREA = "fidelity"
 
 def plain_shots(rp: Any, live_shots: list[bytes]) -> list[float]:
     """Differing share of plain rrweb's picture at each marked moment (pause(t), then a picture)."""
-    script = package_text("bench", "frontends_plain.js").strip().rstrip(";")
+    script = page_script("bench", "frontends_plain.js")
     width, height = rp.viewport()
     rp.page.evaluate(f"(events) => ({script})(window.__shLib.rrweb, events)", rp.timeline.events)
     shares = []
@@ -96,7 +96,7 @@ def _time_ours(browser: Any, url: str, workload: str, rounds: int, store: Sessio
 def overhead(servers: Any, browser: Any, tmp: Path, quick: bool) -> dict[str, float]:
     """Median ms of the Shoelace workload: no recording, rrweb into an array, ours to the store."""
     repeats, rounds = (3, 40) if quick else (7, 120)
-    workload = package_text("bench", "frontends_workload.js").strip().rstrip(";")
+    workload = page_script("bench", "frontends_workload.js")
     url = servers.url("shoelace.html")
     floor = _floor_script()
     store = SessionStore(tmp / "overhead.db")

@@ -18,14 +18,14 @@ from bench import Figure
 from demo import serve_demo
 from demo.job import plan_demo_visitors
 from recorder import SessionStore, record, record_journeys
-from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.assets import amd_safe, page_script, vendor_text
 from plumbing.browser import chromium
 
 START = "() => window.startMutations()"
 
 
 def _floor_script() -> str:
-    floor = package_text("bench", "rrweb_floor.js").rstrip().rstrip(";")
+    floor = page_script("bench", "rrweb_floor.js")
     return f"(function(){{var holder={{}};{amd_safe(vendor_text('rrweb.js'), 'holder')}\n({floor})(holder.rrweb);}})();"
 
 

@@ -26,7 +26,7 @@ from demo.job import plan_demo_visitors
 from demo.journeys.visitor import click
 from recorder import JourneyPlan, SessionStore, record_journeys
 from replay import AssetCache, open_session
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 from plumbing.browser import chromium
 
 AREA = "replay"
@@ -79,7 +79,7 @@ def _offset(a: tuple[float, ...], b: Any) -> float:
 def plain_rrweb(rp: Any, clicks: list[Any]) -> dict[str, Any]:
     """What the plain rrweb Replayer gives at each click (pause at the click's time, measure):
     {"boxes": [...], "ms": time its seeks and measures took in the page}."""
-    script = package_text("bench", "plain_rrweb.js").strip().rstrip(";")
+    script = page_script("bench", "plain_rrweb.js")
     events = rp.timeline.events
     queries = [{"offset": c.t, "id": c.node_id} for c in clicks]
     return rp.page.evaluate(f"(a) => ({script})(window.__shLib.rrweb, a.events, a.queries)",

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 from plumbing.store import SessionStore
 
 from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
@@ -42,11 +42,11 @@ class IndexResult:
 
 
 def view_anchor_js() -> str:
-    return package_text("heatmap", "view_anchor.js").strip().rstrip(";")
+    return page_script("heatmap", "view_anchor.js")
 
 
 def page_state_js() -> str:
-    return package_text("heatmap", "page_state.js").strip().rstrip(";")
+    return page_script("heatmap", "page_state.js")
 
 
 # -- the page's state at each hit (open overlays, scrolling containers) ----------------------------
@@ -257,12 +257,9 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             for stop in stops:
                 points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
                            (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
-            # Elements and view anchors in one pass: a second pass would rebuild every page again.
-            # ... and the page's state around each node (page_state.js), in the same pass.
-            probe_js = (f"(node, q, doc) => {{ const key = {element_key_js()}; if (q.point)"
-                        f" return ({view_anchor_js()})(doc, q.point[0], q.point[1], key);"
-                        " const found = node ? key(node) : null;"
-                        f" if (found) found.state = ({page_state_js()})(node, key); return found; }}")
+            # Elements, view anchors and page states in one pass (hit_probe.js).
+            probe_js = (f"({page_script('heatmap', 'hit_probe.js')})"
+                        f"({element_key_js()}, {view_anchor_js()}, {page_state_js()})")
             asked, answered_by = replay_questions(node_items)
             queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
             scrolled = container_stops(read.events, [(p, t) for p, t in starts.items()])

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 from plumbing.store import origin_of
 
 Box = tuple[float, float, float, float]
@@ -38,7 +38,7 @@ class ElementKey:
 
 def element_key_js() -> str:
     """`(function (el, opts) {...})` returning {key, scope, plain, ids, label, tag, interactive, box}."""
-    return package_text("heatmap", "element_key.js").strip().rstrip(";")
+    return page_script("heatmap", "element_key.js")
 
 
 def key_from_js(value: dict[str, Any] | None) -> ElementKey | None:

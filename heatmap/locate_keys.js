@@ -27,21 +27,7 @@
   var root = doc.documentElement;
   var SHADOW = " >>> "; // element_key.js's separator between a host's key and a key in its shadow root
   function hostOf(el) { var r = el.getRootNode(); return r && r.host ? r.host : null; }
-  function flatText(node) { // as element_key.js's: text as rendered, slotted content included
-    var out = [];
-    (function walk(n) {
-      if (n.nodeType === 3) { out.push(n.data); return; }
-      if (n.nodeType !== 1 && n.nodeType !== 11) return;
-      if (n.nodeType === 1 && /^(script|style|template)$/i.test(n.localName)) return;
-      if (n.localName === "slot" && n.assignedNodes) {
-        var assigned = n.assignedNodes({ flatten: true });
-        if (assigned.length) { assigned.forEach(walk); return; }
-      }
-      var kids = n.shadowRoot ? n.shadowRoot.childNodes : n.childNodes;
-      for (var i = 0; i < kids.length; i++) walk(kids[i]);
-    })(node);
-    return out.join(" ");
-  }
+  /*@INCLUDE flat_text.js@*/
   function label(el) {
     var plain = el.getRootNode() === doc && !el.shadowRoot;
     return ((plain && el.innerText) || flatText(el)).replace(/\s+/g, " ").trim();

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 
 from heatmap.placement import Box
 
@@ -66,7 +66,7 @@ class ReferenceLayout:
 
 
 def locate_keys_js() -> str:
-    return package_text("heatmap", "locate_keys.js").strip().rstrip(";")
+    return page_script("heatmap", "locate_keys.js")
 
 
 def choose_reference(pageviews: Sequence[Mapping[str, Any]], hits: Iterable[Mapping[str, Any]],

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from plumbing.assets import package_text
+from plumbing.assets import page_script
 
 from heatmap.placement import Box, Placement, place_hits, reproject
 
@@ -98,7 +98,7 @@ class StatePanel:
 
 
 def state_photo_js() -> str:
-    return package_text("heatmap", "state_photo.js").strip().rstrip(";")
+    return page_script("heatmap", "state_photo.js")
 
 
 def state_roots(hits: Iterable[Mapping[str, Any]]) -> list[str]:

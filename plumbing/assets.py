@@ -6,9 +6,13 @@ a file fails loudly instead of mixing versions.
 
 from __future__ import annotations
 
+import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from plumbing.vocabulary import page_tags
 
 RRWEB_VERSION = "2.2.2"
 RRWEB_PLAYER_VERSION = "2.1.7"
@@ -47,6 +51,45 @@ def vendor_text(name: str) -> str:
 def package_text(package: str, name: str) -> str:
     """A file shipped beside a package's Python code, e.g. the JS a module injects into pages."""
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+# Page scripts: how a .js file names another file of its package whose statements it takes in
+# (a function body split by concern), and the custom-event tags it takes from plumbing.vocabulary.
+_INCLUDE = re.compile(r"/\*@INCLUDE ([\w.-]+\.js)@\*/")
+_TAG_USE = re.compile(r"\bTAGS\.([A-Za-z_]\w*)")
+
+
+def _with_includes(package: str, name: str, within: tuple[str, ...] = ()) -> str:
+    if name in within:
+        raise ValueError(f"{package}/{name} includes itself: {' -> '.join(within + (name,))}")
+    text = package_text(package, name)
+    return _INCLUDE.sub(lambda m: _with_includes(package, m.group(1), within + (name,)).strip(), text)
+
+
+@cache
+def page_script(package: str, name: str) -> str:
+    """The JavaScript expression in `package`'s file `name`, ready to put inside other JavaScript:
+    the one loader of page scripts, so that every script gets the same two things.
+
+    - Each `/*@INCLUDE other.js@*/` comment is replaced by that file's text (same package, nested
+      includes too): a long function body kept in files by concern, joined as one scope.
+    - A script that uses `TAGS.<NAME>` gets the tags of plumbing.vocabulary (`TAGS.CANVAS` is
+      `TAG_CANVAS`): it is wrapped as `(function (TAGS) { return (<script>); })({...})`, which
+      is still an expression of the same value and puts nothing on the page's globals (record.js
+      runs in pages before their own scripts). A name the vocabulary lacks fails here, not in a page.
+
+    Trailing semicolons go, so the text can be called or assigned where it is put.
+    """
+    text = _with_includes(package, name).strip().rstrip(";").rstrip()
+    used = set(_TAG_USE.findall(text))
+    if used:
+        tags = page_tags()
+        unknown = sorted(used - tags.keys())
+        if unknown:
+            raise ValueError(f"{package}/{name} uses TAGS.{', TAGS.'.join(unknown)}: not in plumbing.vocabulary")
+        words = json.dumps({key: tags[key] for key in sorted(used)}, separators=(",", ":"))
+        text = f"(function (TAGS) {{\nreturn (\n{text}\n);\n}})({words})"
+    return text
 
 
 def amd_safe(umd_source: str, holder: str) -> str:

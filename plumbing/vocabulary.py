@@ -32,3 +32,10 @@ TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled 
 TAG_FOCUS_VISIBLE = "sessionheat.focusvisible"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
+
+
+def page_tags() -> dict[str, str]:
+    """The custom-event tags as page JavaScript names them, `TAGS.CANVAS` for TAG_CANVAS: what
+    plumbing.assets.page_script hands to every page script that uses them (see recorder/record.js)."""
+    return {name.removeprefix("TAG_"): value for name, value in globals().items()
+            if name.startswith("TAG_") and isinstance(value, str)}

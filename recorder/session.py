@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from plumbing import json_text
-from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.assets import amd_safe, package_text, page_script, vendor_text
 from plumbing.browser import chromium
 from plumbing.events import EventType
 from plumbing.vocabulary import TAG_ANNOTATION
@@ -47,7 +47,7 @@ def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_b
     # rrweb goes in last, so its own text is never searched for placeholders.
     return (
         boot.replace("/*@CONFIG@*/", json.dumps(config))
-        .replace("/*@RECORD@*/", package_text("recorder", "record.js").rstrip().rstrip(";"))
+        .replace("/*@RECORD@*/", page_script("recorder", "record.js"))
         .replace("/*@RRWEB@*/", amd_safe(vendor_text("rrweb.js"), "holder"))
     )
 

@@ -1,5 +1,5 @@
 // sessionheat canvas replay: lays replayed canvases out as the live page did and shows the
-// recorder's pictures of them (TAG_CANVAS notes, see recorder/record.js "canvas snapshots").
+// recorder's pictures of them (TAGS.CANVAS notes, see recorder/record.js "canvas snapshots").
 // Loaded by the host page beside driver.js, which calls it. Evaluated as an expression:
 //   (function (events, segmentOf) {...}) -> {layout, paint, problem, canvasesAt}
 //
@@ -16,7 +16,6 @@
 // wherever in the page's events its note lies.
 (function sessionheatCanvasReplay(events, segmentOf) {
   "use strict";
-  var TAG = "sessionheat.canvas"; // plumbing.events.TAG_CANVAS
   // A canvas is a replaced element sized by its attributes (default 300 x 150); without scripting
   // it is not, so the size is given back through size containment.
   var CANVAS_RULE = ":where(canvas) { display: inline-block; contain: size; width: max-content;"
@@ -41,7 +40,7 @@
     else if (e.type === 3 && e.data && e.data.source === 0 && e.data.adds) {
       var seg = segmentOf(index);
       e.data.adds.forEach(function (add) { if (add.node) noteCanvases(add.node, seg); });
-    } else if (e.type === 5 && e.data && e.data.tag === TAG && e.data.payload) {
+    } else if (e.type === 5 && e.data && e.data.tag === TAGS.CANVAS && e.data.payload) {
       var p = e.data.payload, page = segmentOf(index);
       if (page < 0 || typeof p.id !== "number") return;
       recorded = true;

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plumbing.assets import amd_safe, package_text, vendor_text
+from plumbing.assets import amd_safe, page_script, vendor_text
 from plumbing.store import origin_of
 
 from replay.fetch import Blocked, FetchFailed, Reach, fetch
@@ -53,10 +53,11 @@ def host_page(nonce: str) -> str:
         ".replayer-wrapper iframe{border:0;display:block;background:#fff}"
         ".replayer-mouse{display:none}</style>"
         f"<script nonce='{nonce}'>window.__shLib = {{}};\n{amd_safe(vendor_text('rrweb.js'), 'window.__shLib')}"
-        f"\nwindow.__shCanvasReplay = {package_text('replay', 'canvas.js').rstrip().rstrip(';')};"
-        f"\nwindow.__shMoments = {package_text('replay', 'moments.js').rstrip().rstrip(';')};"
-        f"\nwindow.__shMakeDriver = {package_text('replay', 'driver.js').rstrip().rstrip(';')};"
-        f"\nwindow.__shUnpack = {package_text('replay', 'unpack.js').rstrip().rstrip(';')};</script>"
+        f"\nwindow.__shCanvasReplay = {page_script('replay', 'canvas.js')};"
+        f"\nwindow.__shMoments = {page_script('replay', 'moments.js')};"
+        f"\nwindow.__shMakeDriver = {page_script('replay', 'driver.js')};"
+        f"\nwindow.__shUnpack = {page_script('replay', 'unpack.js')};"
+        f"\nwindow.__shCalls = ({page_script('replay', 'host_calls.js')})();</script>"
         "</head><body><div id='root'></div></body></html>"
     )
 

@@ -3,7 +3,7 @@
 // Evaluated as an expression: (function (events, ctx) {...}) -> moments, where ctx gives the
 // driver's view: segmentOf(index), mirror(), documents(), isNote(event, tag).
 //
-// Transitions and animations: the recorder notes (TAG_ANIMATIONS) what ran in each page load,
+// Transitions and animations: the recorder notes (TAGS.ANIMATIONS) what ran in each page load,
 // with the document-timeline ms each one's currentTime counts from, and the timeline's time at
 // the note. At a cut the page's timeline time is extrapolated from the nearest note (exact at a
 // click, which writes its own), and each transition or CSS animation is frozen as far along as it
@@ -12,13 +12,12 @@
 // The top layer: popovers shown and dialogs shown modally, which rrweb cannot see (below).
 (function sessionheatMoments(events, ctx) {
   "use strict";
-  var ANIMATIONS_NOTE = "sessionheat.animations"; // plumbing.events.TAG_ANIMATIONS
 
   // --- indices over the notes, per page load (full snapshot index) ------------------------------
   var clocks = new Map(); // segment -> [{index, ts, at}]: timeline time `at` at event time `ts`
   var began = new Map(); // segment -> Map(key -> [item, ...] in note order); item.start: timeline ms
   events.forEach(function (e, index) {
-    if (!ctx.isNote(e, ANIMATIONS_NOTE) || !e.data.payload) return;
+    if (!ctx.isNote(e, TAGS.ANIMATIONS) || !e.data.payload) return;
     var p = e.data.payload, seg = ctx.segmentOf(index);
     if (typeof p.at !== "number" || !Array.isArray(p.running)) return;
     if (!clocks.has(seg)) { clocks.set(seg, []); began.set(seg, new Map()); }
@@ -146,13 +145,12 @@
   }
 
   // --- the top layer -------------------------------------------------------------------------
-  // The recorder notes (TAG_TOP_LAYER) each popover and dialog entering or leaving the top layer;
+  // The recorder notes (TAGS.TOP_LAYER) each popover and dialog entering or leaving the top layer;
   // rrweb's own events show no popover open and a modal dialog as an open one in the flow. At a cut
   // each noted element is put in the state its last note says, opened in the order it was.
-  var TOP_LAYER_NOTE = "sessionheat.toplayer"; // plumbing.events.TAG_TOP_LAYER
   var layered = new Map(); // segment -> [{index, id, open, modal}] in event order
   events.forEach(function (e, index) {
-    if (!ctx.isNote(e, TOP_LAYER_NOTE) || !e.data.payload || typeof e.data.payload.id !== "number") return;
+    if (!ctx.isNote(e, TAGS.TOP_LAYER) || !e.data.payload || typeof e.data.payload.id !== "number") return;
     var seg = ctx.segmentOf(index), p = e.data.payload;
     if (!layered.has(seg)) layered.set(seg, []);
     layered.get(seg).push({ index: index, id: p.id, open: !!p.open, modal: !!p.modal });

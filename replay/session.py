@@ -29,13 +29,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
 
 
-# Page-side snippets every call that needs them shares: take the current replay down (its driver
-# empties the frame and forgets the recording), and the replay frame's size, which follows the
-# recorded viewport.
-_RELEASE_JS = "if (window.__shDriver) window.__shDriver.release(); window.__shDriver = null;"
-_FRAME_SIZE_JS = "[+i.getAttribute('width') || 0, +i.getAttribute('height') || 0]"  # i: the frame
-
-
 class ReplayError(RuntimeError):
     """The session cannot be replayed at all (nothing readable, no full snapshot)."""
 
@@ -294,11 +287,8 @@ class Replay:
         """
         if self._released:
             raise ReplayError(f"the replay of session {self.session_id} was taken down by its last call")
-        wrapped = (f"async (a) => {{ const f = {fn}; const d = window.__shDriver; let r;"
-                   f" try {{ r = await f(d, JSON.parse(a)); }} finally {{ {_RELEASE_JS if last else ''} }}"
-                   " const i = d.replayer.iframe;"
-                   f" return JSON.stringify([r === undefined ? null : r, {_FRAME_SIZE_JS}]); }}")
-        answer = self.page.evaluate(wrapped, json.dumps(arg, separators=(",", ":")))
+        call = f"(a) => window.__shCalls.run({fn}, a, {'true' if last else 'false'})"  # replay/host_calls.js
+        answer = self.page.evaluate(call, json.dumps(arg, separators=(",", ":")))
         if last:  # (had the call failed, unloading on the way out would still take the replay down)
             self._released = True
             if self._on_release:
@@ -311,8 +301,7 @@ class Replay:
     def _fit_viewport(self, size: list[int] | None = None) -> None:
         """Keep the replayed viewport (the frame, which follows resizes) wholly inside the host page."""
         if size is None:
-            size = self.page.evaluate(
-                f"() => {{ const i = window.__shDriver.replayer.iframe; return {_FRAME_SIZE_JS}; }}")
+            size = self.page.evaluate("() => window.__shCalls.frameSize()")
         if size[0] and size[1]:
             fit_host_viewport(self.page, (int(size[0]), int(size[1])))
 
@@ -389,14 +378,7 @@ class ReplayPage:
         packed string (see `packed`): Playwright's own argument serialization walks every node of
         every snapshot, and took longer than replaying the session."""
         return self.page.evaluate(
-            f"async (a) => {{ {_RELEASE_JS}"
-            " a = await window.__shUnpack(a); const d = window.__shMakeDriver(window.__shLib.rrweb,"
-            " document.getElementById('root'), a.events,"
-            " {replayer: window.__shReplayer, resourceTimeoutMs: a.timeout});"
-            " window.__shDriver = d; window.__shReplayer = d.replayer;"
-            " if (a.cut === null) return null;"
-            " const r = await d.seek(a.cut, {}); const i = d.replayer.iframe;"
-            f" return JSON.stringify([r, {_FRAME_SIZE_JS}]); }}",
+            "(a) => window.__shCalls.build(a)",  # replay/host_calls.js
             packed({"events": events, "timeout": FETCH_TIMEOUT_MS + 2000, "cut": seek_cut}),
         )
 
@@ -404,7 +386,7 @@ class ReplayPage:
         """Take the current session's replay down; its late requests are refused uncounted."""
         self.guard = None
         if self._live:
-            self.page.evaluate(f"() => {{ {_RELEASE_JS} }}")
+            self.page.evaluate("() => window.__shCalls.release()")
         self._live = False
 
     def released(self) -> None:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sessionheat import __version__
-from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, vendor_text
+from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, page_script, vendor_text
 
 SNIPPET_VERSION = f"{__version__}+rrweb{RRWEB_VERSION}"
 CACHE_CONTROL = "public, max-age=300"  # short: a new version reaches visitors within minutes
@@ -38,7 +38,7 @@ def compact_js(source: str) -> str:
 def build_snippet() -> str:
     """The snippet's JavaScript text."""
     transport = compact_js(package_text("sessionheat.web", "snippet.js"))
-    record = compact_js(package_text("recorder", "record.js")).rstrip().rstrip(";")
+    record = compact_js(page_script("recorder", "record.js"))
     # rrweb goes in last, so its own text is never searched for placeholders.
     return (
         transport.replace("/*@VERSION@*/", SNIPPET_VERSION)
