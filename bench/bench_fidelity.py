@@ -10,15 +10,13 @@ moment (the worst moment is reported; a pixel differs past PIXEL_TOLERANCE on a 
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import Figure
-from bench.bench_recording import _floor_script
 from bench.bench_replay import _offset, plain_rrweb
+from bench.page_timing import Workload, time_three_ways
 from bench.frontends import (
     FRONTENDS,
     MAX_DIFFERING_SHARE,
@@ -31,7 +29,7 @@ from bench.frontends import (
     serve_frontends,
     shot_moments,
 )
-from recorder import SessionStore, record
+from recorder import SessionStore
 from replay import AssetCache, open_session
 from plumbing.assets import page_script
 from plumbing.browser import chromium
@@ -72,49 +70,17 @@ def compare(store: SessionStore, run: FrontendRun, browser: Any, assets: AssetCa
     }
 
 
-def _time_page(browser: Any, url: str, workload: str, rounds: int, init_script: str | None) -> float:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page = context.new_page()
-        if init_script:
-            page.add_init_script(script=init_script)
-        page.goto(url)
-        page.wait_for_function("() => customElements.get('sl-tab-group')")
-        page.wait_for_timeout(300)
-        return float(page.evaluate(f"(n) => ({workload})(n)", rounds)["ms"])
-    finally:
-        context.close()
-
-
-def _time_ours(browser: Any, url: str, workload: str, rounds: int, store: SessionStore) -> float:
-    with record(url, store=store, browser=browser) as session:
-        session.page.wait_for_function("() => customElements.get('sl-tab-group')")
-        session.page.wait_for_timeout(300)
-        return float(session.page.evaluate(f"(n) => ({workload})(n)", rounds)["ms"])
-
-
 def overhead(servers: Any, browser: Any, tmp: Path, quick: bool) -> dict[str, float]:
     """Median ms of the Shoelace workload: no recording, rrweb into an array, ours to the store."""
     repeats, rounds = (3, 40) if quick else (7, 120)
-    workload = page_script("bench", "frontends_workload.js")
-    url = servers.url("shoelace.html")
-    floor = _floor_script()
+    workload = Workload(servers.url("shoelace.html"), page_script("bench", "frontends_workload.js"), rounds,
+                        ready="() => customElements.get('sl-tab-group')", settle_ms=300)
     store = SessionStore(tmp / "overhead.db")
-    ways: dict[str, Callable[[], float]] = {
-        "none": lambda: _time_page(browser, url, workload, rounds, None),
-        "rrweb": lambda: _time_page(browser, url, workload, rounds, floor),
-        "ours": lambda: _time_ours(browser, url, workload, rounds, store),
-    }
-    times: dict[str, list[float]] = {name: [] for name in ways}
     try:
-        for way in ways.values():  # warm-up: caches, JIT
-            way()
-        for _ in range(repeats):  # interleaved, so machine noise hits all alike
-            for name, way in ways.items():
-                times[name].append(way())
+        medians = time_three_ways(workload, browser, store, repeats)
     finally:
         store.close()
-    return {name: statistics.median(v) for name, v in times.items()} | {"repeats": repeats, "rounds": rounds}
+    return medians | {"repeats": repeats, "rounds": rounds}
 
 
 def run(quick: bool = False) -> list[Figure]:
