@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from plumbing.assets import package_text
 from plumbing.store import SessionStore
+from plumbing.vocabulary import CLICK_KINDS, INPUT, MOVE
 
-from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
+from heatmap.interactions import Interaction, extract_interactions
 from heatmap.keys import element_key_js, key_columns
 
 if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
     from replay import ReplayPage
 
 MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
-NODE_KINDS = {*CLICK_KINDS.values(), "input", "move"}
+NODE_KINDS = {*CLICK_KINDS, INPUT, MOVE}
 
 
 @dataclass
