@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_vocabulary_loads_neither_opencv_nor_playwright():
-    code = ("import sys, plumbing.vocabulary, plumbing.events;"
+    code = ("import sys, plumbing.vocabulary, plumbing.user_input, plumbing.events;"
             "print(sorted(m for m in ('cv2', 'numpy', 'playwright') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
