@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from plumbing.store import SessionStore
-from plumbing.vocabulary import BAND_KINDS, HEATMAP_KINDS, HIT_KINDS, counted
+from plumbing.vocabulary import (
+    BAND_KINDS,
+    CLICK,
+    DEAD,
+    HEATMAP_KINDS,
+    HIT_KINDS,
+    MOVE,
+    RAGE,
+    SCROLL,
+    counted,
+)
 
 from heatmap.keys import settled_hits
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
@@ -127,10 +137,8 @@ def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None
     if not pageviews:
         raise HeatmapError(f"no pageviews match {segment.label()}")
     hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS[kind])
-    if kind == "rage":
-        hits = [h for h in hits if h["rage"]]
-    elif kind == "dead":
-        hits = [h for h in hits if h["dead"]]
+    if kind in (RAGE, DEAD):  # the hits table flags each click with both
+        hits = [h for h in hits if h[kind]]
     return pageviews, settled_hits(store, pageviews, hits), choice
 
 
@@ -147,7 +155,7 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
     return load_reference(store, ref_id, ref_pv, hits, browser=browser, also=also)
 
 
-def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
+def build_heatmap(store: SessionStore, segment: Segment, kind: str = CLICK, *,
                   reference: str | None = None, browser: Any = None) -> Heatmap:
     """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
     pageviews, hits, origin = _select(store, segment, kind)
@@ -159,7 +167,7 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
                f" | reference {ref.session_id}"
                f" at {ref.t / 1000:.1f} s")
     if kind in BAND_KINDS:
-        values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
+        values, marks = (_scroll_values if kind == SCROLL else _attention_values)(ref, pageviews, hits)
         image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,
                                 caption=caption, caution=caution)
         _render_state_bands(panels, pageviews, kind, caution)
@@ -174,9 +182,9 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
         caption += f" | {placement.n_missing} not on this layout"
     points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
     outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
-                for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+                for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != MOVE]
     outlines += _state_outlines(ref, panels)
-    label = {"move": "mouse positions", "rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
+    label = {MOVE: "mouse positions", RAGE: "rage clicks", DEAD: "dead clicks"}.get(kind, "clicks")
     image = render_point_map(ref.image, points, kind_label=label, outlines=outlines, caption=caption,
                              caution=caution)
     _render_state_points(panels, kind, label, caution)
@@ -263,7 +271,7 @@ def _render_state_points(panels: Sequence[StatePanel], kind: str, label: str, ca
         placement = panel.placement
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
         outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
-                    for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+                    for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != MOVE]
         caption = _state_caption(panel)
         if placement.n_missing:
             caption += f" | {placement.n_missing} not on it"
@@ -283,7 +291,7 @@ def _render_state_bands(panels: Sequence[StatePanel], pageviews: Sequence[Mappin
                                          caution=caution)
 
 
-def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "click", *,
+def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = CLICK, *,
                   reference: str | None = None, browser: Any = None) -> tuple[Heatmap, Heatmap, np.ndarray]:
     """Two segments on one reference layout, and the difference of their shares (A - B)."""
     if kind in BAND_KINDS:

@@ -208,13 +208,13 @@ def typing_runs(items: list[Interaction]) -> list[int]:
     out: list[int] = []
     run: int | None = None  # index of the current run's first keystroke
     for k, item in enumerate(items):
-        if item.kind == "input":
+        if item.kind == INPUT:
             first = items[run] if run is not None else None
             if first is None or first.node_id != item.node_id or first.pageview != item.pageview:
                 run = k
             out.append(run)
         else:
-            if item.kind != "move":
+            if item.kind != MOVE:
                 run = None
             out.append(k)
     return out

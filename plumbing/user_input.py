@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from plumbing.vocabulary import DEFAULT_VIEWPORT, SESSION_ID_RE, SESSION_ID_RULE
+from plumbing.vocabulary import DEFAULT_VIEWPORT, MAX_VIEWPORT_PX, SESSION_ID_RE, SESSION_ID_RULE
 
 EXAMPLE_SIZE = f"{DEFAULT_VIEWPORT[0]}x{DEFAULT_VIEWPORT[1]}"
 MAX_DIGITS = 6  # of a number of px: a 20-digit "width" is refused before it becomes an int
@@ -50,7 +50,7 @@ def _px(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdecimal() and len(text) <= MAX_DIGITS else None
 
 
-def parse_size(text: str, field: str, *, least: int = 0, most: int = 100_000) -> tuple[int, int]:
+def parse_size(text: str, field: str, *, least: int = 0, most: int = MAX_VIEWPORT_PX) -> tuple[int, int]:
     """`WIDTHxHEIGHT` (e.g. 1280x800) -> (width, height), each from `least` to `most` px."""
     w, sep, h = text.strip().lower().partition("x")
     width, height = _px(w), _px(h)

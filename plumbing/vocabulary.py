@@ -61,7 +61,7 @@ POINTER_ACTION_KINDS: tuple[str, ...] = (*CLICK_KINDS, TAP)
 
 # -- heatmaps: what can be drawn, and from which hits --------------------------------------------
 
-RAGE = "rage"  # a click among >= 3 within 1 s within a small radius
+RAGE = "rage"  # a click in a burst of clicks on one spot (heatmap.interactions.flag_rage_clicks)
 DEAD = "dead"  # a click nothing answered, on an element that is not a control
 ATTENTION = "attention"  # time each part of the page spent inside the viewport
 HEATMAP_KINDS: tuple[str, ...] = (CLICK, MOVE, SCROLL, ATTENTION, RAGE, DEAD)
@@ -94,6 +94,7 @@ class Box(NamedTuple):
 # -- sessions ------------------------------------------------------------------------------------
 
 DEFAULT_VIEWPORT: tuple[int, int] = (1280, 800)  # what a recording or a replay opens with, unless told
+MAX_VIEWPORT_PX = 100_000  # the widest (or tallest) viewport a session can say it had
 SESSION_ID_CHARS = "A-Za-z0-9_-"  # URL-safe: an id is a path segment and a command-line argument
 SESSION_ID_LENGTH = (8, 64)
 SESSION_ID_RE = re.compile(rf"^[{SESSION_ID_CHARS}]{{{SESSION_ID_LENGTH[0]},{SESSION_ID_LENGTH[1]}}}$")

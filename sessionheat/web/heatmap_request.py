@@ -54,7 +54,7 @@ class MapRequest:
     """One heatmap (or one compare of two segments) the explorer was asked to draw."""
 
     url: str = ""
-    kind: str = "click"
+    kind: str = CLICK
     viewport: str = ""  # "" or a bucket name: desktop / tablet / mobile
     device: str = ""
     segment: tuple[str, ...] = ()  # k=v session properties (or any Segment key)

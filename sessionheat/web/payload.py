@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbing.events import events_problem
-from plumbing.vocabulary import MIB, SESSION_BYTES_CAP, SESSION_EVENTS_CAP, SESSION_ID_RE, SESSION_ID_RULE
+from plumbing.vocabulary import (
+    MAX_VIEWPORT_PX,
+    MIB,
+    SESSION_BYTES_CAP,
+    SESSION_EVENTS_CAP,
+    SESSION_ID_RE,
+    SESSION_ID_RULE,
+)
 
 MAX_SEQ = 2**31 - 1
 META_FIELDS = {"userAgent", "viewport", "version"}
@@ -191,7 +198,7 @@ def _meta(meta: Any) -> tuple[str, tuple[int, int] | None]:
     if viewport is None:
         return user_agent, None
     if not (isinstance(viewport, list) and len(viewport) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_VIEWPORT_PX
                     for v in viewport)):
         raise Refusal(422, "meta.viewport must be [width, height] in px")
     return user_agent, (viewport[0], viewport[1])

@@ -62,7 +62,7 @@ from plumbing.user_input import (
     parse_seconds,
     parse_size,
 )
-from plumbing.vocabulary import SESSION_ID_RE
+from plumbing.vocabulary import MAX_VIEWPORT_PX, SESSION_ID_RE
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
 from sessionheat.web.session_timeline import build_timeline, format_clock
@@ -74,7 +74,6 @@ COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
 MAX_PROPERTY_FILTERS = 20  # property=value filters one list may combine
 MAX_FILTER_CHARS = 200  # a property filter, a viewport, a date or a number is no longer than this
 MAX_CURSOR_CHARS = 400  # a page cursor is a short base64 of [sort value, session id]
-MAX_VIEWPORT_PX = 100_000
 FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
                  "min_duration", "sort", "order")
 
