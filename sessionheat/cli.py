@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from plumbing.user_input import InputError, parse_pair, parse_size
+from plumbing.user_input import InputError, parse_choice, parse_pair, parse_size
 from plumbing.vocabulary import (
     DEFAULT_VIEWPORT,
     HEATMAP_KINDS,
@@ -80,6 +80,18 @@ class ViewportParam(click.ParamType):
             return value
         try:
             return parse_size(str(value), "viewport", least=VIEWPORT_PX[0], most=VIEWPORT_PX[1])
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class WordChoice(click.Choice):
+    """One of a few words (a heatmap kind, a role), refused in the parser's wording; the help
+    lists the words as click.Choice does."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return parse_choice(str(value), param.name if param is not None else "value",
+                                [str(c) for c in self.choices])
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -370,7 +382,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 @main.command("heatmap")
 @db_option(existing=True)
 @click.option("--url", required=True, help="Page URL or path (query ignored), e.g. /pricing.html.")
-@click.option("--kind", type=click.Choice(HEATMAP_KINDS),
+@click.option("--kind", type=WordChoice(HEATMAP_KINDS),
               default="click", show_default=True)
 @click.option("--segment", "segments", multiple=True, metavar="KEY=VALUE",
               help="Filter: device=, viewport=WxH, since=/until=YYYY-MM-DD, or any session property.")
@@ -446,7 +458,7 @@ class _ProgressSteps:
               help="Interface to listen on; 0.0.0.0 exposes it to your network (see README, Deploying).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
-@click.option("--role", type=click.Choice(["all", "collector", "ui"]), default="all", show_default=True,
+@click.option("--role", type=WordChoice(["all", "collector", "ui"]), default="all", show_default=True,
               help="collector: only the snippet and the chunk endpoint, for visitors' browsers; "
                    "ui: only the team's pages (login required); all: both.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
@@ -524,7 +536,7 @@ def users_group() -> None:
 @users_group.command("add")
 @db_option
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "admin"]), default="viewer", show_default=True,
+@click.option("--role", type=WordChoice(["viewer", "admin"]), default="viewer", show_default=True,
               help="viewer: reads sessions and maps; admin: also starts indexing.")
 @password_options
 @click.option("--no-password", is_flag=True,

@@ -144,6 +144,10 @@ def test_the_cli_the_list_and_the_explorer_say_the_same(tmp_path):
     assert cli.exit_code == 2 and "viewport '12x': give WIDTHxHEIGHT, e.g. 1280x800" in cli.output
     cli = CliRunner().invoke(main, ["import", "-", "--property", "variant", "--db", db], input="[]")
     assert cli.exit_code == 2 and "property 'variant': give key=value, e.g. variant=B" in cli.output
+    heat = MapRequest.from_query({"url": ["/"], "kind": ["heat"]}).errors
+    cli = CliRunner().invoke(main, ["heatmap", "--url", "/", "--kind", "heat", "--out", "x.png", "--db", db])
+    assert cli.exit_code == 2 and heat == ("kind 'heat': one of click, move, scroll, attention, rage, dead",)
+    assert heat[0] in " ".join(cli.output.split())
 
 
 def test_the_explorer_refuses_what_the_store_would_not_call_a_session():
