@@ -13,6 +13,17 @@ from typing import Any
 import numpy as np
 
 from plumbing.store import SessionStore
+from plumbing.vocabulary import (
+    BAND_KINDS,
+    CLICK,
+    DEAD,
+    HEATMAP_KINDS,
+    HIT_KINDS,
+    MOVE,
+    RAGE,
+    SCROLL,
+    counted,
+)
 
 from heatmap.keys import settled_hits
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
@@ -28,15 +39,6 @@ from heatmap.states import (
     state_roots,
 )
 
-KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
-HIT_KINDS: dict[str, tuple[str, ...]] = {
-    "click": ("click", "dblclick", "contextmenu"),
-    "rage": ("click",),
-    "dead": ("click",),
-    "move": ("move",),
-    "scroll": ("view_max", "container_max"),  # the page's deepest scroll; each container's
-    "attention": ("view_top", "view_bottom"),
-}
 TRUSTED_SESSIONS = 100  # peers refuse to draw below about this many; we draw, and say so
 OUTLINED_ELEMENTS = 8
 
@@ -111,7 +113,7 @@ def _caution(n_sessions: int, origin: OriginChoice | None = None) -> str | None:
     """Everything the reader must not miss: a small sample, other sites set aside."""
     parts = []
     if n_sessions < TRUSTED_SESSIONS:
-        parts.append(f"only {n_sessions} session{'s' * (n_sessions != 1)}: heatmaps need about "
+        parts.append(f"only {counted(n_sessions, 'session')}: heatmaps need about "
                      f"{TRUSTED_SESSIONS} to trust")
     if origin is not None and origin.note():
         parts.append(origin.note())
@@ -128,17 +130,15 @@ def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None
             ) -> tuple[list[dict], list[dict], OriginChoice]:
     """Pageviews and hits of `kind`, keyed as the data allows (`heatmap.keys.settle_keys`: an
     id the page regenerates is not keyed on); `origin` forces the site (compare: both sides on one)."""
-    if kind not in KINDS:
-        raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    if kind not in HEATMAP_KINDS:
+        raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(HEATMAP_KINDS)}")
     choice = segment.select_one_origin(store, prefer=origin)
     pageviews = choice.pageviews
     if not pageviews:
         raise HeatmapError(f"no pageviews match {segment.label()}")
     hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS[kind])
-    if kind == "rage":
-        hits = [h for h in hits if h["rage"]]
-    elif kind == "dead":
-        hits = [h for h in hits if h["dead"]]
+    if kind in (RAGE, DEAD):  # the hits table flags each click with both
+        hits = [h for h in hits if h[kind]]
     return pageviews, settled_hits(store, pageviews, hits), choice
 
 
@@ -155,7 +155,7 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
     return load_reference(store, ref_id, ref_pv, hits, browser=browser, also=also)
 
 
-def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
+def build_heatmap(store: SessionStore, segment: Segment, kind: str = CLICK, *,
                   reference: str | None = None, browser: Any = None) -> Heatmap:
     """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
     pageviews, hits, origin = _select(store, segment, kind)
@@ -163,11 +163,11 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     hits, panels = _states(store, ref, hits, kind, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
     caution = _with_photograph_gaps(_caution(n_sessions, origin), ref)
-    caption = (f"{segment.label()} | {_count(n_sessions, 'session')}, {_count(len(pageviews), 'pageview')}"
+    caption = (f"{segment.label()} | {counted(n_sessions, 'session')}, {counted(len(pageviews), 'pageview')}"
                f" | reference {ref.session_id}"
                f" at {ref.t / 1000:.1f} s")
-    if kind in ("scroll", "attention"):
-        values, marks = (_scroll_values if kind == "scroll" else _attention_values)(ref, pageviews, hits)
+    if kind in BAND_KINDS:
+        values, marks = (_scroll_values if kind == SCROLL else _attention_values)(ref, pageviews, hits)
         image = render_band_map(ref.image, values, kind=kind, fold_y=ref.viewport[1], marks=marks,
                                 caption=caption, caution=caution)
         _render_state_bands(panels, pageviews, kind, caution)
@@ -176,14 +176,15 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = "click", *,
     placement = place_hits(hits, ref.boxes)
     _merge_not_on_layout(placement, panels)
     if panels:
-        caption += f" | {sum(len(p.placement.points) for p in panels if p.placement)} on {_count(len(panels), 'state')}"
+        on_panels = sum(len(p.placement.points) for p in panels if p.placement)
+        caption += f" | {on_panels} on {counted(len(panels), 'state')}"
     if placement.n_missing:
         caption += f" | {placement.n_missing} not on this layout"
     points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
     outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
-                for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+                for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != MOVE]
     outlines += _state_outlines(ref, panels)
-    label = {"move": "mouse positions", "rage": "rage clicks", "dead": "dead clicks"}.get(kind, "clicks")
+    label = {MOVE: "mouse positions", RAGE: "rage clicks", DEAD: "dead clicks"}.get(kind, "clicks")
     image = render_point_map(ref.image, points, kind_label=label, outlines=outlines, caption=caption,
                              caution=caution)
     _render_state_points(panels, kind, label, caution)
@@ -199,7 +200,7 @@ def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict], kind: s
     """(hits for the base map, panels): hits made in a state the base photograph does not show
     go on a photograph of that state; a group no moment shows goes back to the base map."""
     base, groups = split_by_state(hits, ref.boxes)
-    if kind in ("scroll", "attention"):
+    if kind in BAND_KINDS:
         base = [h for h in base if h["kind"] != "container_max"]
         groups = [g for g in groups if g.kind == "container" and g.depths]
     if not groups:
@@ -270,7 +271,7 @@ def _render_state_points(panels: Sequence[StatePanel], kind: str, label: str, ca
         placement = panel.placement
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
         outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
-                    for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != "move"]
+                    for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != MOVE]
         caption = _state_caption(panel)
         if placement.n_missing:
             caption += f" | {placement.n_missing} not on it"
@@ -286,14 +287,14 @@ def _render_state_bands(panels: Sequence[StatePanel], pageviews: Sequence[Mappin
         fold = int(panel.root[1] + panel.visible[1]) if panel.visible[1] else None
         panel.rendered = render_band_map(panel.image, panel.values, kind="scroll", fold_y=fold,
                                          marks=_reach_marks(panel.values),
-                                         caption=_state_caption(panel) + f" | {_count(len(pageviews), 'pageview')}",
+                                         caption=_state_caption(panel) + f" | {counted(len(pageviews), 'pageview')}",
                                          caution=caution)
 
 
-def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "click", *,
+def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = CLICK, *,
                   reference: str | None = None, browser: Any = None) -> tuple[Heatmap, Heatmap, np.ndarray]:
     """Two segments on one reference layout, and the difference of their shares (A - B)."""
-    if kind in ("scroll", "attention"):
+    if kind in BAND_KINDS:
         raise HeatmapError("compare draws point kinds (click, move, rage, dead)")
     site = _common_origin(store, a, b)
     pv_a, hits_a, origin_a = _select(store, a, kind, site)
@@ -310,7 +311,7 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
         _render_state_points(side_panels, kind, "clicks", _caution(len({p["session_id"] for p in pvs}), origin))
         n = len({p["session_id"] for p in pvs})
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
-        caption = f"{seg.label()} | {_count(n, 'session')}, {_count(len(pvs), 'pageview')} | {at}"
+        caption = f"{seg.label()} | {counted(n, 'session')}, {counted(len(pvs), 'pageview')} | {at}"
         if placement.n_missing:
             caption += f" | {placement.n_missing} not on this layout"
         image = render_point_map(ref.image, points, caption=caption, caution=_caution(n, origin))
@@ -322,10 +323,6 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = "clic
                                  caption=f"{kind}: share of each segment's own total, A - B | {at}",
                                  caution=compare_caution(maps[0], maps[1]))
     return maps[0], maps[1], diff
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'s' * (n != 1)}"
 
 
 def compare_caution(a: Heatmap, b: Heatmap) -> str | None:

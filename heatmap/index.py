@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from plumbing.assets import page_script
 from plumbing.store import SessionStore
+from plumbing.vocabulary import CLICK_KINDS, INPUT, MOVE
 
-from heatmap.interactions import CLICK_KINDS, Interaction, extract_interactions
+from heatmap.interactions import Interaction, extract_interactions
 from heatmap.keys import element_key_js, key_columns
 
 if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
     from replay import ReplayPage
 
 MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
-NODE_KINDS = {*CLICK_KINDS.values(), "input", "move"}
+NODE_KINDS = {*CLICK_KINDS, INPUT, MOVE}
 
 
 @dataclass
@@ -207,13 +208,13 @@ def typing_runs(items: list[Interaction]) -> list[int]:
     out: list[int] = []
     run: int | None = None  # index of the current run's first keystroke
     for k, item in enumerate(items):
-        if item.kind == "input":
+        if item.kind == INPUT:
             first = items[run] if run is not None else None
             if first is None or first.node_id != item.node_id or first.pageview != item.pageview:
                 run = k
             out.append(run)
         else:
-            if item.kind != "move":
+            if item.kind != MOVE:
                 run = None
             out.append(k)
     return out

@@ -12,14 +12,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from plumbing.events import EventType, IncrementalSource, MouseInteraction
-from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_ROUTE, TAG_SCROLL, TAG_TOP_LAYER
+from plumbing.events import POINTER_ACTIONS, EventType, IncrementalSource
+from plumbing.vocabulary import (
+    CLICK,
+    CLICK_KINDS,
+    INPUT,
+    MOVE,
+    ROUTE_KINDS_STARTING_PAGEVIEW,
+    SCROLL,
+    TAG_ROUTE,
+    TAG_SCROLL,
+    TAG_TOP_LAYER,
+)
 
-CLICK_KINDS = {
-    MouseInteraction.CLICK: "click",
-    MouseInteraction.DBL_CLICK: "dblclick",
-    MouseInteraction.CONTEXT_MENU: "contextmenu",
-}
+# rrweb's codes of the pointer actions a click map counts (not a tap: see vocabulary.CLICK_KINDS)
+CLICK_CODES = {code: kind for code, kind in POINTER_ACTIONS.items() if kind in CLICK_KINDS}
 RAGE_MIN_CLICKS = 3
 RAGE_WINDOW_MS = 1000
 RAGE_RADIUS_PX = 30
@@ -28,8 +35,11 @@ MOVE_SAMPLE_MS = 100
 
 
 @dataclass
-class Interaction:
-    kind: str  # click, dblclick, contextmenu, move, scroll, input
+class PageInteraction:
+    """One thing the visitor did (a click, a move, a scroll, an input) as the events alone tell it,
+    with the page's scroll and viewport at that moment: what the index resolves into a hit."""
+
+    kind: str  # vocabulary.CLICK_KINDS, MOVE, SCROLL or INPUT
     pageview: int  # index into the session's pageviews
     t: int  # ms since the session's first event
     ts: float  # epoch ms
@@ -52,6 +62,9 @@ class Interaction:
         return None if self.y is None else self.y + self.scroll_y
 
 
+Interaction = PageInteraction  # the public name `heatmap.Interaction`
+
+
 @dataclass
 class _PageState:
     index: int = -1
@@ -63,7 +76,7 @@ class _PageState:
 
 
 def extract_interactions(events: list[dict[str, Any]], *, move_sample_ms: int = MOVE_SAMPLE_MS
-                         ) -> list[Interaction]:
+                         ) -> list[PageInteraction]:
     """Every interaction in time order, with the page's scroll and viewport at that moment.
 
     Pageviews are counted as the store counts them: a Meta event or a push/pop route change.
@@ -72,11 +85,11 @@ def extract_interactions(events: list[dict[str, Any]], *, move_sample_ms: int = 
         return []
     t0 = events[0]["timestamp"]
     page = _PageState()
-    out: list[Interaction] = []
+    out: list[PageInteraction] = []
     last_move = -math.inf
 
-    def make(kind: str, ts: float, node_id: int | None, x: float | None, y: float | None) -> Interaction:
-        return Interaction(kind, page.index, int(round(ts - t0)), ts, node_id, x, y, page.scroll_x,
+    def make(kind: str, ts: float, node_id: int | None, x: float | None, y: float | None) -> PageInteraction:
+        return PageInteraction(kind, page.index, int(round(ts - t0)), ts, node_id, x, y, page.scroll_x,
                            page.scroll_y, page.width, page.height)
 
     for event in events:
@@ -95,31 +108,31 @@ def extract_interactions(events: list[dict[str, Any]], *, move_sample_ms: int = 
             page.scroll_x, page.scroll_y = payload.get("x", 0), payload.get("y", 0)
         elif etype == EventType.INCREMENTAL_SNAPSHOT:
             source = data.get("source")
-            if source == IncrementalSource.MOUSE_INTERACTION and data.get("type") in CLICK_KINDS:
-                out.append(make(CLICK_KINDS[data["type"]], ts, data.get("id"), data.get("x"), data.get("y")))
+            if source == IncrementalSource.MOUSE_INTERACTION and data.get("type") in CLICK_CODES:
+                out.append(make(CLICK_CODES[data["type"]], ts, data.get("id"), data.get("x"), data.get("y")))
             elif source in (IncrementalSource.MOUSE_MOVE, IncrementalSource.TOUCH_MOVE):
                 for pos in data.get("positions") or []:
                     at = ts + (pos.get("timeOffset") or 0)
                     if at - last_move >= move_sample_ms:
                         last_move = at
-                        out.append(make("move", at, pos.get("id"), pos.get("x"), pos.get("y")))
+                        out.append(make(MOVE, at, pos.get("id"), pos.get("x"), pos.get("y")))
             elif source == IncrementalSource.SCROLL:
                 if data.get("id") == page.document_id:
                     page.scroll_x, page.scroll_y = data.get("x", 0), data.get("y", 0)
-                    out.append(make("scroll", ts, data.get("id"), None, None))
+                    out.append(make(SCROLL, ts, data.get("id"), None, None))
             elif source == IncrementalSource.VIEWPORT_RESIZE:
                 page.width, page.height = int(data.get("width", page.width)), int(data.get("height", page.height))
             elif source == IncrementalSource.INPUT:
-                out.append(make("input", ts, data.get("id"), None, None))
+                out.append(make(INPUT, ts, data.get("id"), None, None))
     out.sort(key=lambda i: i.ts)
     flag_rage_clicks(out)
     flag_unanswered_clicks(out, events)
     return out
 
 
-def flag_rage_clicks(interactions: Iterable[Interaction]) -> None:
+def flag_rage_clicks(interactions: Iterable[PageInteraction]) -> None:
     """Rage: at least 3 clicks within 1 s, within a small radius, on one page."""
-    clicks = [i for i in interactions if i.kind == "click" and i.x is not None]
+    clicks = [i for i in interactions if i.kind == CLICK and i.x is not None]
     for start, first in enumerate(clicks):
         burst = [first]
         for later in clicks[start + 1:]:
@@ -144,12 +157,12 @@ def _is_reaction(event: dict[str, Any]) -> bool:
     return False
 
 
-def flag_unanswered_clicks(interactions: Iterable[Interaction], events: list[dict[str, Any]]) -> None:
+def flag_unanswered_clicks(interactions: Iterable[PageInteraction], events: list[dict[str, Any]]) -> None:
     """Mark clicks after which the page did nothing for a second: no DOM change, navigation,
     input or scroll. Whether that makes a dead click depends on the element (see the index)."""
     reactions = [e["timestamp"] for e in events if _is_reaction(e)]
     for click in interactions:
-        if click.kind not in CLICK_KINDS.values():
+        if click.kind not in CLICK_KINDS:
             continue
         lo = bisect_right(reactions, click.ts)
         hi = bisect_left(reactions, click.ts + DEAD_WINDOW_MS)

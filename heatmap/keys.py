@@ -20,8 +20,7 @@ from typing import Any
 
 from plumbing.assets import page_script
 from plumbing.store import origin_of
-
-Box = tuple[float, float, float, float]
+from plumbing.vocabulary import Box
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def key_from_js(value: dict[str, Any] | None) -> ElementKey | None:
         return None
     plain = value.get("plain") or {}
     return ElementKey(value["key"], value["label"], value["tag"], bool(value["interactive"]),
-                      tuple(value["box"]), value.get("scope"),  # type: ignore[arg-type]
+                      Box(*value["box"]), value.get("scope"),
                       plain.get("key") or value["key"], tuple(tuple(i) for i in value.get("ids") or ()))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Box = tuple[float, float, float, float]  # x, y, w, h in reference document px
+from plumbing.vocabulary import Box
 
 
 @dataclass

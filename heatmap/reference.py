@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from plumbing.assets import page_script
+from plumbing.vocabulary import INPUT, POINTER_ACTION_KINDS, Box
 
-from heatmap.placement import Box
-
-OWN_KINDS = ("click", "dblclick", "contextmenu", "tap", "input")
+# What the visitor did on the page, whose moments are candidates for the photograph. Taps are
+# among them for a session not indexed yet (its moments come from the events: see load_reference).
+OWN_KINDS: tuple[str, ...] = (*POINTER_ACTION_KINDS, INPUT)
 MAX_MOMENTS = 48  # a long typing pageview has hundreds of inputs; a sample of them is enough
 
 
@@ -128,7 +129,7 @@ def candidate_moments(view: Mapping[str, Any], own: Iterable[Mapping[str, Any]],
     for hit in sorted(own, key=lambda h: h["t"]):
         if hit.get("kind") not in OWN_KINDS:
             continue
-        typing = (hit["kind"] == "input" and previous is not None and previous["kind"] == "input"
+        typing = (hit["kind"] == INPUT and previous is not None and previous["kind"] == INPUT
                   and previous.get("element_key") == hit.get("element_key"))
         previous = hit
         if typing:
@@ -191,9 +192,8 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
                    for i in rp.interactions() if view["t_start"] <= i.t <= view["t_end"]]
         for t, why in candidate_moments(view, own, last=pageview == max(views)):
             found = locate(t)
-            boxes = [tuple(b) if b else None for b in found["boxes"]]
-            located[t] = boxes  # type: ignore[assignment]
-            shown = [k for k, b in zip(keys, boxes) if b]
+            located[t] = [Box(*b) if b else None for b in found["boxes"]]
+            shown = [k for k, b in zip(keys, located[t]) if b]
             for k in shown:
                 elsewhere.setdefault(k, t)
             moments.append(Moment(t, why, sum(weight[k] for k in shown), sum(1 for k in shown if weight[k]),
@@ -201,7 +201,7 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
         best = best_moment(moments)
         if best.t != moments[-1].t:
             found = locate(best.t)  # seek back: the photograph and the boxes come from one state
-            located[best.t] = [tuple(b) if b else None for b in found["boxes"]]  # type: ignore[misc]
+            located[best.t] = [Box(*b) if b else None for b in found["boxes"]]
         boxes = dict(zip(keys, located[best.t]))
         png = rp.screenshot(full_page=True)
         image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from plumbing.vocabulary import BAND_KINDS
+
 
 def as_background(background: np.ndarray) -> np.ndarray:
     """A uint8 BGR page; grey and BGRA screenshots are converted rather than refused."""
@@ -42,8 +44,8 @@ def as_weights(weights: np.ndarray, n: int) -> np.ndarray:
 
 def as_row_values(values: np.ndarray, height: int, kind: str) -> np.ndarray:
     """One value per page row: a length mismatch means the caller measured another layout."""
-    if kind not in ("scroll", "attention"):
-        raise ValueError(f"kind must be 'scroll' or 'attention', got {kind!r}")
+    if kind not in BAND_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, BAND_KINDS))}, got {kind!r}")
     vals = np.asarray(values, dtype=np.float64).reshape(-1)
     if vals.shape != (height,):
         raise ValueError(

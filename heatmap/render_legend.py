@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from plumbing.vocabulary import counted
+
 # px added above the page, the same for every map (the web UI maps clicks on an image through it);
 # the page starts at row LEGEND_HEIGHT, column 0. Tall enough for a phone-width (720 px) legend
 # whose caption, stats and caution each wrap onto extra lines.
@@ -62,10 +64,10 @@ def ascii_text(text: str) -> str:
 
 
 def plural(n: int | float, noun: str) -> str:
-    """'1 click', '2 clicks', '1 mouse position': `noun` is given in the plural."""
-    one = n == 1 and noun.endswith("s") and not noun.endswith("ss")
-    count = f"{n:,}" if isinstance(n, int) else fmt_value(n)
-    return f"{count} {noun[:-1] if one else noun}"
+    """'1 click', '2 clicks', '1 mouse position': `noun` is given in the plural (a legend's kind
+    label), and a weighted count is written as the scale's values are."""
+    one = noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+    return counted(n, one, noun, shown=None if isinstance(n, int) else fmt_value(n))
 
 
 def wrap_text(text: str, width: int, scale: float, thickness: int = 1,

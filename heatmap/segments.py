@@ -8,19 +8,12 @@ from urllib.parse import urlsplit
 
 from plumbing.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
 from plumbing.store import SessionStore, day_ms, origin_of, page_path
+from plumbing.user_input import InputError, parse_choice, parse_day, parse_pair, parse_width
+from plumbing.vocabulary import counted
 
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
 
-
-class SegmentError(ValueError):
-    """A segment that cannot be understood; the message says how to write it."""
-
-
-def _day_ms(value: str, *, end: bool) -> int:
-    try:
-        return day_ms(value, end=end)
-    except ValueError:
-        raise SegmentError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+SegmentError = InputError  # a segment that cannot be understood; the message says how to write it
 
 
 @dataclass
@@ -40,23 +33,18 @@ class Segment:
         other key is a session property (variant=B, plan=pro...)."""
         segment = cls(**{k: v for k, v in fixed.items() if v is not None})
         for pair in pairs:
-            key, sep, value = pair.partition("=")
-            if not sep or not key:
-                raise SegmentError(f"{pair!r} is not key=value")
+            key, value = parse_pair(pair, "segment")
             if key == "viewport":
-                try:
-                    segment.viewport_w = int(value.lower().split("x")[0])
-                except ValueError:
-                    raise SegmentError(f"viewport={value!r}: give WIDTHxHEIGHT or a width") from None
+                segment.viewport_w = parse_width(value, "viewport")
             elif key in SEGMENT_KEYS:
                 setattr(segment, key, value)
             else:
                 segment.properties[key] = value
-        if segment.device is not None and segment.device not in DEVICES:
-            raise SegmentError(f"device={segment.device!r} is not a device: one of {', '.join(DEVICES)}")
-        for value in (segment.since, segment.until):
-            if value:
-                _day_ms(value, end=False)
+        if segment.device is not None:
+            parse_choice(segment.device, "device", DEVICES)
+        for name in ("since", "until"):
+            if getattr(segment, name):
+                parse_day(getattr(segment, name), name)
         return segment
 
     def bucket_label(self) -> str | None:
@@ -109,8 +97,8 @@ class Segment:
         bucket = viewport_bucket(self.viewport_w)[1:] if self.viewport_w else None
         rows = store.find_pageviews(
             device=self.device, viewport_w=bucket,
-            since_ms=_day_ms(self.since, end=False) if self.since else None,
-            until_ms=_day_ms(self.until, end=True) if self.until else None,
+            since_ms=day_ms(parse_day(self.since, "since"), end=False) if self.since else None,
+            until_ms=day_ms(parse_day(self.until, "until"), end=True) if self.until else None,
             properties=self.properties, path=self.url,
         )
         return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
@@ -133,7 +121,7 @@ class OriginChoice:
         aside = ", ".join(f"{o} ({n})" for o, n in self.others.items())
         example = next(iter(self.others)) + path
         return (f"{path} is on {len(self.others) + 1} sites: drew {self.origin} "
-                f"({len(self.pageviews)} pageview{'s' * (len(self.pageviews) != 1)}), not {aside}; "
+                f"({counted(len(self.pageviews), 'pageview')}), not {aside}; "
                 f"give a full URL to choose, e.g. {example}")
 
     def as_json(self) -> dict[str, Any]:

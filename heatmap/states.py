@@ -72,7 +72,7 @@ class StatePanel:
     offset: tuple[float, float]  # the crop's top-left in the photograph's document px
     image: np.ndarray  # BGR, the crop
     boxes: dict[str, Box | None]  # element key -> box in the crop's px
-    root: Box = (0.0, 0.0, 0.0, 0.0)  # the overlay / the unclipped container, in the crop's px
+    root: Box = Box(0.0, 0.0, 0.0, 0.0)  # the overlay / the unclipped container, in the crop's px
     visible: tuple[float, float] = (0.0, 0.0)  # containers: their own visible size on the page
     placement: Placement | None = None
     values: np.ndarray | None = None  # scroll maps: share of pageviews per content row
@@ -254,7 +254,7 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
             finally:
                 rp.evaluate_in_document(script, {"op": "close"})
             photo = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-            boxes = {q["key"]: (b[0] - x0, b[1] - y0, b[2], b[3]) if b else None
+            boxes = {q["key"]: Box(b[0] - x0, b[1] - y0, b[2], b[3]) if b else None
                      for q, b in zip(query, found["boxes"])}
             if found.get("opened"):
                 why += "; opened for the photograph (a replay does not record open popovers)"
@@ -263,7 +263,7 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
             pageview = max((i for i, v in views.items() if v["t_start"] <= t), default=0)
             panels[index] = StatePanel("", group, session_id, pageview, t, why, (float(x0), float(y0)),
                                        photo, boxes,
-                                       root=(rx - x0, ry - y0, rw, rh),
+                                       root=Box(rx - x0, ry - y0, rw, rh),
                                        visible=(float(found["visible"][0]), float(found["visible"][1])))
 
 

@@ -4,15 +4,17 @@ segments and the web UI filter by them."""
 
 from __future__ import annotations
 
+from plumbing.vocabulary import DEFAULT_VIEWPORT, MAX_VIEWPORT_PX
+
 # (name, min width, max width) in CSS px, narrowest first; the ranges meet, a width is in one.
 VIEWPORT_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("mobile", 0, 767),
     ("tablet", 768, 1023),
-    ("desktop", 1024, 100_000),
+    ("desktop", 1024, MAX_VIEWPORT_PX),
 )
 DEVICES: tuple[str, ...] = tuple(name for name, _, _ in reversed(VIEWPORT_BUCKETS))  # widest first, as menus list them
 # A common width inside each bucket: what a picker offers, and what a bucket's map is drawn at.
-TYPICAL_WIDTHS: dict[str, int] = {"desktop": 1280, "tablet": 820, "mobile": 390}
+TYPICAL_WIDTHS: dict[str, int] = {"desktop": DEFAULT_VIEWPORT[0], "tablet": 820, "mobile": 390}
 
 
 def viewport_bucket(width: float) -> tuple[str, int, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, TypeGuard
 
+from plumbing.vocabulary import CLICK, CONTEXTMENU, DBLCLICK, TAP
+
 
 class EventType(IntEnum):
     DOM_CONTENT_LOADED = 0
@@ -52,6 +54,15 @@ class MouseInteraction(IntEnum):
     TOUCH_MOVE_DEPARTED = 8
     TOUCH_END = 9
     TOUCH_CANCEL = 10
+
+
+# Our word for each pointer action rrweb records (see vocabulary.POINTER_ACTION_KINDS).
+POINTER_ACTIONS: dict[int, str] = {
+    MouseInteraction.CLICK: CLICK,
+    MouseInteraction.DBL_CLICK: DBLCLICK,
+    MouseInteraction.CONTEXT_MENU: CONTEXTMENU,
+    MouseInteraction.TOUCH_START: TAP,
+}
 
 
 # A timestamp outside these bounds (epoch ms, 2000..2100) is not a recording, it is an error.

@@ -31,11 +31,18 @@ import sqlite_utils
 from plumbing import json_text
 from plumbing.devices import classify_device
 from plumbing.events import EventType, events_problem
-from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_IDENTIFY, TAG_ROUTE, TAG_SET_PROPERTIES
+from plumbing.vocabulary import (
+    POINTER_ACTION_KINDS,
+    ROUTE_KINDS_STARTING_PAGEVIEW,
+    SESSION_ID_RE,
+    SESSION_ID_RULE,
+    TAG_IDENTIFY,
+    TAG_ROUTE,
+    TAG_SET_PROPERTIES,
+)
 
 SCHEMA_VERSION = 3
 SITE_POLICY = ("record_inputs", "max_session_events", "max_session_bytes")  # what `set_site` changes
-SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CODEC = "json+zlib"  # a chunk's events as compressed JSON
 CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
 BLOB_MIN_CHARS = 1024  # strings this long (inlined stylesheets, images) are stored once, by hash
@@ -200,6 +207,10 @@ class SessionEvents:
     @property
     def complete(self) -> bool:
         return not self.problems
+
+    def to_json(self) -> str:
+        """The events as one JSON array: the export, as rrweb-player and other rrweb tools load it."""
+        return json.dumps(self.events, separators=(",", ":"), ensure_ascii=False)
 
 
 class ChunkOutcome(str, Enum):
@@ -546,7 +557,7 @@ def decode_chunk(codec: str, data: bytes, blob: Any = None) -> list[dict[str, An
 def _check_chunk(session_id: Any, seq: Any, events: Any) -> None:
     """Refuse, with the reason, a chunk the store must not hold."""
     if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
-        raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+        raise StoreError(SESSION_ID_RULE)
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**31:
         raise StoreError("a chunk number is an integer from 0 to 2^31-1")
     problem = events_problem(events)
@@ -653,7 +664,7 @@ class SessionStore:
         """Register a session before its first chunk, with what the recorder knows up front."""
         session_id = session_id or new_session_id()
         if not SESSION_ID_RE.match(session_id):
-            raise StoreError("a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+            raise StoreError(SESSION_ID_RULE)
         with self._write() as conn:
             _insert_session(conn, session_id, site, user_agent, viewport, properties)
         return session_id
@@ -1024,8 +1035,8 @@ class SessionStore:
             ).fetchone()
             cur = self.db.conn.execute(
                 "SELECT pageview, t, kind, node_id, label, selector, rage, dead FROM hits"
-                " WHERE session_id = ? AND kind IN ('click', 'dblclick', 'contextmenu', 'tap')"
-                " ORDER BY t", (session_id,))
+                f" WHERE session_id = ? AND kind IN ({', '.join('?' * len(POINTER_ACTION_KINDS))})"
+                " ORDER BY t", (session_id, *POINTER_ACTION_KINDS))
             names = [d[0] for d in cur.description]
             clicks = [dict(zip(names, r)) for r in cur.fetchall()]
         if row is None:
@@ -1136,9 +1147,9 @@ class SessionStore:
         return zlib.decompress(row[0]).decode("utf-8")
 
     def export_events(self, session_id: str) -> str:
-        """The session's events as a JSON array, as rrweb-player and other rrweb tools load it."""
-        read = self.read_events(session_id)
-        return json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+        """The session's events as a JSON array, as rrweb-player and other rrweb tools load it
+        (`read_events(...).to_json()`: with the problems that cut it short, if any)."""
+        return self.read_events(session_id).to_json()
 
     def storage_stats(self) -> dict[str, int]:
         """What the store holds against what it was sent: events, raw JSON bytes, stored bytes."""

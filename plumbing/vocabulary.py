@@ -6,6 +6,9 @@ Loads neither OpenCV nor Playwright, so the CLI's `--help` and the web UI can im
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 # Custom-event tags (rrweb `{type: 5, data: {tag, payload}}`) written by our in-page code.
 TAG_SET_PROPERTIES = "sessionheat.set"  # payload: {key: value}, merged into the session's properties
 TAG_IDENTIFY = "sessionheat.identify"  # payload: {user_id, properties}
@@ -32,6 +35,81 @@ TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled 
 TAG_FOCUS_VISIBLE = "sessionheat.focusvisible"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
+
+
+# -- what a visitor did: the `kind` of an interaction and of a hits-table row ----------------------
+
+CLICK = "click"
+DBLCLICK = "dblclick"
+CONTEXTMENU = "contextmenu"
+TAP = "tap"  # rrweb's TouchStart: a finger down (the browser then fires the click it counts as)
+MOVE = "move"
+SCROLL = "scroll"
+INPUT = "input"
+VIEW_TOP = "view_top"  # attention: a held viewport's top edge, through the element there
+VIEW_BOTTOM = "view_bottom"  # ... and its bottom edge
+VIEW_MAX = "view_max"  # scroll depth: the deepest the viewport's bottom got in a pageview
+CONTAINER_MAX = "container_max"  # scroll depth inside a scrolling container
+
+# What a click map counts, and what the index writes as click hits. A tap is not among them: on a
+# touch screen the browser follows a finger's TouchStart with a click, which rrweb records too, so
+# counting both would count every tap twice.
+CLICK_KINDS: tuple[str, ...] = (CLICK, DBLCLICK, CONTEXTMENU)
+# What the visitor did with a pointer, as timelines and a replay's moments show it: the clicks and
+# the taps (a tap is a moment of its own, a few ms before its click).
+POINTER_ACTION_KINDS: tuple[str, ...] = (*CLICK_KINDS, TAP)
+
+# -- heatmaps: what can be drawn, and from which hits --------------------------------------------
+
+RAGE = "rage"  # a click in a burst of clicks on one spot (heatmap.interactions.flag_rage_clicks)
+DEAD = "dead"  # a click nothing answered, on an element that is not a control
+ATTENTION = "attention"  # time each part of the page spent inside the viewport
+HEATMAP_KINDS: tuple[str, ...] = (CLICK, MOVE, SCROLL, ATTENTION, RAGE, DEAD)
+POINT_KINDS: tuple[str, ...] = (CLICK, MOVE, RAGE, DEAD)  # drawn as points: the kinds compare can draw
+BAND_KINDS: tuple[str, ...] = (SCROLL, ATTENTION)  # drawn as bands of the page's height
+HIT_KINDS: dict[str, tuple[str, ...]] = {  # heatmap kind -> the hit kinds it is drawn from
+    CLICK: CLICK_KINDS,
+    RAGE: (CLICK,),
+    DEAD: (CLICK,),
+    MOVE: (MOVE,),
+    SCROLL: (VIEW_MAX, CONTAINER_MAX),  # the page's deepest scroll; each container's
+    ATTENTION: (VIEW_TOP, VIEW_BOTTOM),
+}
+
+
+class Box(NamedTuple):
+    """An element's box in document px (x, y: its top left): a tuple, so it unpacks as
+    `x, y, w, h` and serializes as [x, y, w, h]; the same box a live page's
+    getBoundingClientRect() plus its scroll gives."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x <= self.x + self.w and self.y <= y <= self.y + self.h
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+DEFAULT_VIEWPORT: tuple[int, int] = (1280, 800)  # what a recording or a replay opens with, unless told
+MAX_VIEWPORT_PX = 100_000  # the widest (or tallest) viewport a session can say it had
+SESSION_ID_CHARS = "A-Za-z0-9_-"  # URL-safe: an id is a path segment and a command-line argument
+SESSION_ID_LENGTH = (8, 64)
+SESSION_ID_RE = re.compile(rf"^[{SESSION_ID_CHARS}]{{{SESSION_ID_LENGTH[0]},{SESSION_ID_LENGTH[1]}}}$")
+SESSION_ID_RULE = f"a session id is {SESSION_ID_LENGTH[0]}-{SESSION_ID_LENGTH[1]} characters of A-Z a-z 0-9 _ -"
+
+MIB = 1024 * 1024
+SESSION_EVENTS_CAP = 200_000  # the collector's cap on one session's events, unless its site sets one
+SESSION_BYTES_CAP = 32 * MIB  # ... and on its event JSON, inflated
+
+
+def counted(n: float, noun: str, plural: str | None = None, *, shown: str | None = None) -> str:
+    """'1 session', '3 sessions', '1,234 sessions': `noun` in the singular (`plural` when it is not
+    noun + s); `shown`, the number as written when it is not an int with thousands separators."""
+    number = shown if shown is not None else f"{n:,}"
+    return f"{number} {noun if n == 1 else plural or noun + 's'}"
 
 
 def page_tags() -> dict[str, str]:

@@ -19,14 +19,13 @@ from plumbing import json_text
 from plumbing.assets import amd_safe, package_text, page_script, vendor_text
 from plumbing.browser import chromium
 from plumbing.events import EventType
-from plumbing.vocabulary import TAG_ANNOTATION
+from plumbing.vocabulary import DEFAULT_VIEWPORT, TAG_ANNOTATION
 from plumbing.store import SessionStore, new_session_id
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 BINDING = "__sessionheatSend"
-DEFAULT_VIEWPORT = (1280, 800)
 
 
 def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:

@@ -7,9 +7,10 @@
         boxes = rp.resolve([(t, node_id), ...])   # many moments in one pass
 """
 
+from plumbing.vocabulary import Box
 from replay.host import AssetCache
 from replay.player import player_html, write_player_html
-from replay.session import Box, Pageview, Replay, ReplayError, ReplayPage, Resolved, open_session
+from replay.session import Pageview, Replay, ReplayError, ReplayPage, Resolved, open_session
 from replay.timeline import Interaction, LiveClick, Timeline
 from replay.video import VideoResult, frame_times, render_video
 

@@ -20,10 +20,11 @@ from plumbing import json_text
 from plumbing.addresses import vouched_origins
 from plumbing.browser import chromium, host_resolver_rule
 from plumbing.store import SessionEvents, SessionStore, origin_of
+from plumbing.vocabulary import DEFAULT_VIEWPORT, Box
 
 from replay.fetch import asset_origins
 from replay.host import FETCH_TIMEOUT_MS, HOST_URL, AssetCache, NetworkGuard, host_page_response
-from replay.timeline import Interaction, LiveClick, Timeline
+from replay.timeline import LiveClick, PointerAction, Timeline
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
@@ -31,19 +32,6 @@ if TYPE_CHECKING:
 
 class ReplayError(RuntimeError):
     """The session cannot be replayed at all (nothing readable, no full snapshot)."""
-
-
-@dataclass(frozen=True)
-class Box:
-    """An element's box in document px: the live page's getBoundingClientRect() plus its scroll."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-
-    def contains(self, x: float, y: float) -> bool:
-        return self.x <= x <= self.x + self.w and self.y <= y <= self.y + self.h
 
 
 @dataclass(frozen=True)
@@ -220,7 +208,7 @@ class Replay:
         """Run `fn_js` — `(document, arg) => value` — on the replayed document at this moment."""
         return self.page.evaluate(f"(a) => ({fn_js})(window.__shDriver.document(), a)", arg)
 
-    def interactions(self) -> list[Interaction]:
+    def interactions(self) -> list[PointerAction]:
         """Clicks, double clicks, context menus and taps, with their node ids and times."""
         return self.timeline.interactions()
 
@@ -326,7 +314,7 @@ class ReplayPage:
         self.sessions = 0  # how many sessions this page has replayed
         self._live = False  # a session's replay is up in the page (not yet unloaded)
         self.context: BrowserContext = browser.new_context(
-            viewport={"width": 1280, "height": 800},
+            viewport={"width": DEFAULT_VIEWPORT[0], "height": DEFAULT_VIEWPORT[1]},
             device_scale_factor=1, service_workers="block", accept_downloads=False,
         )
         try:
@@ -451,7 +439,8 @@ def open_session(
     vouched = vouched_origins(site, store.site_origins(), recorded) | extra
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]
-    first = next((e["data"] for e in read.events if e["type"] == 4), {"width": 1280, "height": 800})
+    first = next((e["data"] for e in read.events if e["type"] == 4),
+                 {"width": DEFAULT_VIEWPORT[0], "height": DEFAULT_VIEWPORT[1]})
     with ExitStack() as stack:
         if page is None:
             if browser is None:

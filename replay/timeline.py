@@ -10,7 +10,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from plumbing.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.events import POINTER_ACTIONS, EventType, IncrementalSource
 from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 from plumbing.store import origin_of
 
@@ -18,17 +18,12 @@ from plumbing.store import origin_of
 # arrive in the next scroll event, emitted just after the click.
 SCROLL_THROTTLE_MS = 100
 
-INTERACTION_KINDS = {
-    MouseInteraction.CLICK: "click",
-    MouseInteraction.DBL_CLICK: "dblclick",
-    MouseInteraction.CONTEXT_MENU: "contextmenu",
-    MouseInteraction.TOUCH_START: "tap",
-}
-
 
 @dataclass(frozen=True)
-class Interaction:
-    """One thing the visitor did to one element: `t` in ms since the session's first event."""
+class PointerAction:
+    """A click, double click, context menu or tap on one element (vocabulary.POINTER_ACTION_KINDS),
+    and where it is in the event stream: a moment a replay can cut at. `t` in ms since the
+    session's first event."""
 
     t: int
     kind: str
@@ -36,6 +31,9 @@ class Interaction:
     x: float | None  # viewport px, as recorded
     y: float | None
     index: int  # position of the event in the session's events
+
+
+Interaction = PointerAction  # the public name `replay.Interaction`
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ class Timeline:
                 hints[sid] = {"x": e["data"]["x"], "y": e["data"]["y"]}
         return hints
 
-    def interactions(self) -> list[Interaction]:
+    def interactions(self) -> list[PointerAction]:
         """Clicks, double clicks, context menus and taps, in order."""
         out = []
         for i, e in enumerate(self.events):
@@ -133,10 +131,10 @@ class Timeline:
             d = e["data"]
             if d.get("source") != IncrementalSource.MOUSE_INTERACTION:
                 continue
-            kind = INTERACTION_KINDS.get(d.get("type"))  # type: ignore[call-overload]
+            kind = POINTER_ACTIONS.get(d.get("type"))  # type: ignore[arg-type]
             if kind is None or d.get("id", -1) < 0:
                 continue
-            out.append(Interaction(int(self.times[i]), kind, d["id"], d.get("x"), d.get("y"), i))
+            out.append(PointerAction(int(self.times[i]), kind, d["id"], d.get("x"), d.get("y"), i))
         return out
 
     def live_clicks(self) -> list[LiveClick]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plumbing.events import EventType, IncrementalSource
+from plumbing.vocabulary import DEFAULT_VIEWPORT
 
 if TYPE_CHECKING:
     from replay.session import Replay
@@ -116,4 +117,4 @@ def _largest_viewport(timeline: "Timeline") -> tuple[int, int]:
         if e["type"] == EventType.META or (e["type"] == EventType.INCREMENTAL_SNAPSHOT
                                            and d.get("source") == IncrementalSource.VIEWPORT_RESIZE):
             w, h = max(w, int(d.get("width") or 0)), max(h, int(d.get("height") or 0))
-    return (w or 1280) // 2 * 2, (h or 800) // 2 * 2
+    return (w or DEFAULT_VIEWPORT[0]) // 2 * 2, (h or DEFAULT_VIEWPORT[1]) // 2 * 2

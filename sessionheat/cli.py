@@ -17,6 +17,16 @@ from typing import Any, TypeVar
 
 import click
 
+from plumbing.user_input import InputError, parse_choice, parse_pair, parse_size
+from plumbing.vocabulary import (
+    DEFAULT_VIEWPORT,
+    HEATMAP_KINDS,
+    MIB,
+    SESSION_BYTES_CAP,
+    SESSION_EVENTS_CAP,
+    counted,
+)
+
 from sessionheat import __version__
 from sessionheat.plugin_commands import PluginGroup
 
@@ -61,8 +71,11 @@ def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
 
 
+VIEWPORT_PX = (100, 10_000)  # a browser window a recording can open, in px either way
+
+
 class ViewportParam(click.ParamType):
-    """WIDTHxHEIGHT, e.g. 1280x800."""
+    """WIDTHxHEIGHT, as `plumbing.user_input.parse_size` reads it."""
 
     name = "WxH"
 
@@ -70,22 +83,28 @@ class ViewportParam(click.ParamType):
         if isinstance(value, tuple):
             return value
         try:
-            w, h = (int(v) for v in str(value).lower().split("x"))
-            if 100 <= w <= 10000 and 100 <= h <= 10000:
-                return w, h
-        except ValueError:
-            pass
-        self.fail(f"{value!r} is not WIDTHxHEIGHT, e.g. 1280x800", param, ctx)
+            return parse_size(str(value), "viewport", least=VIEWPORT_PX[0], most=VIEWPORT_PX[1])
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class WordChoice(click.Choice):
+    """One of a few words (a heatmap kind, a role), refused in the parser's wording; the help
+    lists the words as click.Choice does."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return parse_choice(str(value), param.name if param is not None else "value",
+                                [str(c) for c in self.choices])
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
-    props = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--property")
-        props[key] = value
-    return props
+    try:
+        return dict(parse_pair(pair, "property") for pair in pairs)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--property") from None
 
 
 def open_store(db_path: Path) -> Any:
@@ -125,7 +144,8 @@ def main() -> None:
               help="Python file defining journey(page, rng); without it, --headed lets a person drive.")
 @click.option("--sessions", "n_sessions", default=1, show_default=True, help="Sessions to record.")
 @click.option("--viewport", "viewports", type=ViewportParam(), multiple=True,
-              help="WIDTHxHEIGHT; repeat to cycle visitors through several.  [default: 1280x800]")
+              help="WIDTHxHEIGHT; repeat to cycle visitors through several."
+                   f"  [default: {DEFAULT_VIEWPORT[0]}x{DEFAULT_VIEWPORT[1]}]")
 @click.option("--property", "properties", multiple=True, metavar="KEY=VALUE",
               help="Tag the sessions (repeatable), e.g. --property variant=B.")
 @click.option("--seed", default=0, show_default=True, help="Seed for the journeys' randomness.")
@@ -150,7 +170,7 @@ def record_command(db_path: Path, url: str, journey_file: Path | None, n_session
         n_sessions = 1
     else:
         journey = load_journey(journey_file)
-    sizes = list(viewports) or [(1280, 800)]
+    sizes = list(viewports) or [DEFAULT_VIEWPORT]
     plans = [JourneyPlan(url, sizes[i % len(sizes)], props) for i in range(n_sessions)]
     console = Console(stderr=True)
     store = open_store(db_path)
@@ -212,7 +232,7 @@ def export_command(db_path: Path, session_id: str, output: Path | None) -> None:
     read = store.read_events(session_id)
     for problem in read.problems:
         click.echo(f"warning: {problem.reason}; exporting the events before it", err=True)
-    text = json.dumps(read.events, separators=(",", ":"), ensure_ascii=False)
+    text = read.to_json()
     if output:
         try:
             output.write_text(text, encoding="utf-8")
@@ -326,7 +346,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
             click.echo("[]")
             return
         total = len(store.sessions_to_index(rebuild=True))
-        click.echo(f"nothing to index: all {_count(total, 'session')} already indexed; --rebuild recomputes"
+        click.echo(f"nothing to index: all {counted(total, 'session')} already indexed; --rebuild recomputes"
                    f" them from their events" if total else "nothing to index: no sessions with events yet")
         return
     with progress_bars(Console(stderr=True)) as bar:
@@ -346,7 +366,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 @main.command("heatmap")
 @db_option(existing=True)
 @click.option("--url", required=True, help="Page URL or path (query ignored), e.g. /pricing.html.")
-@click.option("--kind", type=click.Choice(["click", "move", "scroll", "attention", "rage", "dead"]),
+@click.option("--kind", type=WordChoice(HEATMAP_KINDS),
               default="click", show_default=True)
 @click.option("--segment", "segments", multiple=True, metavar="KEY=VALUE",
               help="Filter: device=, viewport=WxH, since=/until=YYYY-MM-DD, or any session property.")
@@ -380,8 +400,8 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
                                        reference=reference)
             diff_png, a_png, b_png, *js = write_compare(out_png, a, b, diff, json_path)
             click.echo(f"wrote {diff_png} (difference, A - B), {a_png} (A: {a.segment.label()}, "
-                       f"{_count(a.n_sessions, 'session')}) and {b_png} (B: {b.segment.label()}, "
-                       f"{_count(b.n_sessions, 'session')}), on {a.reference.session_id}'s layout"
+                       f"{counted(a.n_sessions, 'session')}) and {b_png} (B: {b.segment.label()}, "
+                       f"{counted(b.n_sessions, 'session')}), on {a.reference.session_id}'s layout"
                        + (f"; points and tables in {js[0]}" if js else ""))
             for name, side in (("A", a), ("B", b)):
                 if side.caution:
@@ -391,7 +411,7 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
     except (HeatmapError, SegmentError) as exc:
         raise click.ClickException(str(exc)) from None
     result.write(out_png, json_path)
-    summary = (f"wrote {out_png}: {kind} of {_count(result.n_sessions, 'session')} on"
+    summary = (f"wrote {out_png}: {kind} of {counted(result.n_sessions, 'session')} on"
                f" {result.reference.session_id}'s layout")
     if result.placement:
         summary += f", {len(result.placement.points)} placed, {result.placement.n_missing} not on this layout"
@@ -403,18 +423,13 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
         click.echo(f"caution: {result.caution}", err=True)
 
 
-def _count(n: int, noun: str) -> str:
-    """'1 session', '3 sessions'."""
-    return f"{n:,} {noun}{'s' * (n != 1)}"
-
-
 @main.command("serve")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 exposes it to your network (see README, Deploying).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
-@click.option("--role", type=click.Choice(["all", "collector", "ui"]), default="all", show_default=True,
+@click.option("--role", type=WordChoice(["all", "collector", "ui"]), default="all", show_default=True,
               help="collector: only the snippet and the chunk endpoint, for visitors' browsers; "
                    "ui: only the team's pages (login required); all: both.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
@@ -492,7 +507,7 @@ def users_group() -> None:
 @users_group.command("add")
 @db_option
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "admin"]), default="viewer", show_default=True,
+@click.option("--role", type=WordChoice(["viewer", "admin"]), default="viewer", show_default=True,
               help="viewer: reads sessions and maps; admin: also starts indexing.")
 @password_options
 @click.option("--no-password", is_flag=True,
@@ -521,7 +536,7 @@ def users_list_command(db_path: Path, as_json: bool) -> None:
         return
     for user in users:
         how = "password" if user["password"] else "SSO only"
-        click.echo(f"{user['name']}\t{user['role']}\t{how}\t{_count(user['tokens'], 'API token')}")
+        click.echo(f"{user['name']}\t{user['role']}\t{how}\t{counted(user['tokens'], 'API token')}")
 
 
 @users_group.command("remove")
@@ -563,7 +578,7 @@ def users_token_command(db_path: Path, name: str, label: str, revoke: bool) -> N
     store = open_store(db_path)
     if revoke:
         n = store.revoke_api_tokens(name)
-        click.echo(f"revoked {_count(n, 'API token')} of {name}", err=True)
+        click.echo(f"revoked {counted(n, 'API token')} of {name}", err=True)
         return
     click.echo(new_api_token(store, name, label))  # alone on stdout, for scripts
 
@@ -576,11 +591,11 @@ def sites_group() -> None:
 def site_policy_options(fn: F) -> F:
     """The options `sites add` and `sites set` share: what a site's sessions may hold."""
     fn = click.option("--max-session-events", type=click.IntRange(0), metavar="N",
-                      help="Cap on one session's events (0: none; default: the collector's, 200 000)."
-                      )(fn)
+                      help="Cap on one session's events (0: none; default: the collector's, "
+                           + f"{SESSION_EVENTS_CAP:,}".replace(",", " ") + ").")(fn)
     fn = click.option("--max-session-mb", type=click.FloatRange(0), metavar="N",
                       help="Cap on one session's event data in MiB, uncompressed (0: none; "
-                           "default: the collector's, 32). Past a cap, chunks get 413.")(fn)
+                           f"default: the collector's, {SESSION_BYTES_CAP // MIB}). Past a cap, chunks get 413.")(fn)
     return fn
 
 
@@ -679,7 +694,7 @@ def sites_remove_command(db_path: Path, name: str) -> None:
     """Stop accepting sessions from a site: its key is refused from now on. What it recorded stays."""
     kept = open_store(db_path).remove_site(name)
     click.echo(f"removed {name}: its key is {_refused_from_now_on()}; "
-               f"its {kept} recorded session{'s' * (kept != 1)} stay")
+               f"its {counted(kept, 'recorded session')} stay")
 
 
 @sites_group.command("rotate-key")

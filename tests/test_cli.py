@@ -161,9 +161,9 @@ def test_bad_viewport_is_refused(bad, tmp_path):
 
 
 def test_counts_in_messages_are_singular_for_one():
-    from sessionheat.cli import _count
+    from plumbing.vocabulary import counted
 
-    assert _count(1, "session") == "1 session" and _count(3, "session") == "3 sessions"
+    assert counted(1, "session") == "1 session" and counted(3, "session") == "3 sessions"
 
 
 @pytest.mark.parametrize("at", ["999999", "-5", "6"])
@@ -183,7 +183,7 @@ def test_unknown_device_lists_the_devices(tmp_path):
     result = CliRunner().invoke(main, ["heatmap", "--url", "/", "--segment", "device=watch",
                                        "--out", str(tmp_path / "x.png"), "--db", db])
     assert result.exit_code == 1
-    assert "device='watch' is not a device: one of desktop, tablet, mobile" in result.output
+    assert "device 'watch': one of desktop, tablet, mobile" in result.output
 
 
 @pytest.mark.parametrize("viewport, said", [("1000x700", "tablet viewports (768-1023 px wide)"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,29 +19,22 @@ from urllib.parse import urlencode
 
 from plumbing.devices import DEVICES, TYPICAL_WIDTHS, viewport_bucket
 from plumbing.store import page_path  # re-exported: the explorer's pages are the store's
+from plumbing.user_input import (
+    InputError,
+    parse_choice,
+    parse_day,
+    parse_pairs,
+    parse_session_id,
+    parse_width,
+)
+from plumbing.vocabulary import CLICK, HEATMAP_KINDS, POINT_KINDS
 
-KINDS = ("click", "move", "scroll", "attention", "rage", "dead")
-POINT_KINDS = ("click", "move", "rage", "dead")  # the kinds compare can draw
-SESSION_REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PAIR_SPLIT_RE = re.compile(r"[,\s]+")
+KINDS = HEATMAP_KINDS  # re-exported: what the explorer offers
 CACHE_FORMAT = 1  # bump when what a cached map holds changes
 
 
-class MapRequestError(ValueError):
-    """A query the explorer cannot draw; the message says which field and how to write it."""
-
-
-def _pairs(values: Sequence[str]) -> tuple[str, ...]:
-    pairs = []
-    for value in values:
-        for pair in PAIR_SPLIT_RE.split(value.strip()):
-            if not pair:
-                continue
-            key, sep, val = pair.partition("=")
-            if not sep or not key or not val:
-                raise MapRequestError(f"segment filter {pair!r}: write key=value, e.g. variant=B")
-            pairs.append(f"{key}={val}")
+def _pairs(name: str, values: Sequence[str]) -> tuple[str, ...]:
+    pairs = [f"{key}={value}" for key, value in parse_pairs(values, name, value_required=True)]
     return tuple(sorted(dict.fromkeys(pairs)))
 
 
@@ -50,19 +42,11 @@ def _bucket(value: str) -> str:
     value = value.strip().lower()
     if not value or value in TYPICAL_WIDTHS:
         return value
-    try:
-        width = int(value.split("x")[0])
-    except ValueError:
-        raise MapRequestError(f"viewport {value!r}: one of {', '.join(TYPICAL_WIDTHS)}, or WIDTHxHEIGHT") from None
-
-    return viewport_bucket(width)[0]
+    return viewport_bucket(parse_width(value, "viewport", names=list(TYPICAL_WIDTHS)))[0]
 
 
 def _date(name: str, value: str) -> str:
-    value = value.strip()
-    if value and not DATE_RE.match(value):
-        raise MapRequestError(f"{name} {value!r}: write a date as YYYY-MM-DD")
-    return value
+    return parse_day(value, name) if value.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +54,7 @@ class MapRequest:
     """One heatmap (or one compare of two segments) the explorer was asked to draw."""
 
     url: str = ""
-    kind: str = "click"
+    kind: str = CLICK
     viewport: str = ""  # "" or a bucket name: desktop / tablet / mobile
     device: str = ""
     segment: tuple[str, ...] = ()  # k=v session properties (or any Segment key)
@@ -99,32 +83,24 @@ class MapRequest:
 
         errors: list[str] = []
         fields: dict[str, Any] = {"url": one("url")}
-        kind = one("kind") or "click"
-        if kind not in KINDS:
-            errors.append(f"kind {kind!r}: one of {', '.join(KINDS)}")
-            kind = "click"
-        fields["kind"] = kind
-        device = one("device").lower()
-        if device and device not in DEVICES:
-            errors.append(f"device {device!r}: one of {', '.join(DEVICES)}")
-            device = ""
-        fields["device"] = device
-        for name, parse in (("viewport", _bucket), ("segment", None), ("vs_segment", None),
-                            ("since", None), ("until", None), ("vs_since", None), ("vs_until", None)):
+        fields["kind"], fields["device"], fields["reference"] = CLICK, "", ""
+        for name, parse in (
+            ("kind", lambda: parse_choice(one("kind") or CLICK, "kind", HEATMAP_KINDS)),
+            ("device", lambda: parse_choice(one("device").lower(), "device", DEVICES) if one("device") else ""),
+            ("viewport", lambda: _bucket(one("viewport"))),
+            ("segment", lambda: _pairs("segment", many("segment"))),
+            ("vs_segment", lambda: _pairs("vs_segment", many("vs_segment"))),
+            ("since", lambda: _date("since", one("since"))),
+            ("until", lambda: _date("until", one("until"))),
+            ("vs_since", lambda: _date("vs_since", one("vs_since"))),
+            ("vs_until", lambda: _date("vs_until", one("vs_until"))),
+            ("reference", lambda: parse_session_id(one("reference"), "reference") if one("reference") else ""),
+        ):
             try:
-                if name in ("segment", "vs_segment"):
-                    fields[name] = _pairs(many(name))
-                elif parse is not None:
-                    fields[name] = parse(one(name))
-                else:
-                    fields[name] = _date(name.replace("_", " "), one(name))
-            except MapRequestError as exc:
+                fields[name] = parse()
+            except InputError as exc:
                 errors.append(str(exc))
-        reference = one("reference")
-        if reference and not SESSION_REF_RE.match(reference):
-            errors.append(f"reference {reference!r} is not a session id")
-            reference = ""
-        fields["reference"] = reference
+        kind = fields["kind"]
         fields["compare"] = one("compare").lower() in ("1", "on", "true", "yes") or bool(
             fields.get("vs_segment") or fields.get("vs_since") or fields.get("vs_until"))
         if fields["compare"] and kind not in POINT_KINDS:

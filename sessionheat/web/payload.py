@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbing.events import events_problem
-from plumbing.store import SESSION_ID_RE
+from plumbing.vocabulary import (
+    MAX_VIEWPORT_PX,
+    MIB,
+    SESSION_BYTES_CAP,
+    SESSION_EVENTS_CAP,
+    SESSION_ID_RE,
+    SESSION_ID_RULE,
+)
 
 MAX_SEQ = 2**31 - 1
 META_FIELDS = {"userAgent", "viewport", "version"}
@@ -31,7 +38,6 @@ class Refusal(Exception):
         self.retry_after = retry_after
 
 
-MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,8 @@ class Limits:
     max_body: int = 4 * MIB  # as sent (compressed or not)
     max_json: int = 16 * MIB  # after decompression
     max_events: int = 20_000  # per chunk
-    max_session_events: int = 200_000  # per session (0: no cap), unless its site sets its own
-    max_session_bytes: int = 32 * MIB  # event JSON per session, inflated (0: no cap), likewise
+    max_session_events: int = SESSION_EVENTS_CAP  # per session (0: no cap), unless its site sets its own
+    max_session_bytes: int = SESSION_BYTES_CAP  # event JSON per session, inflated (0: no cap), likewise
     body_timeout_ms: int = 10_000  # the whole body must arrive within this (408 after): a chunk is
     # tens of KB, seconds even on a poor mobile link, while a stalled upload holds a slot
     max_inflight: int = 512  # requests being read or written at once, all sites together ...
@@ -72,7 +78,7 @@ class ChunkBody:
 
 def check_session_id(session_id: str) -> str:
     if not SESSION_ID_RE.match(session_id):
-        raise Refusal(400, "a session id is 8-64 characters of A-Z a-z 0-9 _ -")
+        raise Refusal(400, SESSION_ID_RULE)
     return session_id
 
 
@@ -201,7 +207,7 @@ def _meta(meta: Any) -> tuple[str, tuple[int, int] | None]:
     if viewport is None:
         return user_agent, None
     if not (isinstance(viewport, list) and len(viewport) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_VIEWPORT_PX
                     for v in viewport)):
         raise Refusal(422, "meta.viewport must be [width, height] in px")
     return user_agent, (viewport[0], viewport[1])

@@ -10,21 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plumbing.events import EventType, IncrementalSource, MouseInteraction
+from plumbing.events import POINTER_ACTIONS, EventType, IncrementalSource
 from plumbing.vocabulary import (
+    CLICK,
+    CONTEXTMENU,
+    DBLCLICK,
     ROUTE_KINDS_STARTING_PAGEVIEW,
     TAG_ANNOTATION,
     TAG_IDENTIFY,
     TAG_ROUTE,
     TAG_SET_PROPERTIES,
+    TAP,
 )
 
-CLICK_KINDS = {
-    MouseInteraction.CLICK: "Click",
-    MouseInteraction.DBL_CLICK: "Double click",
-    MouseInteraction.CONTEXT_MENU: "Right click",
-    MouseInteraction.TOUCH_START: "Tap",
-}
+# How the timeline says each pointer action (vocabulary.POINTER_ACTION_KINDS): taps too, since a
+# timeline tells what the visitor did, not what a click map counts.
+ACTION_LABELS = {CLICK: "Click", DBLCLICK: "Double click", CONTEXTMENU: "Right click", TAP: "Tap"}
 INPUT_MERGE_MS = 2000  # keystrokes into one field this close together are one "typed" entry
 LABEL_CHARS = 60
 SNAPSHOT_WAIT_MS = 3000  # a page's full snapshot follows its Meta event within this
@@ -191,7 +192,7 @@ def _ends_route_render(event: dict[str, Any]) -> bool:
             or (event.get("type") == EventType.CUSTOM and data.get("tag") == TAG_ROUTE)
             or (event.get("type") == EventType.INCREMENTAL_SNAPSHOT
                 and data.get("source") == IncrementalSource.MOUSE_INTERACTION
-                and data.get("type") in CLICK_KINDS))
+                and data.get("type") in POINTER_ACTIONS))
 
 
 def build_timeline(
@@ -230,7 +231,7 @@ def build_timeline(
             source = data.get("source")
             if source == IncrementalSource.MUTATION:
                 nodes.apply_mutation(data)
-            elif source == IncrementalSource.MOUSE_INTERACTION and data.get("type") in CLICK_KINDS:
+            elif source == IncrementalSource.MOUSE_INTERACTION and data.get("type") in POINTER_ACTIONS:
                 node_id = data.get("id")
                 hit = indexed.get((t, node_id))
                 what = (hit or {}).get("label") or ""
@@ -240,7 +241,8 @@ def build_timeline(
                          if hit and hit.get(key)]
                 kind = "rage" if hit and hit.get("rage") else "dead" if hit and hit.get("dead") else "click"
                 flag = "; ".join(flags)
-                entries.append(TimelineEntry(t, kind, f"{CLICK_KINDS[data['type']]} on {what}", flag))
+                action = ACTION_LABELS[POINTER_ACTIONS[data["type"]]]
+                entries.append(TimelineEntry(t, kind, f"{action} on {what}", flag))
             elif source == IncrementalSource.INPUT:
                 node_id = data.get("id")
                 open_entry = typing.get(node_id)  # type: ignore[arg-type]

@@ -47,7 +47,6 @@ from plumbing.assets import amd_safe, vendor_text
 from plumbing.devices import DEVICES
 from plumbing.events import EventType
 from plumbing.store import (
-    SESSION_ID_RE,
     SESSION_SORTS,
     SessionFilter,
     SessionStore,
@@ -55,6 +54,15 @@ from plumbing.store import (
     day_ms,
     origin_of,
 )
+from plumbing.user_input import (
+    InputError,
+    parse_choice,
+    parse_day,
+    parse_pair,
+    parse_seconds,
+    parse_size,
+)
+from plumbing.vocabulary import MAX_VIEWPORT_PX, SESSION_ID_RE
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
 from sessionheat.web.session_timeline import build_timeline, format_clock
@@ -66,7 +74,6 @@ COUNT_BUDGET_MS = 60  # and for no longer than this ("at least 2,345 sessions")
 MAX_PROPERTY_FILTERS = 20  # property=value filters one list may combine
 MAX_FILTER_CHARS = 200  # a property filter, a viewport, a date or a number is no longer than this
 MAX_CURSOR_CHARS = 400  # a page cursor is a short base64 of [sort value, session id]
-MAX_VIEWPORT_PX = 100_000
 FILTER_FIELDS = ("url", "since", "until", "device", "viewport", "property", "rage", "dead",
                  "min_duration", "sort", "order")
 
@@ -92,26 +99,23 @@ def parse_list_query(params: Any) -> ListQuery:
     q.form = {name: get(name) for name in FILTER_FIELDS if name != "property"}
     if q.form["url"]:
         f.url = q.form["url"][:2000]
+
+    def read(parse: Any, text: str, name: str, *args: Any, **options: Any) -> Any:
+        """What `parse` makes of a field, or None when it was empty or not understood (said in errors)."""
+        if not text:
+            return None
+        try:
+            return parse(text, name, *args, **options)
+        except InputError as exc:
+            q.errors.append(str(exc))
+            return None
+
     for name, end in (("since", False), ("until", True)):
-        if q.form[name]:
-            try:
-                ms = day_ms(q.form[name], end=end)
-            except ValueError:
-                q.errors.append(f"{'From' if name == 'since' else 'To'} date: give a date as YYYY-MM-DD.")
-            else:
-                setattr(f, "since_ms" if name == "since" else "until_ms", ms)
-    if q.form["device"]:
-        if q.form["device"] in DEVICES:
-            f.device = q.form["device"]
-        else:
-            q.errors.append("Device: choose desktop, tablet or mobile.")
-    if q.form["viewport"]:
-        w, sep, h = q.form["viewport"].lower().partition("x")
-        if sep and w.isdecimal() and h.isdecimal() and len(w) <= 6 and len(h) <= 6 \
-                and max(int(w), int(h)) <= MAX_VIEWPORT_PX:
-            f.viewport = (int(w), int(h))
-        else:
-            q.errors.append("Viewport: give it as WIDTHxHEIGHT, e.g. 1280x800.")
+        day = read(parse_day, q.form[name], name)
+        if day is not None:
+            setattr(f, f"{name}_ms", day_ms(day, end=end))
+    f.device = read(parse_choice, q.form["device"], "device", DEVICES)
+    f.viewport = read(parse_size, q.form["viewport"], "viewport", most=MAX_VIEWPORT_PX)
     pairs = [p.strip() for p in params.getlist("property") if p.strip()]
     q.form["properties"] = pairs[:MAX_PROPERTY_FILTERS]
     if len(pairs) > MAX_PROPERTY_FILTERS:
@@ -121,23 +125,15 @@ def parse_list_query(params: Any) -> ListQuery:
         q.errors.append(f"Properties: a key=value filter is at most {MAX_FILTER_CHARS} characters.")
         pairs = []
     for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            q.errors.append(f"Property {pair!r}: write it as key=value, e.g. variant=B.")
-        else:
-            f.properties[key.strip()] = value.strip()
+        key_value = read(parse_pair, pair, "property")
+        if key_value is not None:
+            f.properties[key_value[0]] = key_value[1]
     f.rage = q.form["rage"] in ("1", "on", "yes")
     f.dead = q.form["dead"] in ("1", "on", "yes")
-    if q.form["min_duration"]:
-        try:
-            seconds = float(q.form["min_duration"])
-            if not 0 <= seconds < 10**7:
-                raise ValueError
-            f.min_duration_ms = int(seconds * 1000)
-        except ValueError:
-            q.errors.append("Minimum duration: give a number of seconds.")
-    if q.form["sort"] and q.form["sort"] not in SESSION_SORTS:
-        q.errors.append("Sort: choose started, duration or events.")
+    seconds = read(parse_seconds, q.form["min_duration"], "min_duration")
+    if seconds is not None:
+        f.min_duration_ms = int(seconds * 1000)
+    read(parse_choice, q.form["sort"], "sort", SESSION_SORTS)
     q.sort = q.form["sort"] if q.form["sort"] in SESSION_SORTS else "started"
     q.descending = q.form["order"] != "asc"
     q.after = params.get("after") or None
