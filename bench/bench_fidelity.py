@@ -14,9 +14,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from plumbing.assets import page_script
+from plumbing.browser import chromium
+
 from bench import Figure
 from bench.bench_replay import _offset, plain_rrweb
-from bench.page_timing import Workload, time_three_ways
 from bench.frontends import (
     FRONTENDS,
     MAX_DIFFERING_SHARE,
@@ -29,10 +31,9 @@ from bench.frontends import (
     serve_frontends,
     shot_moments,
 )
+from bench.page_timing import Workload, time_three_ways
 from recorder import SessionStore
 from replay import AssetCache, open_session
-from plumbing.assets import page_script
-from plumbing.browser import chromium
 
 AREA = "fidelity"
 

@@ -32,11 +32,13 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from plumbing.browser import chromium
 
 from bench import Figure, timed
 from bench.ground_truth import inside, truth_clicks
@@ -47,7 +49,6 @@ from heatmap.build import HIT_KINDS
 from heatmap.reference import choose_reference, load_reference
 from heatmap.segments import viewport_bucket
 from recorder import SessionStore, record_journeys
-from plumbing.browser import chromium
 
 AREA = "heatmap"
 ON_STATE = "ours on its state's photograph"  # tallies: drawn on a photograph of a page state

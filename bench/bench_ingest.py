@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import os
-import subprocess
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,7 @@ def _measure(tmp: Path, name: str, protections: Protections, senders: int, chunk
              seconds: float) -> dict[str, float]:
     """Flat out, then paced at the target: events/s and per-chunk latency (ms) of one app."""
     from plumbing.store import SessionStore
+
     from sessionheat.web import add_site
 
     db = tmp / f"{name}.db"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from plumbing.browser import chromium
+
 from bench import Figure
+from bench.page_timing import Workload, time_three_ways
 from demo import serve_demo
 from demo.job import plan_demo_visitors
-from bench.page_timing import Workload, time_three_ways
 from recorder import SessionStore, record_journeys
-from plumbing.browser import chromium
+
 
 def run(quick: bool = False) -> list[Figure]:
     repeats = 3 if quick else 9

@@ -20,14 +20,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from plumbing.assets import page_script
+from plumbing.browser import chromium
+
 from bench import Figure, timed
 from demo import serve_demo
 from demo.job import plan_demo_visitors
 from demo.journeys.visitor import click
 from recorder import JourneyPlan, SessionStore, record_journeys
 from replay import AssetCache, open_session
-from plumbing.assets import page_script
-from plumbing.browser import chromium
 
 AREA = "replay"
 

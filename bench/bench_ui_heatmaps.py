@@ -97,11 +97,12 @@ def _pad(store: Any, n: int) -> None:
 
 
 def run(quick: bool = False) -> list[Figure]:
+    from plumbing.browser import chromium
+
     from demo import serve_demo
     from demo.job import plan_demo_visitors
     from heatmap import index_sessions
     from recorder import SessionStore, record_journeys
-    from plumbing.browser import chromium
     from sessionheat.web import create_app
 
     n_visitors = 9 if quick else 18

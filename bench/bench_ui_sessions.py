@@ -103,6 +103,7 @@ async def _timed(app: Any, paths: list[str], rounds: int, headers: dict[str, str
 
 def run(quick: bool = False) -> list[Figure]:
     from plumbing.store import SessionStore
+
     from sessionheat.web import create_app
 
     rounds = 5 if quick else 20

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.docsite import FONT_FAMILY, make_wide_font, serve_folder
 from plumbing.events import EventType
 from plumbing.vocabulary import TAG_ANNOTATION
+
+from bench.docsite import FONT_FAMILY, make_wide_font, serve_folder
 
 FOLDER = Path(__file__).resolve().parent / "frontends"
 PACKAGES = ("@shoelace-style/shoelace", "swagger-ui-dist", "chart.js", "@emotion/css")

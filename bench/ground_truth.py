@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbing.events import EventType, IncrementalSource
-from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_LIVE_CLICK, TAG_ROUTE
 from plumbing.store import SessionStore
+from plumbing.vocabulary import ROUTE_KINDS_STARTING_PAGEVIEW, TAG_LIVE_CLICK, TAG_ROUTE
 
 DEMO_ATTR = "data-demo-id"
 ELEMENT = 2  # rrweb serialized node type of an element

@@ -14,6 +14,7 @@ from typing import Any
 
 from plumbing.assets import amd_safe, page_script, vendor_text
 from plumbing.store import SessionStore
+
 from recorder import record
 from recorder.session import DEFAULT_VIEWPORT
 

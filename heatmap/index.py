@@ -12,8 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from plumbing.assets import page_script
@@ -298,8 +297,9 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
     workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
     results: list[IndexResult] = []
     if workers == 1:
-        from replay import AssetCache, ReplayPage
         from plumbing.browser import chromium
+
+        from replay import AssetCache, ReplayPage
 
         with ExitStack() as stack:
             if browser is None:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from itertools import accumulate, compress
 from pathlib import Path
@@ -378,7 +378,7 @@ def day_ms(day: str, *, end: bool = False) -> int:
     """Where a YYYY-MM-DD day starts (UTC, epoch ms), or with `end` where the next one starts: the
     bounds of a date filter whose since and until days are both inclusive. ValueError if no date."""
     d = date.fromisoformat(day)
-    start = datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000
+    start = datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000
     return int(start + (86_400_000 if end else 0))
 
 
@@ -398,11 +398,11 @@ def new_session_id() -> str:
 def _iso(ts_ms: float | None) -> str | None:
     if ts_ms is None:
         return None
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _now_iso() -> str:
-    return datetime.now(tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _json(value: Any) -> str:

@@ -19,8 +19,8 @@ from plumbing import json_text
 from plumbing.assets import amd_safe, package_text, page_script, vendor_text
 from plumbing.browser import chromium
 from plumbing.events import EventType
-from plumbing.vocabulary import DEFAULT_VIEWPORT, TAG_ANNOTATION
 from plumbing.store import SessionStore, new_session_id
+from plumbing.vocabulary import DEFAULT_VIEWPORT, TAG_ANNOTATION
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

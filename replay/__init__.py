@@ -8,6 +8,7 @@
 """
 
 from plumbing.vocabulary import Box
+
 from replay.host import AssetCache
 from replay.player import player_html, write_player_html
 from replay.session import Pageview, Replay, ReplayError, ReplayPage, Resolved, open_session

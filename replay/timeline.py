@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from plumbing.events import POINTER_ACTIONS, EventType, IncrementalSource
-from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 from plumbing.store import origin_of
+from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 
 # rrweb throttles scroll events (100 ms by default, trailing): the position a click really had can
 # arrive in the next scroll event, emitted just after the click.

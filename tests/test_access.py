@@ -22,6 +22,7 @@ from collector_helpers import ROOT, TEAM, ServeProcess, ThreadServer, free_port,
 from starlette.routing import Mount, Route
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import AccessPolicy, create_app
 from sessionheat.web.access import PUBLIC_ROUTES
 from sessionheat.web.auth import LOGIN_CHECK_S, LOGIN_COOKIE, add_user, new_api_token

@@ -10,12 +10,13 @@ import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import collector_helpers
 import httpx
 import pytest
-import collector_helpers
 from collector_helpers import T_NOW, ThreadServer, click, snapshot
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import Limits, add_site, create_app
 from sessionheat.web.payload import Refusal, gunzip_limited
 

@@ -10,8 +10,9 @@ import httpx
 from click.testing import CliRunner
 from collector_helpers import ServeProcess, free_port, page_events
 
-from sessionheat.cli import main
 from plumbing.store import SessionStore
+
+from sessionheat.cli import main
 
 
 def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):

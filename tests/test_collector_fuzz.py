@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from plumbing.events import events_problem
 from plumbing.store import SessionStore, decode_chunk
+
 from sessionheat.web import Limits, add_site, create_app
 from sessionheat.web.payload import Refusal, parse_body
 

@@ -11,6 +11,7 @@ import httpx
 from collector_helpers import T_NOW, ThreadServer, click, page_events
 
 from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
+
 from sessionheat.web import Limits, add_site, create_app
 
 SHOP = "http://shop.test"

@@ -10,6 +10,7 @@ import pytest
 from collector_helpers import T_NOW, ThreadServer, meta
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import add_site, create_app
 from sessionheat.web.masking import mask_chunk
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from heatmap import Segment
 from plumbing.devices import DEVICES, TYPICAL_WIDTHS, VIEWPORT_BUCKETS, classify_device, viewport_bucket
+
+from heatmap import Segment
 
 
 @pytest.mark.parametrize("width, device", [

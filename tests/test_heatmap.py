@@ -29,12 +29,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_LIVE_CLICK
+
 import heatmap
 from demo import load_journey
 from heatmap import LEGEND_HEIGHT, Heatmap, Segment, depth_on_reference
 from recorder import SessionStore, record
-from plumbing.events import EventType
-from plumbing.vocabulary import TAG_LIVE_CLICK
 
 DESKTOP = (1280, 800)
 PHONE = (390, 844)

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from recorded_visits import Visit, record_visits
 
 import heatmap
 from heatmap import Heatmap, Segment
 from heatmap.states import StateGroup, split_by_state
-from recorded_visits import Visit, record_visits
 from recorder import SessionStore, record
 
 DESKTOP = (1280, 800)
@@ -294,6 +294,7 @@ def test_split_by_state_keeps_an_overlay_the_base_photograph_shows_on_the_base()
 
 def test_the_explorer_lists_the_states_with_counts_and_shows_each(rec, browser):
     from collector_helpers import TEAM, ThreadServer, team_get
+
     from sessionheat.web import create_app
 
     with ThreadServer(create_app(rec.store)) as server:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 
-from heatmap.interactions import extract_interactions
-from demo import load_journey
-from recorder import record
 from plumbing.events import EventType
 from plumbing.vocabulary import TAG_LIVE_CLICK
+
+from demo import load_journey
+from heatmap.interactions import extract_interactions
+from recorder import record
 
 
 def test_rage_clicks_on_a_heading_are_rage_and_unanswered(browser, demo_server, store):

@@ -13,11 +13,11 @@ import json
 from typing import Any
 
 import pytest
+from recorded_visits import Visit, record_visits
 
 import heatmap
 from heatmap import Segment
 from heatmap.keys import element_hits, settle_keys, stable_ids
-from recorded_visits import Visit, record_visits
 from recorder import SessionStore
 
 PAGE = "keys_regenerated.html"

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from recorded_visits import Visit, record_visits
 
 import heatmap
 from heatmap import Heatmap, Segment
-from recorded_visits import Visit, record_visits
 from recorder import SessionStore
 
 DESKTOP = (1280, 800)

@@ -11,6 +11,7 @@ import pytest
 
 from plumbing.assets import page_script
 from plumbing.vocabulary import page_tags
+
 from recorder import SessionStore, record
 from sessionheat.web.snippet import build_snippet
 

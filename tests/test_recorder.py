@@ -9,9 +9,10 @@ import pytest
 from conftest import chromium_pids, kill_processes
 from rrweb_tree import clicks, node_id_by_attr, types
 
-from recorder import record
 from plumbing.events import EventType, IncrementalSource
 from plumbing.vocabulary import TAG_LIVE_CLICK
+
+from recorder import record
 
 EMAIL = "alice.secret@example.com"
 PASSWORD = "hunter2-Very-Secret"

@@ -17,15 +17,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from recorded_visits import Visit, record_visits
+
+from plumbing.events import EventType
+from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 
 import heatmap
 from heatmap import Heatmap, Segment
 from heatmap.reference import Moment, best_moment, candidate_moments, locate_keys_js
-from recorded_visits import Visit, record_visits
 from recorder import SessionStore, record
 from replay import open_session
-from plumbing.events import EventType
-from plumbing.vocabulary import TAG_IMAGE_LOAD, TAG_LIVE_CLICK
 
 DESKTOP = (1280, 800)
 SUBMIT = "[data-demo-id=signup-submit]"

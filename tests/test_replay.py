@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 from rrweb_tree import node_id_by_attr
 
+from demo.job import plan_demo_visitors
 from recorder import SessionStore, record, record_journeys
 from replay import Box, frame_times, open_session, render_video, write_player_html
-
-from demo.job import plan_demo_visitors
 
 TOLERANCE_PX = 1.0
 

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 from conftest import ASSETS, AssetServer
 
+from plumbing.vocabulary import TAG_CANVAS
+
 import heatmap
 from heatmap import Segment
 from recorder import SessionStore, record
 from replay import open_session
-from plumbing.vocabulary import TAG_CANVAS
 
 CLICK_XS = (100, 260, 410)  # viewport x of three bars; y = 250 is inside each
 PIXEL_SHARE = 0.001

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from collector_helpers import T_NOW, click
 
+from plumbing.store import ChunkWrite, SessionStore
+
 from heatmap import index_session
 from recorder import record
 from replay import AssetCache, open_session
-from plumbing.store import ChunkWrite, SessionStore
 from sessionheat.web import add_site
 
 SECRET = b"\x89PNG internal admin secret"

@@ -14,8 +14,9 @@ from rrweb_tree import clicks, node_id_by_attr, types
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
 from plumbing.events import EventType, IncrementalSource, events_problem
-from plumbing.vocabulary import TAG_IMAGE_LOAD
 from plumbing.store import SessionStore
+from plumbing.vocabulary import TAG_IMAGE_LOAD
+
 from sessionheat.web import add_site, create_app
 
 EMAIL = "alice.secret@example.com"

@@ -11,6 +11,7 @@ from conftest import ASSETS
 from snippet_pages import SnippetSite, snippet_tag, wait_until_sent
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import add_site
 
 CHUNK_URL = re.compile(r"/api/v1/sessions/([A-Za-z0-9_-]+)/chunks/(\d+)")

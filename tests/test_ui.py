@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-
 from collector_helpers import ThreadServer, page_events, team_get
+
 from sessionheat.web import create_app
 
 

@@ -24,10 +24,10 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-
-import heatmap
 from collector_helpers import TEAM, ThreadServer, team_cookies, team_get
 from conftest import chromium_pids
+
+import heatmap
 from recorder import SessionStore, record
 from sessionheat.web import create_app
 

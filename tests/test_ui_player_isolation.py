@@ -9,16 +9,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from collector_helpers import TEAM, ThreadServer, team_get
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from collector_helpers import TEAM, ThreadServer, team_get
-from recorder import record
-from plumbing.store import SessionStore
-from sessionheat.web import create_app
 from ui_sessions_helpers import T0, serve_recorded_visits, shot
+
+from plumbing.store import SessionStore
+
+from recorder import record
+from sessionheat.web import create_app
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
-
 from collector_helpers import ROOT, ThreadServer, click, meta, snapshot, team_cookies, team_page
-from recorder import record
-from plumbing.vocabulary import TAG_ROUTE
+from playwright.sync_api import expect
+from ui_sessions_helpers import SECRET_NAME, T0, serve_recorded_visits, shot, synthetic
+
 from plumbing.store import SessionStore
+from plumbing.vocabulary import TAG_ROUTE
+
+from recorder import record
 from sessionheat.web import create_app
 from sessionheat.web.session_timeline import build_timeline
-from ui_sessions_helpers import SECRET_NAME, T0, serve_recorded_visits, shot, synthetic
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from collector_helpers import ThreadServer, team_get, team_page
-from recorder import record
-from plumbing.store import SessionFilter, SessionStore, StoreError
-from sessionheat.web import create_app
 from ui_sessions_helpers import T0, apply_filters, listed_ids, serve_recorded_visits, shot, synthetic
+
+from plumbing.store import SessionFilter, SessionStore, StoreError
+
+from recorder import record
+from sessionheat.web import create_app
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from plumbing.user_input import (
     parse_size,
     parse_width,
 )
+
 from sessionheat.web.heatmap_request import MapRequest
 from sessionheat.web.sessions_ui import parse_list_query
 

@@ -11,9 +11,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import heatmap
-import replay
-from heatmap.interactions import PageInteraction, extract_interactions
 from plumbing.events import POINTER_ACTIONS, EventType, IncrementalSource, MouseInteraction
 from plumbing.store import SessionStore
 from plumbing.vocabulary import (
@@ -28,6 +25,10 @@ from plumbing.vocabulary import (
     Box,
     counted,
 )
+
+import heatmap
+import replay
+from heatmap.interactions import PageInteraction, extract_interactions
 from replay.timeline import PointerAction, Timeline
 from sessionheat.web.session_timeline import build_timeline
 

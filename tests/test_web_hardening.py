@@ -17,10 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from collector_helpers import TEAM, ServeProcess, ThreadServer, free_port, page_events
+
+from plumbing.store import SessionStore
 
 from bench.large_session import store_large_session
-from collector_helpers import TEAM, ServeProcess, ThreadServer, free_port, page_events
-from plumbing.store import SessionStore
 from sessionheat.web import create_app
 
 LARGE_ID = "large-session-0001"

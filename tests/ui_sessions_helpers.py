@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from collector_helpers import ThreadServer, click, meta, snapshot
-from recorder import record
-from plumbing.vocabulary import TAG_ANNOTATION
+
 from plumbing.store import SessionStore
+from plumbing.vocabulary import TAG_ANNOTATION
+
+from recorder import record
 from sessionheat.web import AccessPolicy, create_app
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "ui"

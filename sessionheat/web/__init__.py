@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from plumbing.store import SessionStore
+
 from sessionheat.web import login_ui
 from sessionheat.web.access import AccessPolicy, HostCheck, guard_routes
 from sessionheat.web.auth import Authenticator

@@ -37,11 +37,12 @@ from starlette.routing import BaseRoute, Route
 
 from plumbing.devices import DEVICES, TYPICAL_WIDTHS
 from plumbing.store import SessionStore
+
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus, QueueFull
-from sessionheat.web.session_timeline import format_clock
 from sessionheat.web.pages import page
+from sessionheat.web.session_timeline import format_clock
 
 INDEX_JOB = "index"
 MAX_QUEUED_MAPS = 4  # maps waiting to be drawn; more requests get 429 until some are done

@@ -32,7 +32,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from itertools import chain
 from typing import Any
@@ -63,10 +63,11 @@ from plumbing.user_input import (
     parse_size,
 )
 from plumbing.vocabulary import MAX_VIEWPORT_PX, SESSION_ID_RE
+
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
-from sessionheat.web.session_timeline import build_timeline, format_clock
 from sessionheat.web.pages import SECURITY_HEADERS, page, templates
+from sessionheat.web.session_timeline import build_timeline, format_clock
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the list counts matches up to here ("more than 10,000 sessions")
@@ -167,7 +168,7 @@ def format_started(iso: str | None) -> str:
     if not iso:
         return ""
     try:
-        return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return iso
 

@@ -15,8 +15,9 @@ from functools import cache
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sessionheat import __version__
 from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, page_script, vendor_text
+
+from sessionheat import __version__
 
 SNIPPET_VERSION = f"{__version__}+rrweb{RRWEB_VERSION}"
 CACHE_CONTROL = "public, max-age=300"  # short: a new version reaches visitors within minutes
