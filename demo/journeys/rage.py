@@ -7,37 +7,9 @@ from __future__ import annotations
 
 import random
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Page
 
-HEADER_PX = 72
-
-
-def el(page: Page, demo_id: str) -> Locator:
-    return page.locator(f'[data-demo-id="{demo_id}"]')
-
-
-def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
-    """Bring ``target`` fully on screen with the mouse wheel."""
-    if target.evaluate("e => !!e.closest('header')"):
-        return  # the sticky header is always on screen
-    height = (page.viewport_size or {"height": 800})["height"]
-    for _ in range(12):
-        box = target.bounding_box()
-        if box is None:
-            break
-        if box["y"] < HEADER_PX:
-            delta = box["y"] - HEADER_PX - rng.randint(20, 80)
-        elif box["y"] + box["height"] > height - 20:
-            delta = box["y"] + box["height"] - height + rng.randint(40, 120)
-        else:
-            return
-        before = page.evaluate("scrollY")
-        page.mouse.wheel(0, max(-500, min(500, delta)))
-        page.wait_for_timeout(rng.randint(60, 110))
-        if page.evaluate("scrollY") == before:
-            break  # page edge: cannot scroll further
-    target.scroll_into_view_if_needed()
-
+from demo.journeys.visitor import el, wheel_to
 
 def journey(page: Page, rng: random.Random) -> None:
     if not el(page, "hero-title").count():
@@ -54,7 +26,7 @@ def journey(page: Page, rng: random.Random) -> None:
     if target_id == "hero-image":  # lazy: wait until it has a real size
         target.evaluate("img => img.naturalWidth > 0 || new Promise(r => {"
                         " img.addEventListener('load', r, {once: true}); setTimeout(r, 8000); })")
-    wheel_to(page, rng, target)
+    wheel_to(page, rng, target, above=(20, 80), below=(40, 120))
     box = target.bounding_box()
     assert box is not None, f"{target_id} has no box"
     x = box["x"] + box["width"] * rng.uniform(0.3, 0.7)

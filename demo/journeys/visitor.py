@@ -31,8 +31,10 @@ def scroll(page: Page, rng: random.Random, steps: int, down: bool = True) -> Non
         pause(page, rng, 60, 140)
 
 
-def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
-    """Bring ``target`` on screen with the wheel; fall back to a jump."""
+def wheel_to(page: Page, rng: random.Random, target: Locator, *, above: tuple[int, int] = (20, 120),
+             below: tuple[int, int] = (60, 200)) -> None:
+    """Bring ``target`` on screen with the wheel, leaving a random margin (px, from `above` when it
+    was above the view, `below` when below); fall back to a jump."""
     if target.evaluate("e => !!e.closest('header')"):
         return  # the sticky header is always on screen
     height = (page.viewport_size or {"height": 800})["height"]
@@ -41,9 +43,9 @@ def wheel_to(page: Page, rng: random.Random, target: Locator) -> None:
         if box is None:
             break
         if box["y"] < HEADER_PX:
-            delta = box["y"] - HEADER_PX - rng.randint(20, 120)
+            delta = box["y"] - HEADER_PX - rng.randint(*above)
         elif box["y"] + box["height"] > height - 20:
-            delta = box["y"] + box["height"] - height + rng.randint(60, 200)
+            delta = box["y"] + box["height"] - height + rng.randint(*below)
         else:
             return
         before = page.evaluate("scrollY")
