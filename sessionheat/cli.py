@@ -163,6 +163,7 @@ def record_command(db_path: Path, url: str, journey_file: Path | None, n_session
     from recorder import JourneyPlan, load_journey, record_journeys
 
     props = parse_properties(properties)
+    journey: Callable[[Any, Any], None]
     if journey_file is None:
         if not headed:
             raise click.UsageError("give --journey FILE, or --headed to drive the browser yourself")

@@ -356,6 +356,8 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         view = _from_events(session["id"])
         duration, flags = view["duration"], view["flags"]
         t = _moment(request, duration)
+        n_rage: int | None
+        n_dead: int | None
         if flags["indexed"]:
             n_rage = sum(1 for c in flags["clicks"] if c["rage"])
             n_dead = sum(1 for c in flags["clicks"] if c["dead"])
