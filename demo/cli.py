@@ -2,8 +2,7 @@
 point in pyproject.toml (the product does not import the demo; the demo imports the CLI's options).
 
 Importing this module stays cheap (click and sessionheat.command_options only): `sessionheat --help`
-imports it to
-show the command's first help line. The job, with Playwright, is imported when the command runs.
+imports it to show the command's first help line. The job, with Playwright, is imported when the command runs.
 """
 
 from __future__ import annotations
