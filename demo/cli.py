@@ -1,8 +1,8 @@
 """`sessionheat demo`: the demo job as a command, added to the CLI by the `sessionheat.commands` entry
 point in pyproject.toml (the product does not import the demo; the demo imports the CLI's options).
 
-Importing this module stays cheap (click and sessionheat.cli only): `sessionheat --help` imports it to
-show the command's first help line. The job, with Playwright, is imported when the command runs.
+Importing this module stays cheap (click and sessionheat.command_options only): `sessionheat --help`
+imports it to show the command's first help line. The job, with Playwright, is imported when the command runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from sessionheat.cli import db_option, open_store, progress_bars
+from sessionheat.command_options import db_option, open_store, progress_bars
 
 
 class ProgressBarSteps:

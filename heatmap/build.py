@@ -111,12 +111,13 @@ class Heatmap:
 
 def _caution(n_sessions: int, origin: OriginChoice | None = None) -> str | None:
     """Everything the reader must not miss: a small sample, other sites set aside."""
-    parts = []
+    parts: list[str] = []
     if n_sessions < TRUSTED_SESSIONS:
         parts.append(f"only {counted(n_sessions, 'session')}: heatmaps need about "
                      f"{TRUSTED_SESSIONS} to trust")
-    if origin is not None and origin.note():
-        parts.append(origin.note())
+    note = origin.note() if origin is not None else None
+    if note:
+        parts.append(note)
     return "; ".join(parts) or None
 
 
@@ -269,6 +270,8 @@ def _state_caption(panel: StatePanel) -> str:
 def _render_state_points(panels: Sequence[StatePanel], kind: str, label: str, caution: str | None) -> None:
     for panel in panels:
         placement = panel.placement
+        if placement is None:  # not placed yet (heatmap.states.place_on_panels): nothing to draw
+            continue
         points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)
         outlines = [ElementOutline(*e.box, count=e.hits, label=e.label)
                     for e in placement.elements[:OUTLINED_ELEMENTS] if e.box and kind != MOVE]

@@ -209,7 +209,7 @@ def typing_runs(items: list[Interaction]) -> list[int]:
     for k, item in enumerate(items):
         if item.kind == INPUT:
             first = items[run] if run is not None else None
-            if first is None or first.node_id != item.node_id or first.pageview != item.pageview:
+            if run is None or first is None or first.node_id != item.node_id or first.pageview != item.pageview:
                 run = k
             out.append(run)
         else:
@@ -242,7 +242,10 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
 
     result = IndexResult(session_id)
     read = store.read_events(session_id)
-    n_events = store.get_session(session_id)["n_events"]
+    session = store.get_session(session_id)
+    if session is None:
+        raise ValueError(f"no session {session_id!r} in this store")
+    n_events = session["n_events"]
     if read.problems:
         result.problem = "; ".join(p.reason for p in read.problems)
     interactions = extract_interactions(read.events)
@@ -253,7 +256,7 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     rows: list[dict[str, Any]] = []
     try:
         with open_session(store, session_id, browser=browser, page=page, read=read, at_start=False) as rp:
-            points = []
+            points: list[tuple[float, int | None, tuple[float, float] | None]] = []
             for stop in stops:
                 points += [(stop.t, None, (stop.viewport_w / 2, stop.scroll_y + 2)),
                            (stop.t, None, (stop.viewport_w / 2, stop.scroll_y + stop.viewport_h - 2))]
@@ -261,9 +264,11 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
             probe_js = (f"({page_script('heatmap', 'hit_probe.js')})"
                         f"({element_key_js()}, {view_anchor_js()}, {page_state_js()})")
             asked, answered_by = replay_questions(node_items)
-            queries = [(node_items[k].t, node_items[k].node_id, None) for k in asked]
+            queries: list[tuple[float, int | None, tuple[float, float] | None]] = [
+                (node_items[k].t, node_items[k].node_id, None) for k in asked]
             scrolled = container_stops(read.events, [(p, t) for p, t in starts.items()])
-            inner = [(c.t, c.node_id, None) for c in scrolled]
+            inner: list[tuple[float, int | None, tuple[float, float] | None]] = [
+                (c.t, c.node_id, None) for c in scrolled]
             answers = rp.probe(queries + points + inner, probe_js, last=True)
             found, anchors = dict(zip(asked, answers)), answers[len(asked):len(asked) + len(points)]
             for k, inter in enumerate(node_items):

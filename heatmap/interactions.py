@@ -130,6 +130,12 @@ def extract_interactions(events: list[dict[str, Any]], *, move_sample_ms: int = 
     return out
 
 
+def _doc_point(click: PageInteraction) -> tuple[float, float]:
+    x, y = click.doc_x, click.doc_y
+    assert x is not None and y is not None, "only clicks with a position are compared"
+    return x, y
+
+
 def flag_rage_clicks(interactions: Iterable[PageInteraction]) -> None:
     """Rage: at least 3 clicks within 1 s, within a small radius, on one page."""
     clicks = [i for i in interactions if i.kind == CLICK and i.x is not None]
@@ -138,7 +144,7 @@ def flag_rage_clicks(interactions: Iterable[PageInteraction]) -> None:
         for later in clicks[start + 1:]:
             if later.ts - first.ts > RAGE_WINDOW_MS or later.pageview != first.pageview:
                 break
-            if math.dist((first.doc_x, first.doc_y), (later.doc_x, later.doc_y)) <= RAGE_RADIUS_PX:
+            if math.dist(_doc_point(first), _doc_point(later)) <= RAGE_RADIUS_PX:
                 burst.append(later)
         if len(burst) >= RAGE_MIN_CLICKS:
             for click in burst:

@@ -158,9 +158,9 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
     scrolling container: `container_key`) do not vote for the moment: they are drawn on a
     photograph of that state (heatmap/states.py), and the base map is the page without it. `also`: more keys to find (the dialogs and scrolling
     containers themselves), which do not vote either."""
-    import cv2
 
     from replay import open_session
+    from replay.video import decode_png
 
     views = {p["index"]: p for p in store.pageviews(session_id)}
     if pageview not in views:
@@ -204,7 +204,7 @@ def load_reference(store: Any, session_id: str, pageview: int, wanted: Iterable[
             located[best.t] = [Box(*b) if b else None for b in found["boxes"]]
         boxes = dict(zip(keys, located[best.t]))
         png = rp.screenshot(full_page=True)
-        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        image = decode_png(png)
         unfaithful = photograph_gaps(rp)
         return ReferenceLayout(
             session_id=session_id, pageview=pageview, url=view["url"], t=best.t, viewport=rp.viewport(),

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
+
+from plumbing.vocabulary import SCROLL
 
 from heatmap.render_density import (
     NEGLIGIBLE,
@@ -129,7 +130,7 @@ def render_band_map(
     background: np.ndarray,
     values: np.ndarray,
     *,
-    kind: Literal["scroll", "attention"] = "scroll",
+    kind: str = SCROLL,  # or ATTENTION (vocabulary.BAND_KINDS)
     fold_y: int | None = None,
     marks: Mapping[str, int] | None = None,
     caption: str = "",
@@ -139,25 +140,25 @@ def render_band_map(
     bg = as_background(background)
     height, width = bg.shape[:2]
     vals = as_row_values(values, height, kind)
-    top = 1.0 if kind == "scroll" else float(vals.max(initial=0.0))
+    top = 1.0 if kind == SCROLL else float(vals.max(initial=0.0))
     out, page = _canvas(bg)
     index = to_index(vals.astype(np.float32).reshape(-1, 1), top if top > 0 else 1.0).ravel()
     tint = np.ascontiguousarray(np.broadcast_to(_BAND_TURBO[index][:, None, :], page.shape))
     page[:] = cv2.addWeighted(page, 1.0 - BAND_ALPHA, tint, BAND_ALPHA, 0.0)
     for label, y in (marks or {}).items():
-        text = f"{label} reached" if kind == "scroll" else label
+        text = f"{label} reached" if kind == SCROLL else label
         _band_line(out, int(y), text, height, width, dashed=False, label_at="left")
     if fold_y is not None:
         _band_line(out, int(fold_y), f"fold (y={int(fold_y)})", height, width, True, "right")
     flat_alpha = np.full(256, BAND_ALPHA, np.float32)
     spec = LegendSpec(
-        title="Scroll depth" if kind == "scroll" else "Attention",
+        title="Scroll depth" if kind == SCROLL else "Attention",
         caption=caption,
         bar=bar_over_white(_BAND_TURBO, flat_alpha),
         ticks=_band_ticks(kind, top),
         bar_label=(
             ["share of pageviews that scrolled down to this row"]
-            if kind == "scroll"
+            if kind == SCROLL
             else ["average seconds per pageview each row spent in view"]
         ),
         stats=_band_stats(kind, vals, fold_y),
@@ -285,7 +286,7 @@ def _count_label(kind_label: str, radius_px: float, scale: float, peak: float) -
 
 
 def _band_ticks(kind: str, top: float) -> list[tuple[float, str]]:
-    if kind == "scroll":
+    if kind == SCROLL:
         return [(q, f"{round(q * 100)}%") for q in (0.0, 0.25, 0.5, 0.75, 1.0)]
     if top <= 0:
         return [(0.0, "0 s")]
@@ -296,7 +297,7 @@ def _band_stats(kind: str, vals: np.ndarray, fold_y: int | None) -> list[tuple[s
     stats: list[tuple[str, Colour]] = [(f"page height {len(vals):,} px", INK)]
     if fold_y is not None:
         stats.append((f"fold at y={int(fold_y):,}", INK))
-    if kind == "scroll":
+    if kind == SCROLL:
         stats.append((f"{100 * vals[-1]:.0f}% reached the bottom", INK))
     else:
         y = int(np.argmax(vals))

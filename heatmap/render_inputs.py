@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from plumbing.vocabulary import BAND_KINDS
+from plumbing.vocabulary import BAND_KINDS, SCROLL
 
 
 def as_background(background: np.ndarray) -> np.ndarray:
@@ -53,6 +53,6 @@ def as_row_values(values: np.ndarray, height: int, kind: str) -> np.ndarray:
         )
     if not np.all(np.isfinite(vals)) or np.any(vals < 0):
         raise ValueError("values must be finite and >= 0")
-    if kind == "scroll" and vals.max(initial=0.0) > 1.0 + 1e-9:
+    if kind == SCROLL and vals.max(initial=0.0) > 1.0 + 1e-9:
         raise ValueError("scroll values are shares of pageviews: each must be within 0..1")
     return vals

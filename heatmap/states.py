@@ -202,9 +202,9 @@ def photograph_states(store: Any, groups: Sequence[StateGroup], reference: Any, 
 
 def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, StateGroup, list[tuple[int, str]]]],
                            reference: Any, script: str, panels: dict[int, StatePanel], browser: Any) -> None:
-    import cv2
 
     from replay import open_session
+    from replay.video import decode_png
 
     views = {p["index"]: p for p in store.pageviews(session_id)}
     with open_session(store, session_id, browser=browser) as rp:
@@ -253,7 +253,7 @@ def _photograph_in_session(store: Any, session_id: str, wanted: list[tuple[int, 
                 png = rp.screenshot(full_page=True, region=(x0, y0, x1 - x0, y1 - y0))
             finally:
                 rp.evaluate_in_document(script, {"op": "close"})
-            photo = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+            photo = decode_png(png)
             boxes = {q["key"]: Box(b[0] - x0, b[1] - y0, b[2], b[3]) if b else None
                      for q, b in zip(query, found["boxes"])}
             if found.get("opened"):

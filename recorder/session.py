@@ -125,7 +125,7 @@ def record(
             browser = stack.enter_context(chromium(headless=headless))
         context: BrowserContext = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
-            **({"user_agent": user_agent} if user_agent else {}),
+            user_agent=user_agent or None,  # None: the browser's own
         )
         stack.callback(_close_quietly, context)
         page = context.new_page()

@@ -152,7 +152,7 @@ class Replay:
         asked = [(float(t), int(node)) for t, node in queries]
         cuts = [self.timeline.cut_for(t, node) for t, node in asked]
         plan = sorted(range(len(asked)), key=lambda k: (cuts[k], k))
-        payload = []
+        payload: list[dict[str, Any]] = []
         for k in plan:
             hints = {} if "scroll_hints" in skip_fixes else self.timeline.scroll_hints(cuts[k])
             payload.append({"cut": cuts[k], "id": asked[k][1], "scroll": hints})
@@ -187,7 +187,7 @@ class Replay:
         asked = [(float(t), None if node is None else int(node), point) for t, node, point in queries]
         cuts = [self.timeline.cut_for(t, node) for t, node, _ in asked]
         plan = sorted(range(len(asked)), key=lambda k: (cuts[k], k))
-        payload = []
+        payload: list[dict[str, Any]] = []
         for k in plan:
             point = asked[k][2]
             payload.append({"cut": cuts[k], "id": asked[k][1], "point": list(point) if point else None,
@@ -465,8 +465,8 @@ def fit_host_viewport(page: "Page", size: tuple[int, int]) -> None:
     layout, scroll limits, lazy images, which the frame clips) does not depend on the host being
     any larger; and resizing the host costs a round trip that waits for a new frame (~20-40 ms),
     paid at almost every session switch when sessions alternate between viewports."""
-    current = page.viewport_size or {}
-    width, height = current.get("width") or 0, current.get("height") or 0
+    current = page.viewport_size
+    width, height = (current["width"], current["height"]) if current else (0, 0)
     if size[0] > width or size[1] > height:
         page.set_viewport_size({"width": max(width, size[0]), "height": max(height, size[1])})
 

@@ -131,7 +131,7 @@ class Timeline:
             d = e["data"]
             if d.get("source") != IncrementalSource.MOUSE_INTERACTION:
                 continue
-            kind = POINTER_ACTIONS.get(d.get("type"))  # type: ignore[arg-type]
+            kind = POINTER_ACTIONS.get(d.get("type"))
             if kind is None or d.get("id", -1) < 0:
                 continue
             out.append(PointerAction(int(self.times[i]), kind, d["id"], d.get("x"), d.get("y"), i))

@@ -17,6 +17,8 @@ from plumbing.events import EventType, IncrementalSource
 from plumbing.vocabulary import DEFAULT_VIEWPORT
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from replay.session import Replay
     from replay.timeline import Timeline
 
@@ -70,17 +72,19 @@ def render_video(replay: "Replay", path: str | Path, *, fps: float = DEFAULT_FPS
     timeline = replay.timeline
     times, skipped = frame_times(timeline, fps=fps, speed=speed, idle_ms=idle_ms)
     size = _largest_viewport(timeline)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), size)
+    fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+    writer = cv2.VideoWriter(str(path), fourcc, float(fps), size)
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path}")
     pointer = timeline.pointer()
     pointer_t = [p[0] for p in pointer]
-    clicks = [(float(i.t), i.x, i.y) for i in timeline.interactions() if i.x is not None]
+    clicks = [(float(i.t), i.x, i.y) for i in timeline.interactions()
+              if i.x is not None and i.y is not None]
     with replay.painting():  # one painted stretch, not a reveal per frame
         try:
             for n, t in enumerate(times):
                 replay.seek(t)
-                shot = cv2.imdecode(np.frombuffer(replay.frame_png(), np.uint8), cv2.IMREAD_COLOR)
+                shot = decode_png(replay.frame_png())
                 frame = np.full((size[1], size[0], 3), 32, np.uint8)
                 h, w = min(shot.shape[0], size[1]), min(shot.shape[1], size[0])
                 frame[:h, :w] = shot[:h, :w]
@@ -99,7 +103,19 @@ def render_video(replay: "Replay", path: str | Path, *, fps: float = DEFAULT_FPS
     return VideoResult(path, len(times), size, float(fps), skipped)
 
 
-def _draw_pointer(frame: "object", x: float, y: float) -> None:
+def decode_png(png: bytes) -> "np.ndarray":
+    """A screenshot as an OpenCV BGR image; a replay that returned no PNG is an error here, not a
+    None that fails further on."""
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"not a PNG the replay could have taken ({len(png)} bytes)")
+    return np.asarray(image)
+
+
+def _draw_pointer(frame: "np.ndarray", x: float, y: float) -> None:
     import cv2
     import numpy as np
 

@@ -22,7 +22,7 @@ PRODUCT = ("plumbing", "recorder", "replay", "heatmap", "sessionheat")
 PLUGIN_MODULE = '''
 import click
 
-from sessionheat.cli import db_option
+from sessionheat.command_options import db_option
 
 
 @click.command()

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from ui_sessions_helpers import SECRET_NAME, T0, serve_recorded_visits, shot, synthetic
 
 from plumbing.store import SessionStore
-from plumbing.vocabulary import TAG_ROUTE
+from plumbing.vocabulary import TAG_ANNOTATION, TAG_ROUTE
 
 from recorder import record
 from sessionheat.web import create_app
@@ -50,6 +50,10 @@ def test_open_a_session_see_the_player_advance_and_jump_from_the_timeline(ui: di
         player = page.frame_locator("#player")
         clock = player.locator(".rr-timeline__time").first
         assert clock.inner_text() == "00:00"
+        # The player's progress bar marks the annotation in the timeline's colour (#b54708): the
+        # tag reaches the player document from the vocabulary, through its config.
+        expect(player.locator(f'[title="{TAG_ANNOTATION}"]').first).to_have_css("background-color",
+                                                                                  "rgb(181, 71, 8)")
         assert SECRET_NAME not in page.content()  # inputs stay masked
         timeline = page.locator("#timeline")
         assert timeline.get_by_text("Annotation: checkout-started").count() == 1

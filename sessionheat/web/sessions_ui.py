@@ -62,7 +62,7 @@ from plumbing.user_input import (
     parse_seconds,
     parse_size,
 )
-from plumbing.vocabulary import MAX_VIEWPORT_PX, SESSION_ID_RE
+from plumbing.vocabulary import MAX_VIEWPORT_PX, SESSION_ID_RE, TAG_ANNOTATION
 
 from sessionheat.web.access import LOOPBACK_NAMES, PLAYER_LOCAL_HOST, PLAYER_ORIGIN_ENV
 from sessionheat.web.events_text import gc_paused, json_pieces, pack_for_player, release, script_safe
@@ -356,6 +356,8 @@ def routes(store: SessionStore) -> list[BaseRoute]:
         view = _from_events(session["id"])
         duration, flags = view["duration"], view["flags"]
         t = _moment(request, duration)
+        n_rage: int | None
+        n_dead: int | None
         if flags["indexed"]:
             n_rage = sum(1 for c in flags["clicks"] if c["rage"])
             n_dead = sum(1 for c in flags["clicks"] if c["dead"])
@@ -393,7 +395,8 @@ def routes(store: SessionStore) -> list[BaseRoute]:
                           for o in [_origin(str((e.get("data") or {}).get("href", "")))] if o})
         origins = reachable_origins(origins, vouched_origins(session["site"], store.site_origins(), origins))
         nonce = secrets.token_urlsafe(16)
-        config = {"uiOrigin": ui_origin, "startAt": _moment(request, duration), "duration": duration}
+        config = {"uiOrigin": ui_origin, "startAt": _moment(request, duration), "duration": duration,
+                  "annotationTag": TAG_ANNOTATION}
         marker = f"<!--events-{nonce}-->"
         shell = templates.get_template("session_player.html").render({
             "request": request, "nonce": nonce, "config_json": _json_for_script(config),

@@ -34,6 +34,13 @@ window.addEventListener("load", function () {
     var scale = Math.min(1, maxW / firstMeta.data.width, maxH / firstMeta.data.height);
     return { width: Math.round(firstMeta.data.width * scale), height: Math.round(firstMeta.data.height * scale) };
   }
+  // rrweb-player marks custom events on its progress bar by tag: ours, named by the server
+  // (plumbing.vocabulary.TAG_ANNOTATION), in the timeline's annotation colour.
+  function annotationColours() {
+    var colours = {};
+    colours[String(config.annotationTag)] = "#b54708";
+    return colours;
+  }
   var size = fitted();
   var player = new Player({
     target: document.getElementById("player"),
@@ -46,7 +53,7 @@ window.addEventListener("load", function () {
       showWarning: false,
       mouseTail: false,
       UNSAFE_replayCanvas: false,
-      tags: { "sessionheat.annotation": "#b54708" },
+      tags: annotationColours(),
     },
   });
   window.sessionPlayer = player;

@@ -1,0 +1,122 @@
+"""What every command of the CLI shares: the `--db` and `--json` options, the parameter types, how a
+store is opened and how refusals and progress are shown. Commands from other packages (the
+`sessionheat.commands` entry points, such as `sessionheat demo`) use these too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from plumbing.user_input import InputError, parse_choice, parse_pair, parse_size
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_DB = "sessionheat.db"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def db_option(fn: F | None = None, *, existing: bool = False) -> Any:
+    """`--db PATH`, the same on every command. `existing=True` for commands that only read: a
+    mistyped path must be refused, not answered from a new, empty database left behind. Either
+    way, a file that is not SQLite (a JSON export given by mistake) is refused by name."""
+
+    def check(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
+        if path.exists():
+            with path.open("rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+            if head and head != SQLITE_HEADER:
+                raise click.BadParameter(f"{path} is not a SQLite database (sessionheat's --db is the "
+                                         f"SQLite file sessions are recorded into)", ctx, param)
+        elif existing:
+            raise click.BadParameter(
+                f"no database at {path}; give the file sessions were recorded into, or create one "
+                f"with `sessionheat record`, `import` or `demo`", ctx, param)
+        return path
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+            show_default=True, envvar="SESSIONHEAT_DB", callback=check,
+            help="SQLite file holding the sessions" + (" (must exist)." if existing else "."),
+        )(f)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+VIEWPORT_PX = (100, 10_000)  # a browser window a recording can open, in px either way
+
+
+class ViewportParam(click.ParamType):
+    """WIDTHxHEIGHT, as `plumbing.user_input.parse_size` reads it."""
+
+    name = "WxH"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_size(str(value), "viewport", least=VIEWPORT_PX[0], most=VIEWPORT_PX[1])
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class WordChoice(click.Choice):
+    """One of a few words (a heatmap kind, a role), refused in the parser's wording; the help
+    lists the words as click.Choice does."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return parse_choice(str(value), param.name if param is not None else "value",
+                                [str(c) for c in self.choices])
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return dict(parse_pair(pair, "property") for pair in pairs)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--property") from None
+
+
+def open_store(db_path: Path) -> Any:
+    from plumbing.store import SessionStore
+
+    return SessionStore(db_path)
+
+
+def refusals(fn: F) -> F:
+    """Turn the store's refusals (bad input) into a clean error message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from plumbing.store import StoreError
+
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, KeyError, FileNotFoundError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise click.ClickException(str(message)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def progress_bars(console: Any) -> Any:
+    """Progress bars on `console` (stderr), the same for every long command."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
