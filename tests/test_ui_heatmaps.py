@@ -335,7 +335,8 @@ def test_maps_come_from_the_cache_until_a_new_session_is_indexed(ui, page):
     assert key_of(stale.text) == old_key  # the previous map, shown while the new one is drawn
     assert new_id in ui.store.sessions_to_index()
     page.goto(f"{ui.url}/heatmaps?{HOME_CLICKS}")
-    page.click("#hm-index")
+    with page.expect_navigation():  # the form posts, and the answer is a new page: shoot that one
+        page.click("#hm-index")
     shot(page, "08-updating")
     page.locator(".hm-index-form", has_text="Last indexing: indexed 1 session").wait_for(timeout=RENDER_TIMEOUT_MS)
     wait_until_cached(ui, HOME_CLICKS)
@@ -354,8 +355,8 @@ def test_index_new_sessions_from_the_page(ui, page):
     new_id = ui.record_visit("b3", VISITS["b2"][0], _click_cta)
     assert new_id in ui.store.sessions_to_index()
     page.goto(ui.url + "/heatmaps")
-    page.click("#hm-index")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#hm-index")
     shot(page, "10-indexing")
     page.locator(".hm-index-form", has_text="Last indexing: indexed 1 session").wait_for(timeout=RENDER_TIMEOUT_MS)
     shot(page, "11-indexed")
