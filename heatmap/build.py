@@ -128,7 +128,7 @@ def _with_photograph_gaps(caution: str | None, ref: ReferenceLayout) -> str | No
 
 
 def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None = None
-            ) -> tuple[list[dict], list[dict], OriginChoice]:
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], OriginChoice]:
     """Pageviews and hits of `kind`, keyed as the data allows (`heatmap.keys.settle_keys`: an
     id the page regenerates is not keyed on); `origin` forces the site (compare: both sides on one)."""
     if kind not in HEATMAP_KINDS:
@@ -143,7 +143,7 @@ def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None
     return pageviews, settled_hits(store, pageviews, hits), choice
 
 
-def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict],
+def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict[str, Any]],
                reference: str | None, browser: Any, also: Sequence[str] = ()) -> ReferenceLayout:
     if reference:
         own = [p for p in pageviews if p["session_id"] == reference]
@@ -196,8 +196,8 @@ def build_heatmap(store: SessionStore, segment: Segment, kind: str = CLICK, *,
 # -- page states (heatmap/states.py): dialogs, popovers, menus, scrolling containers ---------------
 
 
-def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict], kind: str, browser: Any
-            ) -> tuple[list[dict], list[StatePanel]]:
+def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict[str, Any]], kind: str, browser: Any
+            ) -> tuple[list[dict[str, Any]], list[StatePanel]]:
     """(hits for the base map, panels): hits made in a state the base photograph does not show
     go on a photograph of that state; a group no moment shows goes back to the base map."""
     base, groups = split_by_state(hits, ref.boxes)
@@ -215,7 +215,7 @@ def _states(store: SessionStore, ref: ReferenceLayout, hits: list[dict], kind: s
     return sorted(base, key=lambda h: (h["session_id"], h["t"])), panels
 
 
-def _side_states(hits: list[dict], panels: Sequence[StatePanel]) -> tuple[list[dict], list[StatePanel]]:
+def _side_states(hits: list[dict[str, Any]], panels: Sequence[StatePanel]) -> tuple[list[dict[str, Any]], list[StatePanel]]:
     """One side of a compare: its hits for the base map, and the panels (photographed once for
     both sides) holding only its own hits, placed."""
     from dataclasses import replace
@@ -371,7 +371,7 @@ def write_compare(out_png: str | Path, a: Heatmap, b: Heatmap, diff: np.ndarray,
     return written
 
 
-def compare_pageviews(store: SessionStore, a: Segment, b: Segment) -> tuple[list[dict], list[dict]]:
+def compare_pageviews(store: SessionStore, a: Segment, b: Segment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The pageviews each side of a compare draws (`build_compare`): both from one site."""
     site = _common_origin(store, a, b)
     return a.select_one_origin(store, prefer=site).pageviews, b.select_one_origin(store, prefer=site).pageviews
@@ -389,7 +389,7 @@ def _common_origin(store: SessionStore, a: Segment, b: Segment) -> str | None:
     return min(counts, key=lambda o: (-counts[o], o)) if len(counts) > 1 else None
 
 
-def _scroll_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]
+def _scroll_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict[str, Any]]
                    ) -> tuple[np.ndarray, dict[str, int]]:
     """Share of pageviews whose viewport bottom reached each reference row, measured through
     elements; a pageview without a recorded position saw the fold."""
@@ -412,12 +412,12 @@ def _reach_marks(reach: np.ndarray) -> dict[str, int]:
     return marks
 
 
-def _attention_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict]
+def _attention_values(ref: ReferenceLayout, pageviews: Sequence[Mapping[str, Any]], hits: list[dict[str, Any]]
                       ) -> tuple[np.ndarray, dict[str, int]]:
     """Seconds per pageview each reference row spent inside the viewport."""
     height = ref.image.shape[0]
     seconds = np.zeros(height + 1, dtype=np.float64)
-    pairs: dict[tuple[str, int, int], dict[str, dict]] = {}
+    pairs: dict[tuple[str, int, int], dict[str, dict[str, Any]]] = {}
     for hit in hits:
         pairs.setdefault((hit["session_id"], hit["pageview"], hit["t"]), {})[hit["kind"]] = hit
     for pair in pairs.values():

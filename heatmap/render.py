@@ -31,6 +31,7 @@ from plumbing.vocabulary import SCROLL
 
 from heatmap.render_density import (
     NEGLIGIBLE,
+    Grid,
     alpha_lut,
     blend,
     blurred_grid,
@@ -252,7 +253,7 @@ def _canvas(bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _segment_grid(
     points: np.ndarray, weights: np.ndarray | None, width: int, height: int, radius_px: float
-) -> tuple:
+) -> tuple[Grid, float, int, int]:
     pts = as_points(points)
     w = None if weights is None else as_weights(weights, len(pts))
     inside = split_inside(pts, width, height)

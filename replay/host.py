@@ -185,7 +185,7 @@ class NetworkGuard:
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     vouched_origins: frozenset[str] = frozenset()
     site: str = ""
-    blocked: Counter = field(default_factory=Counter)  # origin -> requests refused
+    blocked: Counter[str] = field(default_factory=Counter)  # origin -> requests refused
     missing: dict[str, str] = field(default_factory=dict)  # url -> why it could not be fetched
     fetched: int = 0
 

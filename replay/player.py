@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from plumbing.addresses import reachable_origins, vouched_origins
 from plumbing.assets import amd_safe, package_text, vendor_text
@@ -27,7 +28,7 @@ from replay.timeline import Timeline
 _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
 
 
-def player_html(events: list[dict], *, title: str = "sessionheat session", problems: Sequence[str] = (),
+def player_html(events: list[dict[str, Any]], *, title: str = "sessionheat session", problems: Sequence[str] = (),
                 vouched: Iterable[str] = ()) -> str:
     """The player page's text for these events; of their origins, only `vouched` ones may lead
     inside the network (their names are looked up now, as a best effort)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -19,7 +19,15 @@ DEFAULT_DB = "sessionheat.db"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def db_option(fn: F | None = None, *, existing: bool = False) -> Any:
+@overload
+def db_option(fn: F) -> F: ...
+
+
+@overload
+def db_option(*, existing: bool = False) -> Callable[[F], F]: ...
+
+
+def db_option(fn: F | None = None, *, existing: bool = False) -> F | Callable[[F], F]:
     """`--db PATH`, the same on every command. `existing=True` for commands that only read: a
     mistyped path must be refused, not answered from a new, empty database left behind. Either
     way, a file that is not SQLite (a JSON export given by mistake) is refused by name."""
@@ -54,7 +62,7 @@ def json_option(fn: F) -> F:
 VIEWPORT_PX = (100, 10_000)  # a browser window a recording can open, in px either way
 
 
-class ViewportParam(click.ParamType):
+class ViewportParam(click.ParamType):  # type: ignore[type-arg]  # generic in newer click; we support 8.1
     """WIDTHxHEIGHT, as `plumbing.user_input.parse_size` reads it."""
 
     name = "WxH"
@@ -68,7 +76,7 @@ class ViewportParam(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class WordChoice(click.Choice):
+class WordChoice(click.Choice):  # type: ignore[type-arg]  # generic in newer click; we support 8.1
     """One of a few words (a heatmap kind, a role), refused in the parser's wording; the help
     lists the words as click.Choice does."""
 
