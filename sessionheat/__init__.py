@@ -1,8 +1,9 @@
 """sessionheat: record, replay and element-accurate heatmaps for your staging site.
 
-The stage packages (`recorder`, `replay`, `heatmap`) sit beside this one; this package holds the
-plumbing they share: the store (`store`), the one browser launcher (`browser`), the rrweb event
-vocabulary (`events`) and where bundled files live (`assets`).
+This package is the application on top: the `sessionheat` command (`cli`, with the options every
+command shares in `command_options` and the service's commands in `service_commands`) and the web
+app `serve` runs (`web`). The stages it drives (`recorder`, `replay`, `heatmap`) sit beside it, and
+they stand on `plumbing` (store, vocabulary, browser launcher, bundled files).
 """
 
 __version__ = "0.1.0"
