@@ -162,3 +162,16 @@ def test_sites_cli_names_goals_and_visitor_notes(tmp_path):
     assert "visitor notes not kept, goals none" in result.output
     result = run(main, ["sites", "set", "shop", "--goal", "signup", "--db", db])
     assert result.exit_code == 2 and "give url:PATH" in result.output
+
+
+def test_the_timeline_shows_the_moment_of_conversion(store):
+    from sessionheat.web.session_timeline import build_timeline
+
+    store.set_goals("shop", [SIGNUP])
+    sid = session(store, [meta(T0), move_free(T0 + 10), event(T0 + 2500, "signup")])
+    events, pageviews = store.read_events(sid).events, store.pageviews(sid)
+    at, goal = store.conversion(sid)
+    entries = build_timeline(events, pageviews, conversion=(at, str(goal)))
+    (converted,) = [e for e in entries if e.kind == "conversion"]
+    assert (converted.t, converted.label) == (2500, "Converted: reached goal event:signup")
+    assert not [e for e in build_timeline(events, pageviews) if e.kind == "conversion"]
