@@ -4,6 +4,7 @@ the difference map and its JSON must say so. Real Chromium, record(), the index,
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -77,14 +78,21 @@ def test_the_sites_goal_makes_converted_a_segment_like_any_property(recorded, br
         recorded.set_goals(site, [])
 
 
+def invoke_cli(*args: str) -> object:
+    """CliRunner in a thread of its own: this thread's event loop is the tests' sync Playwright's,
+    and the CLI starts its own Playwright, as it would in a fresh process."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(CliRunner().invoke, main, list(args)).result()
+
+
 def test_the_cli_draws_converted_vs_not_by_a_goal_it_names(recorded, tmp_path):
     out, js = tmp_path / "cli.png", tmp_path / "cli.json"
     args = ["heatmap", "--db", str(recorded.path), "--url", PAGE, "--segment", "converted=yes",
             "--compare", "converted=no", "--goal", "event:signup", "--out", str(out), "--json", str(js)]
-    result = CliRunner().invoke(main, args)
+    result = invoke_cli(*args)
     assert result.exit_code == 0, result.output
-    assert "A: converted=yes (event:signup), 3 sessions" in result.output
+    assert "converted=yes (event:signup), 3 sessions" in result.output
     trial = next(r for r in json.loads(js.read_text())["difference"] if r["element_key"] == "#trial")
     assert trial["a_clicks"] == 3 and trial["b_clicks"] == 0
-    refused = CliRunner().invoke(main, [*args[:-4], "--segment", "converted=maybe", "--out", str(out)])
+    refused = invoke_cli(*args[:-4], "--segment", "converted=maybe", "--out", str(out))
     assert refused.exit_code != 0 and "converted 'maybe': one of yes, no" in refused.output
