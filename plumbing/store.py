@@ -43,6 +43,7 @@ from plumbing.page_paths import page_path
 from plumbing.traffic import visit_properties
 from plumbing.vocabulary import (
     CHANNEL,
+    CONVERTED,
     POINTER_ACTION_KINDS,
     ROUTE_KINDS_STARTING_PAGEVIEW,
     SESSION_ID_RE,
@@ -386,14 +387,20 @@ def _properties(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _event_name(payload: Any) -> str | None:
+    """The name of a custom event a page fired (a `TAG_ANNOTATION` payload), if it has one."""
+    name = payload.get("name") if isinstance(payload, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def _named_events(events: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """(epoch ms, name) of each custom event a page fired (`TAG_ANNOTATION`) among `events`."""
+    """(epoch ms, name) of each custom event a page fired among `events` (what event goals match)."""
     named = []
     for event in events:
         data = event.get("data") if event.get("type") == EventType.CUSTOM else None
-        payload = data.get("payload") if isinstance(data, dict) and data.get("tag") == TAG_ANNOTATION else None
-        if isinstance(payload, dict) and isinstance(payload.get("name"), str) and payload["name"]:
-            named.append((int(event["timestamp"]), payload["name"]))
+        name = _event_name(data.get("payload")) if isinstance(data, dict) and data.get("tag") == TAG_ANNOTATION else None
+        if name:
+            named.append((int(event["timestamp"]), name))
     return named
 
 
@@ -851,6 +858,7 @@ class SessionStore:
             properties = {}
 
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
+        named: list[tuple[int, str]] = []  # (ts, name) of custom events fired: see _named_events
         for event in events:
             etype, data = event["type"], event.get("data") or {}
             if etype == EventType.META:
@@ -863,6 +871,8 @@ class SessionStore:
                     properties["user_id"] = payload.get("user_id")
                     if isinstance(payload.get("properties"), dict):
                         properties.update(payload["properties"])
+                elif data["tag"] == TAG_ANNOTATION and (name := _event_name(payload)):
+                    named.append((int(event["timestamp"]), name))
                 elif data["tag"] == TAG_VISIT and CHANNEL not in properties:  # the first visit only;
                     for key, value in visit_properties(payload).items():  # what a page set wins
                         properties.setdefault(key, value)
@@ -887,10 +897,13 @@ class SessionStore:
              session_id),
         )
         self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
-        note_named_events(conn, session_id, _named_events(events))
-        goals = site_goals(conn, site)
-        if goals:
-            refresh_converted(conn, site, goals, session_id)
+        note_named_events(conn, session_id, named)
+        # `converted` can change only with a new page or custom event, and never back from yes
+        # (set_goals redoes every session when the goals change).
+        if properties.get(CONVERTED) != "yes" and (named or marks or CONVERTED not in properties):
+            goals = site_goals(conn, site)
+            if goals:
+                refresh_converted(conn, site, goals, session_id)
 
     def _rebuild_pageviews(
         self, conn: sqlite3.Connection, session_id: str,
