@@ -135,11 +135,22 @@ def test_a_site_whose_policy_keeps_no_notes_leaves_nothing_in_the_browser(rig, b
         page.wait_for_timeout(300)  # time for the answer's policy to be acted on
         assert notes(page) == {}
     context.close()
-    for session in rig.sessions(rig.shop):
+    # A browser that kept a note while the site allowed it: the collector's answer has it removed.
+    context = browser.new_context()
+    context.add_init_script(f"""if (location.origin === {rig.shop.page_site.origin!r} && !sessionStorage.seeded) {{
+        sessionStorage.seeded = 1;
+        localStorage.setItem({rig.shop.note_key()!r}, JSON.stringify({{id: "old", first_seen: 1}})); }}""")
+    page = visit(context, rig.shop.page_site.url("form.html"))
+    page.wait_for_function("(key) => localStorage.getItem(key) === null", arg=rig.shop.note_key())
+    context.close()
+    sessions = rig.sessions(rig.shop)
+    assert len(sessions) == 3
+    for session in sessions:
         props = session["properties"]
         assert "visitor" not in props and "first_seen" not in props  # nor stored by the collector
-        assert props["channel"] == "referral" and props["referrer_host"] == "news.example.org"
+        assert props["channel"] == ("direct" if session is sessions[-1] else "referral")
         assert '"visitor"' not in rig.store.export_events(session["id"])
+    assert sessions[0]["properties"]["referrer_host"] == "news.example.org"
 
 
 def test_a_page_that_asks_for_no_note_removes_the_one_it_kept(rig, browser):
