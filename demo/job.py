@@ -1,7 +1,9 @@
 """The demo job behind `sessionheat demo`: a staging site, varied visitors, and what came of it.
 
 Visitors differ the way real ones do (variant, cookie banner, promo, screen size), so every later
-stage is exercised on layouts that disagree with each other.
+stage is exercised on layouts that disagree with each other; and the way their visits do: some
+come from a newsletter's campaign link, a search or a social site, some have been here before,
+and some sign up (the demo's goal, `event:signup`) while others only look around.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from urllib.parse import urlencode
 
 from recorder import JourneyPlan, JourneyRun, SessionStore, record_journeys
 from plumbing.browser import chromium
+from plumbing.conversions import Goal
+from plumbing.store import origin_of
 
 from demo import load_journey, serve_demo
 VIEWPORTS: dict[str, tuple[int, int]] = {
@@ -23,6 +27,14 @@ VIEWPORTS: dict[str, tuple[int, int]] = {
     "phone": (390, 844),
 }
 BANNERS = ("none", "short", "medium", "tall")
+GOAL = Goal("event", "signup")  # site.js fires it when the sign-up form goes through
+# Where visitors come from, in turn: (UTM tags of the landing link, referrer)
+SOURCES: tuple[tuple[dict[str, str], str | None], ...] = (
+    ({}, None),  # direct
+    ({"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "launch"}, None),
+    ({}, "https://www.google.com/"),
+    ({}, "https://news.ycombinator.com/"),
+)
 
 
 class Steps(Protocol):
@@ -58,6 +70,8 @@ DEMO_MAPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 DEMO_COMPARES: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Home, clicks, variant A vs B (desktop)", "/", "click", ("viewport=1280x800", "variant=A"),
      ("viewport=1280x800", "variant=B")),
+    ("Home, clicks, converted vs not (all screens on one layout)", "/", "click", ("converted=yes",),
+     ("converted=no",)),
 )
 
 
@@ -95,10 +109,13 @@ class DemoResult:
 def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0, run: str = "") -> list[JourneyPlan]:
     """Visitors spread over viewports and variants; banner, promo and image delay drawn at random.
 
-    Every sixth visitor is an impatient one (rage clicks on something that is not a control).
+    Every sixth visitor is an impatient one (rage clicks on something that is not a control), and
+    every fourth only browses (neither signs up); the others sign up. They come in turn directly,
+    from a newsletter's campaign link, a search and a social site (SOURCES); every third has been
+    here before.
     """
     rng = random.Random(f"demo-plan:{seed}")
-    visitor, rage = load_journey("visitor"), load_journey("rage")
+    visitor, rage, browse = load_journey("visitor"), load_journey("rage"), load_journey("browse")
     names = list(VIEWPORTS)
     plans = []
     for i in range(n_sessions):
@@ -107,14 +124,16 @@ def plan_demo_visitors(base_url: str, n_sessions: int, seed: int = 0, run: str =
             "banner": rng.choice(BANNERS),
             "promo": rng.choice("01"),
         }
-        query = urlencode({**profile, "imgdelay": rng.choice((0, 150, 400, 900))})
-        is_rage = i % 6 == 5
+        utm, referrer = SOURCES[i % len(SOURCES)]
+        query = urlencode({**profile, "imgdelay": rng.choice((0, 150, 400, 900)), **utm})
+        name = "rage" if i % 6 == 5 else "browse" if i % 4 == 3 else "visitor"
         plans.append(JourneyPlan(
             url=f"{base_url}?{query}",
             viewport=VIEWPORTS[names[i % len(names)]],
-            properties={**profile, "journey": "rage" if is_rage else "visitor",
-                        **({"demo_run": run} if run else {})},
-            journey=rage if is_rage else visitor,
+            properties={**profile, "journey": name, **({"demo_run": run} if run else {})},
+            journey={"rage": rage, "browse": browse, "visitor": visitor}[name],
+            referrer=referrer,
+            returning=i % 3 == 1,
         ))
     return plans
 
@@ -140,6 +159,7 @@ def run_demo_job(
     run = time.strftime("%Y%m%dT%H%M%S")  # this run's maps draw this run's visitors only
     with serve_demo() as server, chromium() as browser:
         plans = plan_demo_visitors(server.url, n_sessions, seed, run)
+        store.set_goals(origin_of(server.url), [GOAL])  # record() names a session's site by its origin
         steps.stage("recording visitors", len(plans))
         result.runs = record_journeys(plans, None, store=store, seed=seed, evidence=True,
                                       browser=browser, progress=lambda run: steps.advance())

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from plumbing.conversions import Goal, parse_converted
 from plumbing.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
 from plumbing.store import SessionStore, day_ms, origin_of, page_path
 from plumbing.user_input import InputError, parse_choice, parse_day, parse_pair, parse_width
-from plumbing.vocabulary import counted
+from plumbing.vocabulary import CONVERTED, counted
 
 SEGMENT_KEYS = ("url", "device", "viewport", "since", "until")
 
@@ -26,11 +27,13 @@ class Segment:
     since: str | None = None  # YYYY-MM-DD, inclusive
     until: str | None = None  # YYYY-MM-DD, inclusive
     properties: dict[str, str] = field(default_factory=dict)
+    goals: tuple[Goal, ...] = ()  # when given, converted=yes|no means reaching one of these
 
     @classmethod
     def parse(cls, pairs: list[str] | tuple[str, ...], **fixed: Any) -> "Segment":
         """From `key=value` strings: url, device, viewport (WxH or a width), since, until; any
-        other key is a session property (variant=B, plan=pro...)."""
+        other key is a session property (variant=B, plan=pro...). `converted` is yes or no: by
+        `goals` when given, else by the goals of each session's site (plumbing/conversions.py)."""
         segment = cls(**{k: v for k, v in fixed.items() if v is not None})
         for pair in pairs:
             key, value = parse_pair(pair, "segment")
@@ -38,6 +41,8 @@ class Segment:
                 segment.viewport_w = parse_width(value, "viewport")
             elif key in SEGMENT_KEYS:
                 setattr(segment, key, value)
+            elif key == CONVERTED:
+                segment.properties[key] = parse_converted(value)
             else:
                 segment.properties[key] = value
         if segment.device is not None:
@@ -66,7 +71,8 @@ class Segment:
             parts.append(f"{viewport_bucket(self.viewport_w)[0]} viewport")
         if self.since or self.until:
             parts.append(f"{self.since or '…'} to {self.until or '…'}")
-        parts += [f"{k}={v}" for k, v in sorted(self.properties.items())]
+        parts += [f"{k}={v}" + (f" ({' or '.join(map(str, self.goals))})" if k == CONVERTED and self.goals else "")
+                  for k, v in sorted(self.properties.items())]
         return ", ".join(parts) or "all pageviews"
 
     def select(self, store: SessionStore) -> list[dict[str, Any]]:
@@ -99,7 +105,7 @@ class Segment:
             device=self.device, viewport_w=bucket,
             since_ms=day_ms(parse_day(self.since, "since"), end=False) if self.since else None,
             until_ms=day_ms(parse_day(self.until, "until"), end=True) if self.until else None,
-            properties=self.properties, path=self.url,
+            properties=self.properties, path=self.url, goals=self.goals,
         )
         return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
 

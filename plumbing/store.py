@@ -29,20 +29,34 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from plumbing import json_text
+from plumbing.conversions import (
+    Goal,
+    first_conversion,
+    note_named_events,
+    property_terms,
+    refresh_converted,
+    site_goals,
+)
 from plumbing.devices import classify_device
 from plumbing.events import EventType, events_problem
+from plumbing.page_paths import page_path
+from plumbing.traffic import visit_properties
 from plumbing.vocabulary import (
+    CHANNEL,
+    CONVERTED,
     POINTER_ACTION_KINDS,
     ROUTE_KINDS_STARTING_PAGEVIEW,
     SESSION_ID_RE,
     SESSION_ID_RULE,
+    TAG_ANNOTATION,
     TAG_IDENTIFY,
     TAG_ROUTE,
     TAG_SET_PROPERTIES,
+    TAG_VISIT,
 )
 
 SCHEMA_VERSION = 3
-SITE_POLICY = ("record_inputs", "max_session_events", "max_session_bytes")  # what `set_site` changes
+SITE_POLICY = ("record_inputs", "max_session_events", "max_session_bytes", "remember_visitors")  # `set_site`
 CODEC = "json+zlib"  # a chunk's events as compressed JSON
 CODEC_BLOBS = "json+zlib+blobs"  # the same, with long strings moved to the blobs table
 BLOB_MIN_CHARS = 1024  # strings this long (inlined stylesheets, images) are stored once, by hash
@@ -151,8 +165,23 @@ CREATE TABLE IF NOT EXISTS sites (
     created_at TEXT NOT NULL,
     record_inputs INTEGER NOT NULL DEFAULT 0, -- 1: keep what visitors type (passwords never)
     max_session_events INTEGER,               -- caps on one session; NULL: the collector's default
-    max_session_bytes INTEGER
+    max_session_bytes INTEGER,
+    remember_visitors INTEGER NOT NULL DEFAULT 0 -- 1: the snippet keeps a visitor note (new / returning)
 );
+-- A site's goals (plumbing/conversions.py), by the sessions' `site`: a collector site's name, or
+-- the origin `record()` stores.
+CREATE TABLE IF NOT EXISTS goals (
+    site TEXT NOT NULL,
+    goal TEXT NOT NULL,                       -- url:PATH or event:NAME
+    PRIMARY KEY (site, goal)
+) WITHOUT ROWID;
+-- The custom events each session fired (sessionheat.event, session.annotate): what event goals match.
+CREATE TABLE IF NOT EXISTS named_events (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    ts INTEGER NOT NULL,                      -- epoch ms
+    name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS named_events_by_session ON named_events (session_id, name);
 -- The team: who may read recordings (see sessionheat/web/auth.py). Secrets are stored hashed.
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
@@ -271,6 +300,7 @@ class SessionFilter:
     device: str | None = None  # desktop / tablet / mobile
     viewport: tuple[int, int] | None = None  # exact width x height
     properties: dict[str, str] = field(default_factory=dict)  # all must match, as strings
+    goals: tuple[Goal, ...] = ()  # when given, `converted` in `properties` is answered by these
     rage: bool = False  # has at least one rage click (indexed sessions only)
     dead: bool = False  # has at least one dead click (indexed sessions only)
     min_duration_ms: int | None = None
@@ -335,9 +365,9 @@ def _filter_sql(filters: SessionFilter, url_share: float | None = None) -> tuple
     if filters.viewport:
         terms.append("s.viewport_w = ? AND s.viewport_h = ?")
         params += [int(filters.viewport[0]), int(filters.viewport[1])]
-    for key, value in filters.properties.items():
-        terms.append("CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
-        params += [key, str(value)]
+    property_sql, property_params = property_terms(filters.properties, filters.goals)
+    terms += property_sql
+    params += property_params
     if filters.rage:
         terms.append("EXISTS (SELECT 1 FROM hits h WHERE h.session_id = s.id AND h.rage = 1)")
     if filters.dead:
@@ -357,15 +387,21 @@ def _properties(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def page_path(url: str) -> str:
-    """The page a URL shows, for matching pageviews to a heatmap: its path, without the query and
-    fragment (campaign tags, variant flags), a trailing slash or a directory's index file, so
-    `/`, `/index.html` and `/?utm=x` are one page."""
-    path = urlsplit(url).path
-    for index in ("index.html", "index.htm"):
-        if path.endswith("/" + index):
-            path = path[: -len(index)]
-    return path.rstrip("/") or "/"
+def _event_name(payload: Any) -> str | None:
+    """The name of a custom event a page fired (a `TAG_ANNOTATION` payload), if it has one."""
+    name = payload.get("name") if isinstance(payload, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _named_events(events: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """(epoch ms, name) of each custom event a page fired among `events` (what event goals match)."""
+    named = []
+    for event in events:
+        data = event.get("data") if event.get("type") == EventType.CUSTOM else None
+        name = _event_name(data.get("payload")) if isinstance(data, dict) and data.get("tag") == TAG_ANNOTATION else None
+        if name:
+            named.append((int(event["timestamp"]), name))
+    return named
 
 
 def origin_of(url: str) -> str:
@@ -596,7 +632,10 @@ class SessionStore:
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
         conn.execute("PRAGMA foreign_keys=ON")
         self._migrate(conn)
+        before_named_events = self._needs_named_events(conn)
         conn.executescript(_TABLES)
+        if before_named_events:
+            self._backfill_named_events(conn)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @staticmethod
@@ -609,6 +648,8 @@ class SessionStore:
             conn.execute("ALTER TABLE sites ADD COLUMN max_session_events INTEGER")
             conn.execute("ALTER TABLE sites ADD COLUMN max_session_bytes INTEGER")
             conn.execute("COMMIT")
+        if site_columns and "remember_visitors" not in site_columns:  # version 3: no visitor notes
+            conn.execute("ALTER TABLE sites ADD COLUMN remember_visitors INTEGER NOT NULL DEFAULT 0")
         hit_columns = {row[1] for row in conn.execute("PRAGMA table_info(hits)")}
         if hit_columns and "state_key" not in hit_columns:  # hits that knew no page state
             conn.execute("BEGIN IMMEDIATE")
@@ -624,6 +665,23 @@ class SessionStore:
             conn.execute("ALTER TABLE pageviews ADD COLUMN page_path TEXT")
             conn.execute("UPDATE pageviews SET page_path = sessionheat_page_path(url)")
             conn.execute("COMMIT")
+
+    @staticmethod
+    def _needs_named_events(conn: sqlite3.Connection) -> bool:
+        """A store written before event goals: it has sessions, but no record of their custom events."""
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return "chunks" in tables and "named_events" not in tables
+
+    def _backfill_named_events(self, conn: sqlite3.Connection) -> None:
+        """Note the custom events of every stored chunk, once, so event goals see older sessions too."""
+        conn.execute("BEGIN IMMEDIATE")
+        for session_id, codec, data in conn.execute("SELECT session_id, codec, data FROM chunks").fetchall():
+            try:
+                events = decode_chunk(codec, data, self._blob)
+            except ValueError:
+                continue
+            note_named_events(conn, session_id, _named_events(events))
+        conn.execute("COMMIT")
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -786,10 +844,10 @@ class SessionStore:
         encoded: EncodedChunk,
     ) -> None:
         row = conn.execute(
-            "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent FROM sessions"
+            "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent, site FROM sessions"
             " WHERE id = ?", (session_id,),
         ).fetchone()
-        first_ts, last_ts, props_json, viewport_w, entry_url, user_agent = row
+        first_ts, last_ts, props_json, viewport_w, entry_url, user_agent, site = row
         stamps = [e["timestamp"] for e in events]
         first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
         last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
@@ -800,6 +858,7 @@ class SessionStore:
             properties = {}
 
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
+        named: list[tuple[int, str]] = []  # (ts, name) of custom events fired: see _named_events
         for event in events:
             etype, data = event["type"], event.get("data") or {}
             if etype == EventType.META:
@@ -812,6 +871,11 @@ class SessionStore:
                     properties["user_id"] = payload.get("user_id")
                     if isinstance(payload.get("properties"), dict):
                         properties.update(payload["properties"])
+                elif data["tag"] == TAG_ANNOTATION and (name := _event_name(payload)):
+                    named.append((int(event["timestamp"]), name))
+                elif data["tag"] == TAG_VISIT and CHANNEL not in properties:  # the first visit only;
+                    for key, value in visit_properties(payload).items():  # what a page set wins
+                        properties.setdefault(key, value)
                 elif (data["tag"] == TAG_ROUTE and isinstance(payload, dict)
                       and payload.get("kind") in ROUTE_KINDS_STARTING_PAGEVIEW
                       and isinstance(payload.get("href"), str)):
@@ -833,6 +897,13 @@ class SessionStore:
              session_id),
         )
         self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
+        note_named_events(conn, session_id, named)
+        # `converted` can change only with a new page or custom event, and never back from yes
+        # (set_goals redoes every session when the goals change).
+        if properties.get(CONVERTED) != "yes" and (named or marks or CONVERTED not in properties):
+            goals = site_goals(conn, site)
+            if goals:
+                refresh_converted(conn, site, goals, session_id)
 
     def _rebuild_pageviews(
         self, conn: sqlite3.Connection, session_id: str,
@@ -1243,13 +1314,14 @@ class SessionStore:
     def find_pageviews(
         self, *, device: str | None = None, viewport_w: tuple[int, int] | None = None,
         since_ms: int | None = None, until_ms: int | None = None,
-        properties: dict[str, str] | None = None, path: str | None = None,
+        properties: dict[str, str] | None = None, path: str | None = None, goals: tuple[Goal, ...] = (),
     ) -> list[dict[str, Any]]:
         """Pageviews joined with their session's segment columns.
 
         `viewport_w` is an inclusive (min, max) width range; `since_ms`/`until_ms` bound the
-        session start (epoch ms); `properties` must all match (as strings); `path` keeps the
-        pageviews whose `page_path` is `page_path(path)` (hosts are the caller's to compare).
+        session start (epoch ms); `properties` must all match (as strings; `converted` by `goals`
+        when given, see plumbing/conversions.py); `path` keeps the pageviews whose `page_path` is
+        `page_path(path)` (hosts are the caller's to compare).
         """
         sql = ["SELECT p.*, s.device, s.viewport_w AS session_viewport_w, s.viewport_h AS"
                " session_viewport_h, s.first_ts, s.started_at, s.properties FROM pageviews p"
@@ -1270,9 +1342,9 @@ class SessionStore:
         if until_ms is not None:
             sql.append("AND s.first_ts < ?")
             params.append(until_ms)
-        for key, value in (properties or {}).items():
-            sql.append("AND CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
-            params += [key, str(value)]
+        property_sql, property_params = property_terms(properties or {}, goals)
+        sql += [f"AND {term}" for term in property_sql]
+        params += property_params
         with self._lock:
             cur = self.db.conn.execute(" ".join(sql) + ' ORDER BY s.first_ts, p."index"', params)
             names = [d[0] for d in cur.description]
@@ -1295,12 +1367,15 @@ class SessionStore:
         with self._lock:
             cur = self.db.conn.execute(
                 "SELECT name, key, origins, created_at, record_inputs, max_session_events,"
-                " max_session_bytes FROM sites ORDER BY name")
+                " max_session_bytes, remember_visitors,"
+                " (SELECT json_group_array(goal) FROM goals g WHERE g.site = sites.name)"
+                " FROM sites ORDER BY name")
             rows = cur.fetchall()
         return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created,
                  "record_inputs": bool(record_inputs), "max_session_events": max_events,
-                 "max_session_bytes": max_bytes}
-                for name, key, origins, created, record_inputs, max_events, max_bytes in rows]
+                 "max_session_bytes": max_bytes, "remember_visitors": bool(remember),
+                 "goals": sorted(json.loads(goals))}
+                for name, key, origins, created, record_inputs, max_events, max_bytes, remember, goals in rows]
 
     def site_origins(self) -> dict[str, list[str]]:
         """Each registered site's name with the origins it may send from (`*`: any)."""
@@ -1328,8 +1403,9 @@ class SessionStore:
         return key
 
     def set_site(self, name: str, **policy: Any) -> None:
-        """Change a site's policy: `record_inputs` (bool), `max_session_events` and
-        `max_session_bytes` (an int, 0 for no cap, None for the collector's default)."""
+        """Change a site's policy: `record_inputs` and `remember_visitors` (bool),
+        `max_session_events` and `max_session_bytes` (an int, 0 for no cap, None for the
+        collector's default)."""
         with self._write() as conn:
             if not conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
                 raise StoreError(f"no site named {name!r}")
@@ -1349,6 +1425,7 @@ class SessionStore:
         with self._write() as conn:
             if conn.execute("DELETE FROM sites WHERE name = ?", (name,)).rowcount == 0:
                 raise StoreError(f"no site named {name!r}")
+            conn.execute("DELETE FROM goals WHERE site = ?", (name,))  # its sessions keep `converted`
             return conn.execute("SELECT COUNT(*) FROM sessions WHERE site = ?", (name,)).fetchone()[0]
 
     def rotate_site_key(self, name: str) -> str:
@@ -1358,6 +1435,31 @@ class SessionStore:
             if conn.execute("UPDATE sites SET key = ? WHERE name = ?", (key, name)).rowcount == 0:
                 raise StoreError(f"no site named {name!r}")
         return key
+
+    # -- goals (plumbing/conversions.py) --------------------------------------------------------
+
+    def set_goals(self, site: str, goals: Iterable[Goal]) -> None:
+        """Name a site's goals (replacing those it had; none: it names none), and write `converted`
+        into every session of that site by them, those recorded before included. `site` is what
+        the sessions store: a collector site's name, or the origin `record()` stores."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM goals WHERE site = ?", (site,))
+            conn.executemany("INSERT OR IGNORE INTO goals (site, goal) VALUES (?, ?)",
+                             [(site, str(goal)) for goal in goals])
+            refresh_converted(conn, site, site_goals(conn, site))
+
+    def goals(self, site: str) -> tuple[Goal, ...]:
+        with self._lock:
+            return site_goals(self.db.conn, site)
+
+    def conversion(self, session_id: str, goals: Iterable[Goal] | None = None) -> tuple[int, Goal] | None:
+        """When (epoch ms) the session first reached a goal (`goals`, else its site's), and which."""
+        with self._lock:
+            conn = self.db.conn
+            if goals is None:
+                row = conn.execute("SELECT site FROM sessions WHERE id = ?", (session_id,)).fetchone()
+                goals = site_goals(conn, row[0]) if row else ()
+            return first_conversion(conn, session_id, tuple(goals))
 
     # -- heatmap explorer (web UI) --------------------------------------------------------------
 

@@ -33,8 +33,26 @@ TAG_INNER_SCROLL = "sessionheat.innerscroll"  # payload: {id, x, y}: a scrolled 
 # payload: {id, visible}: an element (or a shadow host around it) took focus, and whether
 # :focus-visible matched (a click's focus shows no ring; a replay's scripted focus() would)
 TAG_FOCUS_VISIBLE = "sessionheat.focusvisible"
+# payload: {href, referrer, visitor?: new|returning, first_seen?: epoch ms}: written once, at the first
+# page of a session: where the visit landed, the page's document.referrer, and what the visitor note
+# (snippet.js; record()'s `returning=`) said. plumbing/traffic.py turns it into session properties.
+TAG_VISIT = "sessionheat.visit"
 
 ROUTE_KINDS_STARTING_PAGEVIEW = frozenset({"push", "pop"})
+
+
+# -- properties sessionheat derives by itself (plumbing/traffic.py, plumbing/conversions.py) -------
+
+REFERRER_HOST = "referrer_host"  # the host of the first page's referrer; "" when there was none
+UTM_KEYS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_campaign")  # from the landing URL
+CHANNEL = "channel"  # one of CHANNELS, by plumbing.traffic.channel_of
+CHANNELS: tuple[str, ...] = ("direct", "search", "social", "email", "referral", "campaign")
+VISITOR = "visitor"  # new | returning, from the visitor note (only where the site keeps one)
+VISITOR_KINDS: tuple[str, ...] = ("new", "returning")
+FIRST_SEEN = "first_seen"  # the day (YYYY-MM-DD, UTC) the visitor note was first written
+CONVERTED = "converted"  # yes | no: whether the session reached a goal of its site
+CONVERTED_VALUES: tuple[str, ...] = ("yes", "no")
+GOAL_KINDS: tuple[str, ...] = ("url", "event")  # a goal is `url:PATH-PATTERN` or `event:NAME`
 
 
 # -- what a visitor did: the `kind` of an interaction and of a hits-table row ----------------------

@@ -32,12 +32,15 @@ class JourneyRun:
 
 @dataclass
 class JourneyPlan:
-    """One visitor to record: where they land, what screen they have, how they are tagged."""
+    """One visitor to record: where they land (UTM tags in `url`), from where (`referrer`), whether
+    they were here before (`returning`), what screen they have, how they are tagged."""
 
     url: str
     viewport: tuple[int, int]
     properties: dict[str, Any] = field(default_factory=dict)
     journey: Journey | None = None  # overrides the journey given to record_journeys
+    referrer: str | None = None  # see record()
+    returning: bool = False
 
 
 def load_journey(path: str | Path) -> Journey:
@@ -77,7 +80,8 @@ def record_journeys(
             rng = random.Random(f"{seed}:{i}")
             error = None
             with record(plan.url, store=store, viewport=plan.viewport, properties=plan.properties,
-                        browser=browser, mask_inputs=mask_inputs, evidence=evidence) as session:
+                        browser=browser, mask_inputs=mask_inputs, evidence=evidence,
+                        referrer=plan.referrer, returning=plan.returning) as session:
                 try:
                     run_journey = plan.journey or journey
                     if run_journey is None:

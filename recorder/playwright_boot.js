@@ -7,6 +7,22 @@
   if (window.top !== window || !/^https?:$/.test(location.protocol)) return;
   if (window.__sessionheatRecorder) return;
   var config = /*@CONFIG@*/;
+  // The visit (record.js): reported at the first page of this tab's session only, with the visitor
+  // note kept in localStorage as the snippet keeps it (record(returning=True) seeds one beforehand).
+  config.visit = null;
+  try {
+    if (!sessionStorage.getItem(config.visitNote + ":visited")) {
+      sessionStorage.setItem(config.visitNote + ":visited", "1");
+      var note = null;
+      try { note = JSON.parse(localStorage.getItem(config.visitNote)); } catch (e) { note = null; }
+      if (note && typeof note.first_seen === "number") {
+        config.visit = { visitor: "returning", first_seen: note.first_seen };
+      } else {
+        config.visit = { visitor: "new", first_seen: Date.now() };
+        localStorage.setItem(config.visitNote, JSON.stringify({ first_seen: config.visit.first_seen }));
+      }
+    }
+  } catch (e) { /* storage refused (an opaque origin): no visit to report */ }
   var holder = {};
   /*@RRWEB@*/
   var recorder = (/*@RECORD@*/)(holder.rrweb, config, function (batch) {

@@ -1,8 +1,9 @@
 // sessionheat in-page recorder core, shared by the Playwright recorder and the snippet.
 // Evaluated as an expression: (function (rrweb, config, send) {...}).
 //   rrweb  - the vendored rrweb build (never the page's own)
-//   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents, canvas}
-//            (canvas: false, or {intervalMs, type, quality, sampleQuality}: see "canvas snapshots")
+//   config - {maskInputs, flushMs, maxBatch, evidence, leaveEvents, canvas, visit}
+//            (canvas: false, or {intervalMs, type, quality, sampleQuality}: see "canvas snapshots";
+//            visit: null, or at a session's first page {visitor?, first_seen?}: see "The visit")
 //   send   - function(batchJson: string, final: boolean) -> Promise|undefined; owns the transport
 //   TAGS   - the custom-event tags (TAGS.CANVAS is plumbing.vocabulary.TAG_CANVAS), given by the
 //            one loader of page scripts, plumbing.assets.page_script
@@ -90,6 +91,15 @@
   function custom(tag, payload) {
     if (!started) { early.push([tag, payload]); return; }
     try { rrweb.record.addCustomEvent(tag, payload); } catch (e) { /* not recording: nothing to note */ }
+  }
+
+  // The visit: where the session's first page landed, the referrer it came with, and what the
+  // visitor note said (config.visit: {visitor?, first_seen?}, given by the transport at a session's
+  // first page only). The page reports what it saw; plumbing/traffic.py derives the properties.
+  if (config.visit) {
+    var visit = { href: location.href, referrer: document.referrer || "" };
+    if (config.visit.visitor) { visit.visitor = config.visit.visitor; visit.first_seen = config.visit.first_seen; }
+    custom(TAGS.VISIT, visit);
   }
 
   // SPA route changes: rrweb sees the DOM change but not that the visitor is on a new page.

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 BINDING = "__sessionheatSend"
+VISITOR_NOTE = "sessionheat:visitor"  # record()'s visitor note in localStorage (the snippet's is per site key)
+RETURNING_AFTER_DAYS = 7  # when record(returning=True) says the visitor was first seen
 
 
 def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:
@@ -39,7 +42,7 @@ def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:
 def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_batch: int = 2000,
                          evidence: bool = False, canvas: bool | int = True) -> str:
     """The init script that records a page: vendored rrweb + record.js + the binding transport."""
-    config = {"binding": BINDING, "maskInputs": mask_inputs, "flushMs": flush_ms,
+    config = {"binding": BINDING, "visitNote": VISITOR_NOTE, "maskInputs": mask_inputs, "flushMs": flush_ms,
               "maxBatch": max_batch, "evidence": evidence,
               "leaveEvents": ["beforeunload", "pagehide"], "canvas": canvas_config(canvas)}
     boot = package_text("recorder", "playwright_boot.js")
@@ -108,6 +111,8 @@ def record(
     flush_ms: int = 500,
     user_agent: str | None = None,
     canvas: bool | int = True,
+    referrer: str | None = None,
+    returning: bool | datetime = False,
 ) -> Iterator[RecordedSession]:
     """Open `url` in a recorded browser page; the session spans every navigation of that page.
 
@@ -116,6 +121,11 @@ def record(
     its live box, for accuracy tests and benchmarks. `canvas=False` leaves canvas drawings
     unrecorded (the replay then says so); an int sets how often, in ms, a canvas drawn on is
     photographed besides at each pointerdown and click (default 1000).
+
+    The visit is played for real: `referrer` is sent with the first navigation, so the page's
+    `document.referrer` is that URL (the session's referrer_host, channel); `returning=True` (or
+    the moment the visitor was first seen) leaves a visitor note before the page loads, so the
+    page reports a returning visitor; without it, every session is a new one. UTM tags go in `url`.
     """
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
@@ -141,9 +151,13 @@ def record(
                if event.get("name") == BINDING else None)
         cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
         cdp.send("Runtime.addBinding", {"name": BINDING})
+        if returning:
+            first_seen = returning if isinstance(returning, datetime) else \
+                datetime.now(tz=UTC) - timedelta(days=RETURNING_AFTER_DAYS)
+            page.add_init_script(script=visitor_note_script(first_seen))
         page.add_init_script(script=recorder_init_script(
             mask_inputs=mask_inputs, flush_ms=flush_ms, evidence=evidence, canvas=canvas))
-        page.goto(url)
+        page.goto(url, referer=referrer)
         try:
             yield session
         finally:
@@ -152,6 +166,14 @@ def record(
                     page.evaluate(_STOP_JS)
             except Exception:
                 pass
+
+
+def visitor_note_script(first_seen: datetime) -> str:
+    """An init script that leaves a visitor note first seen at `first_seen` (unless the page's
+    origin has one already): the recorded page then finds a returning visitor, as it would."""
+    note = json.dumps(json.dumps({"first_seen": int(first_seen.timestamp() * 1000)}))
+    return (f"try {{ if (!localStorage.getItem({json.dumps(VISITOR_NOTE)})) "
+            f"localStorage.setItem({json.dumps(VISITOR_NOTE)}, {note}); }} catch (e) {{}}")
 
 
 def _close_quietly(context: "BrowserContext") -> None:

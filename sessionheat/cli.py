@@ -25,6 +25,7 @@ from plumbing.vocabulary import (
 
 from sessionheat import __version__
 from sessionheat.command_options import (
+    GoalParam,
     ViewportParam,
     WordChoice,
     db_option,
@@ -285,6 +286,9 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
                                   "elements of most hits, photographed when it showed most of them).")
 @click.option("--compare", "compare", multiple=True, metavar="KEY=VALUE",
               help="Second segment: draw both and their difference (click, move, rage, dead).")
+@click.option("--goal", "goals", type=GoalParam(), multiple=True,
+              help="What converted=yes|no in --segment and --compare means here: url:PATH or "
+                   "event:NAME (repeatable: any one counts). Default: each session's site's goals.")
 @click.option("--out", "out_png", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="PNG to write.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -292,15 +296,19 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 @refusals
 def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...],
                     viewport: tuple[int, int] | None, since: str | None, until: str | None,
-                    reference: str | None, compare: tuple[str, ...], out_png: Path,
+                    reference: str | None, compare: tuple[str, ...], goals: tuple[Any, ...], out_png: Path,
                     json_path: Path | None) -> None:
     """Draw a heatmap of URL on one reference layout, every hit placed through its element."""
     from heatmap import HeatmapError, Segment, SegmentError, build_compare, build_heatmap, write_compare
 
     store = open_store(db_path)
-    fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until}
+    fixed = {"url": url, "viewport_w": viewport[0] if viewport else None, "since": since, "until": until,
+             "goals": goals or None}
     try:
         segment = Segment.parse(segments, **fixed)
+        if goals and "converted" not in {*segment.properties, *Segment.parse(compare).properties}:
+            raise click.UsageError("--goal says what converted=yes|no means: give --segment converted=yes "
+                                   "(or no), and perhaps --compare converted=no")
         if segment.bucket_label():
             click.echo(f"width {segment.viewport_w} px: drawing {segment.bucket_label()}")
         if compare:

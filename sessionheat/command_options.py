@@ -76,6 +76,22 @@ class ViewportParam(click.ParamType):  # type: ignore[type-arg]  # generic in ne
             self.fail(str(exc), param, ctx)
 
 
+class GoalParam(click.ParamType):  # type: ignore[type-arg]  # generic in newer click; we support 8.1
+    """A goal, `url:PATH` or `event:NAME`, as `plumbing.conversions.parse_goal` reads it."""
+
+    name = "GOAL"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from plumbing.conversions import Goal, parse_goal
+
+        if isinstance(value, Goal):
+            return value
+        try:
+            return parse_goal(str(value), "goal")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class WordChoice(click.Choice):  # type: ignore[type-arg]  # generic in newer click; we support 8.1
     """One of a few words (a heatmap kind, a role), refused in the parser's wording; the help
     lists the words as click.Choice does."""

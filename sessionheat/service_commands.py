@@ -18,7 +18,15 @@ from plumbing.vocabulary import (
     counted,
 )
 
-from sessionheat.command_options import F, WordChoice, db_option, json_option, open_store, refusals
+from sessionheat.command_options import (
+    F,
+    GoalParam,
+    WordChoice,
+    db_option,
+    json_option,
+    open_store,
+    refusals,
+)
 
 
 @click.command("serve")
@@ -194,13 +202,19 @@ def site_policy_options(fn: F) -> F:
     fn = click.option("--max-session-mb", type=click.FloatRange(0), metavar="N",
                       help="Cap on one session's event data in MiB, uncompressed (0: none; "
                            f"default: the collector's, {SESSION_BYTES_CAP // MIB}). Past a cap, chunks get 413.")(fn)
+    fn = click.option("--goal", "goals", type=GoalParam(), multiple=True,
+                      help="What counts as converting, for the `converted=yes|no` segment: url:PATH "
+                           "(a page reached, * for any part, e.g. url:/signup/done) or event:NAME (a "
+                           "custom event fired, e.g. event:signup). Repeatable: any one counts. "
+                           "Applies to sessions recorded before as well.")(fn)
     return fn
 
 
 def site_policy(max_session_mb: float | None, max_session_events: int | None,
-                record_inputs: bool | None) -> dict[str, Any]:
+                record_inputs: bool | None, remember_visitors: bool | None = None) -> dict[str, Any]:
     """The store's settings for the options given (those left out are not changed)."""
-    policy: dict[str, Any] = {"record_inputs": record_inputs, "max_session_events": max_session_events,
+    policy: dict[str, Any] = {"record_inputs": record_inputs, "remember_visitors": remember_visitors,
+                              "max_session_events": max_session_events,
                               "max_session_bytes": None if max_session_mb is None
                               else int(max_session_mb * 1024 * 1024)}
     return {k: v for k, v in policy.items() if v is not None}
@@ -215,18 +229,26 @@ def site_policy(max_session_mb: float | None, max_session_events: int | None,
 @click.option("--record-inputs", is_flag=True,
               help="Store what visitors type (password fields stay masked). By default the "
                    "collector masks every input value before storing it, whatever the page sends.")
+@click.option("--remember-visitors", is_flag=True,
+              help="Let the snippet keep a visitor note in each visitor's browser (localStorage, this "
+                   "site's origins only), so sessions say visitor=new|returning. Off by default: "
+                   "nothing is kept.")
 @site_policy_options
 @refusals
 def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...], record_inputs: bool,
-                      max_session_mb: float | None, max_session_events: int | None) -> None:
+                      remember_visitors: bool, max_session_mb: float | None, max_session_events: int | None,
+                      goals: tuple[Any, ...]) -> None:
     """Register a site and print its key, for the snippet's data-site attribute."""
     from sessionheat.web import add_site
 
+    store = open_store(db_path)
     try:
-        key = add_site(open_store(db_path), name, origins,
-                       **site_policy(max_session_mb, max_session_events, record_inputs))
+        key = add_site(store, name, origins,
+                       **site_policy(max_session_mb, max_session_events, record_inputs, remember_visitors))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if goals:
+        store.set_goals(name, goals)
     click.echo(key)  # alone on stdout, for scripts
     click.echo(f"Record {name}'s visitors: add this tag to its pages, with the address `sessionheat serve`"
                f" is reached at (by default http://127.0.0.1:8000):\n"
@@ -239,17 +261,27 @@ def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...], record
 @click.option("--mask-inputs/--record-inputs", "mask_inputs", default=None,
               help="Mask every input value before storing it (the default), or store what "
                    "visitors type (password fields stay masked).")
+@click.option("--remember-visitors/--forget-visitors", "remember_visitors", default=None,
+              help="Let the snippet keep a visitor note in visitors' browsers (visitor=new|returning), "
+                   "or not (the default): then snippets remove the notes they kept.")
+@click.option("--no-goals", is_flag=True, help="The site names no goal any more (sessions lose `converted`).")
 @site_policy_options
 @refusals
-def sites_set_command(db_path: Path, name: str, mask_inputs: bool | None, max_session_mb: float | None,
-                      max_session_events: int | None) -> None:
-    """Change a site's policy; a running `serve` applies it within a few seconds."""
+def sites_set_command(db_path: Path, name: str, mask_inputs: bool | None, remember_visitors: bool | None,
+                      no_goals: bool, max_session_mb: float | None, max_session_events: int | None,
+                      goals: tuple[Any, ...]) -> None:
+    """Change a site's policy; a running `serve` applies it within a few seconds. --goal replaces
+    the site's goals."""
     policy = site_policy(max_session_mb, max_session_events,
-                         None if mask_inputs is None else not mask_inputs)
-    if not policy:
+                         None if mask_inputs is None else not mask_inputs, remember_visitors)
+    if goals and no_goals:
+        raise click.UsageError("give --goal or --no-goals, not both")
+    if not policy and not goals and not no_goals:
         raise click.UsageError("give at least one setting to change")
     store = open_store(db_path)
     store.set_site(name, **policy)
+    if goals or no_goals:
+        store.set_goals(name, goals)
     site = next(s for s in store.list_sites() if s["name"] == name)
     click.echo(_describe_policy(site))
 
@@ -260,14 +292,17 @@ def _describe_policy(site: dict[str, Any]) -> str:
 
     return (f"{site['name']}: inputs {'recorded (passwords masked)' if site['record_inputs'] else 'masked'}"
             f", session cap {cap(site['max_session_bytes'], 'MiB', 1024 * 1024)}"
-            f" and {cap(site['max_session_events'], 'events')}")
+            f" and {cap(site['max_session_events'], 'events')}"
+            f", visitor notes {'kept' if site['remember_visitors'] else 'not kept'}"
+            f", goals {' '.join(site['goals']) or 'none'}")
 
 
 @sites_group.command("list")
 @db_option(existing=True)
 @json_option
 def sites_list_command(db_path: Path, as_json: bool) -> None:
-    """List the registered sites: key, allowed origins, and policy (inputs, session caps)."""
+    """List the registered sites: key, allowed origins, and policy (inputs, session caps, visitor
+    notes, goals)."""
     sites = open_store(db_path).list_sites()
     if as_json:
         click.echo(json.dumps(sites, indent=2))

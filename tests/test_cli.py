@@ -145,7 +145,10 @@ def test_record_runs_journeys_with_seeds_viewports_and_properties(asset_server, 
     assert len(listed) == 3
     assert sorted((s["viewport_w"], s["device"]) for s in listed) == [
         (390, "mobile"), (1280, "desktop"), (1280, "desktop")]
-    assert all(s["properties"] == {"variant": "B"} and s["n_pageviews"] == 2 for s in listed)
+    assert all(s["n_pageviews"] == 2 for s in listed)
+    for s in listed:  # the property asked for, and the visit's own (each visitor new, none referred)
+        assert s["properties"] == {"variant": "B", "referrer_host": "", "channel": "direct", "visitor": "new",
+                                   "first_seen": s["started_at"][:10]}
 
 
 def test_record_without_journey_needs_headed(tmp_path):

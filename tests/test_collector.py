@@ -16,6 +16,7 @@ import pytest
 from collector_helpers import T_NOW, ThreadServer, click, snapshot
 
 from plumbing.store import SessionStore
+from plumbing.vocabulary import TAG_VISIT
 
 from sessionheat.web import Limits, add_site, create_app
 from sessionheat.web.payload import Refusal, gunzip_limited
@@ -65,10 +66,28 @@ def served(tmp_path) -> Iterator[Served]:
     store.close()
 
 
+def visit_event(t: int = T_NOW) -> dict:
+    return {"type": 5, "timestamp": t, "data": {"tag": TAG_VISIT, "payload": {
+        "href": SHOP + "/a?utm_source=news", "referrer": "https://t.co/x", "visitor": "returning",
+        "first_seen": T_NOW - 86_400_000}}}
+
+
+@pytest.mark.parametrize("remember", [False, True], ids=["keeps no notes", "keeps visitor notes"])
+def test_the_answer_tells_the_snippet_the_sites_note_policy_and_a_site_without_gets_no_note(served, remember):
+    served.store.set_site("shop", remember_visitors=remember)  # before the collector's first look
+    r = served.post(body={"events": [*page_events(), visit_event()]})
+    assert r.status_code == 202 and r.json()["visitors"] is remember
+    props = served.store.get_session("session-0001")["properties"]
+    assert props["channel"] == "campaign" and props["referrer_host"] == "t.co"
+    assert ("visitor" in props, "first_seen" in props) == (remember, remember)
+    assert ('"returning"' in served.store.export_events("session-0001")) is remember
+
+
 def test_a_chunk_is_stored_with_its_session_and_acknowledged(served):
     r = served.post(body={"events": page_events(), "meta": {
         "userAgent": "Mozilla/5.0 (test)", "viewport": [390, 844], "version": "x"}})
-    assert r.status_code == 202 and r.json() == {"ok": True, "stored": True, "duplicate": False}
+    assert r.status_code == 202 and r.json() == {"ok": True, "stored": True, "duplicate": False,
+                                                 "visitors": False}
     assert r.headers["access-control-allow-origin"] == SHOP
     session = served.store.get_session("session-0001")
     assert session["site"] == "shop" and session["user_agent"] == "Mozilla/5.0 (test)"

@@ -29,7 +29,7 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
     assert listed[0]["origins"] == ["http://127.0.0.1:8000", "https://staging.example"]
     text = runner.invoke(main, ["sites", "list", "--db", str(db)]).output.strip().split("\t")
     assert text == ["staging", key, "http://127.0.0.1:8000 https://staging.example",
-                    "inputs masked, session cap default and default"]
+                    "inputs masked, session cap default and default, visitor notes not kept, goals none"]
 
     again = runner.invoke(main, ["sites", "add", "staging", "--origin", "https://x.test", "--db", str(db)])
     assert again.exit_code == 1 and "already exists" in again.output

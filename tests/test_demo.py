@@ -23,6 +23,9 @@ def test_demo_plans_vary_layouts_the_way_real_visitors_do():
     assert len({p.properties["banner"] for p in plans}) > 1
     assert {p.properties["promo"] for p in plans} == {"0", "1"}
     assert sum(p.properties["journey"] == "rage" for p in plans) == 2
+    assert sum(p.properties["journey"] == "browse" for p in plans) == 2  # neither signs up
+    assert {p.referrer for p in plans} == {None, "https://www.google.com/", "https://news.ycombinator.com/"}
+    assert sum("utm_medium=email" in p.url for p in plans) == 3 and sum(p.returning for p in plans) == 4
     assert [p.url for p in plans] == [p.url for p in plan_demo_visitors("http://127.0.0.1:1/", 12, seed=0)]
 
 
@@ -52,6 +55,10 @@ def test_demo_command_records_indexes_and_draws_what_readme_promises(tmp_path):
     assert compare["a"]["points"] and compare["b"]["points"] and compare["difference"]
     assert "variant=A" in compare["a"]["segment"] and "variant=B" in compare["b"]["segment"]
     assert "variant A vs B" in report
+    converted = json.loads((out / "compare-01-click.json").read_text())  # signed up (event:signup) or not
+    assert "converted=yes" in converted["a"]["segment"] and "converted=no" in converted["b"]["segment"]
+    assert converted["a"]["n_sessions"] == 4 and converted["b"]["n_sessions"] == 2
+    assert "converted vs not" in report
     for name in ("compare-00-click.png", "compare-00-click-a.png", "compare-00-click-b.png"):
         assert (out / name).stat().st_size > 10_000 and name in report
     listed = json.loads(CliRunner().invoke(main, ["sessions", "--json", "--db", str(db)]).output)
@@ -62,3 +69,9 @@ def test_demo_command_records_indexes_and_draws_what_readme_promises(tmp_path):
         # the page tagged its own layout, and it agrees with what the visit asked for
         assert session["properties"]["variant"] in ("A", "B")
         assert set(session["properties"]) >= {"variant", "banner", "promo", "journey"}
+    by_journey = {s["properties"]["journey"]: s["properties"] for s in listed}
+    assert by_journey["rage"]["converted"] == by_journey["browse"]["converted"] == "no"
+    assert by_journey["visitor"]["converted"] == "yes"
+    assert sorted(s["properties"]["channel"] for s in listed) == [
+        "direct", "direct", "email", "email", "search", "social"]
+    assert sorted(s["properties"]["visitor"] for s in listed) == ["new"] * 4 + ["returning"] * 2

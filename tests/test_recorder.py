@@ -82,7 +82,10 @@ def test_spa_route_changes_are_pageviews_and_page_tags_properties(browser, asset
         session.page.wait_for_timeout(100)
     urls = [p["url"].rsplit("/", 1)[1] for p in store.pageviews(session.id)]
     assert urls == ["spa.html", "spa.html?tab=a", "spa.html?tab=b", "spa.html?tab=a"]
-    assert store.get_session(session.id)["properties"] == {"plan": "pro", "variant": "B"}
+    props = store.get_session(session.id)["properties"]
+    assert {k: props.pop(k) for k in ("plan", "variant")} == {"plan": "pro", "variant": "B"}
+    assert props == {"referrer_host": "", "channel": "direct", "visitor": "new",  # the visit's own
+                     "first_seen": store.get_session(session.id)["started_at"][:10]}
 
 
 def test_amd_pages_and_blank_iframes_record(browser, asset_server, store):

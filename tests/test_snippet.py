@@ -154,7 +154,8 @@ def test_page_api_and_block_and_mask_attributes(rig, page):
     wait_until_sent(page)
     page.context.close()
     session = only_session(rig.store)
-    assert session["properties"] == {"variant": "B", "user_id": "user-42", "plan": "pro"}
+    assert session["properties"] == {"variant": "B", "user_id": "user-42", "plan": "pro",
+                                     "referrer_host": "", "channel": "direct"}  # (the site keeps no visitor notes)
     exported = rig.store.export_events(session["id"])
     assert "Public text" in exported
     assert "4111-2222" not in exported and "Alice Liddell" not in exported

@@ -303,3 +303,22 @@ def test_a_damaged_session_replays_up_to_the_damage_and_says_where(ui: dict[str,
             shot(page, "session-damaged")
         finally:
             page.close()
+
+
+def test_the_timeline_shows_when_the_session_reached_its_sites_goal(ui: dict[str, Any]) -> None:
+    from collector_helpers import team_get
+
+    from plumbing.conversions import Goal
+
+    store, sid = ui["store"], ui["ids"]["desktop"]
+    site = store.get_session(sid)["site"]
+    store.set_goals(site, [Goal("event", "checkout-started")])
+    try:
+        html = team_get(f"{ui['url']}/sessions/{sid}").text
+    finally:
+        store.set_goals(site, [])
+    assert html.count("Converted: reached goal event:checkout-started") == 1
+    assert 'class="tl-conversion"' in html and "swatch track-conversion" in html
+    assert '<th scope="row">converted</th><td>yes</td>' in html  # its properties say so too
+    after = team_get(f"{ui['url']}/sessions/{sid}").text  # no goal any more: neither
+    assert "Converted:" not in after and '<th scope="row">converted</th>' not in after

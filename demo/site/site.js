@@ -215,6 +215,8 @@
         var thanks = document.getElementById('signup-thanks');
         thanks.hidden = false;
         thanks.focus();
+        var api = window.sessionheat; // the demo's goal: `converted` is reaching this event
+        if (api && typeof api.event === 'function') api.event('signup', { plan: form.elements.plan.value });
       }, 300);
     });
   }

@@ -6,8 +6,10 @@ media type and encoding, declared then actual body size and the time the body ta
 `Limits.body_timeout_ms`, so a stalled upload frees its slot), decompressed size, the site's byte
 budget (429 with Retry-After), JSON, the shape of every event, the page addresses the events claim
 (they must be on the site's origins: see `origins`). Then inputs are masked by the site's policy
-(`masking`), and the chunk goes to the writer, where its session's caps are checked in the same
-transaction that stores it (413 past them); the answer (202) waits for that transaction to commit.
+(`masking`), what a page says of its visitor note is dropped unless the site keeps notes, and the
+chunk goes to the writer, where its session's caps are checked in the same transaction that stores
+it (413 past them); the answer (202, saying whether the site keeps visitor notes) waits for that
+transaction to commit.
 Every refusal is a 4xx with `{"error": reason}`, and nothing of a refused request is stored.
 
 Replays of a chunk number are settled by content: the same events again (a retry after a lost
@@ -27,6 +29,7 @@ from starlette.routing import Route
 
 from plumbing import json_text
 from plumbing.store import ChunkOutcome, ChunkWrite, SessionStore
+from plumbing.traffic import drop_visitor_notes
 
 from sessionheat.web.masking import mask_chunk
 from sessionheat.web.origins import normalize_origin, origin_allowed, unclaimable_href
@@ -155,7 +158,9 @@ class Collector:
         if refused:
             return JSONResponse({"error": refused[1]}, status_code=refused[0], headers=headers)
         duplicate = outcome is ChunkOutcome.DUPLICATE
-        return JSONResponse({"ok": True, "stored": not duplicate, "duplicate": duplicate},
+        # `visitors`: whether the site keeps visitor notes; the snippet keeps (or removes) its note by it.
+        return JSONResponse({"ok": True, "stored": not duplicate, "duplicate": duplicate,
+                             "visitors": bool(site.get("remember_visitors"))},
                             status_code=202, headers=headers)
 
     def _refusal(self, outcome: ChunkOutcome, seq: int, site: dict[str, Any]) -> tuple[int, str] | None:
@@ -240,6 +245,8 @@ class Collector:
             problem = unclaimable_href(chunk.events, site["origins"])
             if problem:
                 raise Refusal(403, f"{problem} (site {site['name']!r})")
+        if not site.get("remember_visitors") and drop_visitor_notes(chunk.events):
+            events_text = json_text.dumps(chunk.events).decode("utf-8")  # the site keeps no notes
         guard = None
         if self.masking:
             masked = mask_chunk(chunk.events, record_inputs=site["record_inputs"])

@@ -134,7 +134,8 @@ class Explorer:
         counts: Counter[str] = Counter()
         for props in self.store.recent_properties(RECENT_SESSIONS_FOR_FILTERS):
             for key, value in props.items():
-                if isinstance(value, (str, int, float, bool)) and len(str(value)) <= 40:
+                # (an empty value, as `referrer_host` of a direct visit, is no filter the form takes)
+                if isinstance(value, (str, int, float, bool)) and 0 < len(str(value)) <= 40:
                     counts[f"{key}={value}"] += 1
         pairs = sorted(counts.most_common(QUICK_FILTERS), key=lambda kv: kv[0])
         self._pairs = (marker, pairs)

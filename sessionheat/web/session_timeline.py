@@ -37,7 +37,7 @@ class TimelineEntry:
     """One moment on the timeline: `t` in ms since the session's first event."""
 
     t: int
-    kind: str  # pageview click rage dead input annotation properties damage
+    kind: str  # pageview click rage dead input annotation conversion properties damage
     label: str
     detail: str = ""
     replayable: bool = True  # False past the damage: the player cannot go there
@@ -198,11 +198,13 @@ def _ends_route_render(event: dict[str, Any]) -> bool:
 def build_timeline(
     events: list[dict[str, Any]], pageviews: list[dict[str, Any]],
     clicks_from_index: list[dict[str, Any]] | None = None, damage: str | None = None,
+    conversion: tuple[int, str] | None = None,
 ) -> list[TimelineEntry]:
     """The session's timeline entries in time order.
 
     `clicks_from_index` are the session's click hits when it was indexed (their labels and rage /
-    dead flags win over what the events alone say); `damage` says why the events stop early.
+    dead flags win over what the events alone say); `damage` says why the events stop early;
+    `conversion` is when (epoch ms) the session first reached a goal of its site, and which.
     """
     t0 = events[0]["timestamp"] if events else 0
     end = int(events[-1]["timestamp"] - t0) if events else 0
@@ -271,6 +273,10 @@ def build_timeline(
                                             else payload)))[:120]
                 label = "Identified visitor" if tag == TAG_IDENTIFY else "Properties set"
                 entries.append(TimelineEntry(t, "properties", label, keys))
+    if conversion is not None and events:
+        at = max(0, int(conversion[0] - t0))
+        entries.append(TimelineEntry(at, "conversion", f"Converted: reached goal {conversion[1]}",
+                                     replayable=damage is None or at <= end))
     if damage:
         entries.append(TimelineEntry(end, "damage", "Recording damaged: the replay stops here", damage))
     order = {"pageview": 0, "damage": 9}

@@ -339,11 +339,13 @@ def routes(store: SessionStore) -> list[BaseRoute]:
             try:
                 damage = "; ".join(p.reason for p in read.problems) or None
                 flags = store.session_flags(session_id)
+                converted = store.conversion(session_id)
                 return {
                     "duration": int(events[-1]["timestamp"] - events[0]["timestamp"]) if events else 0,
                     "damage": damage, "flags": flags, "n_events_readable": len(events),
                     "entries": build_timeline(events, store.pageviews(session_id),
-                                              flags["clicks"] if flags["indexed"] else None, damage),
+                                              flags["clicks"] if flags["indexed"] else None, damage,
+                                              (converted[0], str(converted[1])) if converted else None),
                     "replayable": any(e["type"] == EventType.FULL_SNAPSHOT for e in events),
                 }
             finally:

@@ -8,6 +8,9 @@
 //   data-endpoint    the collector's origin (default: where this file was loaded from)
 //   data-canvas      "false" leaves canvas drawings unrecorded; a number: ms between pictures of a
 //                    canvas being drawn on (default 1000; also taken at each pointerdown and click)
+//   data-visitors    "false": keep no visitor note in this browser (e.g. until the visitor consents),
+//                    and remove one kept before. A note is only ever kept for a site whose policy
+//                    says so (`sessionheat sites set NAME --remember-visitors`)
 // Page API: sessionheat.set({variant: "B"}), sessionheat.identify(userId, props),
 // sessionheat.event(name, data). Calls made before this file loads can be queued as
 // (window.sessionheat = window.sessionheat || {q: []}).q.push(["set", [{variant: "B"}]]).
@@ -38,6 +41,7 @@
     var maskInputs = attr("mask-inputs", "true") !== "false";
     var canvasAttr = attr("canvas", "1000");
     var canvas = canvasAttr === "false" ? false : { intervalMs: parseInt(canvasAttr, 10) || 1000 };
+    var visitorsAllowed = attr("visitors", "true") !== "false";
   } catch (e) {
     return;
   }
@@ -72,9 +76,41 @@
     return id;
   }
 
+  // The visitor note: whether this browser came to this site before (visitor = new | returning). It
+  // is kept in localStorage under this site's key (per origin: another site never sees it) and
+  // holds a random id and when it was first written; neither leaves the browser, only new or
+  // returning and the day first seen do. It is written only once the collector has answered that
+  // the site keeps visitor notes, and removed when it answers that the site does not.
+  var noteKey = prefix + "visitor";
+  function readNote() {
+    try {
+      var note = JSON.parse(localStorage.getItem(noteKey));
+      return note && typeof note.first_seen === "number" ? note : null;
+    } catch (e) { return null; }
+  }
+  function keepNote(keep) {
+    try {
+      if (!keep || !visitorsAllowed) localStorage.removeItem(noteKey);
+      else if (!readNote()) localStorage.setItem(noteKey, JSON.stringify({ id: newId(), first_seen: Date.now() }));
+    } catch (e) { /* storage refused: no note */ }
+  }
+  var heardPolicy = false;
+  function hearPolicy(response) {
+    if (heardPolicy || !response.ok) return;
+    heardPolicy = true;
+    response.json().then(function (answer) {
+      if (answer && typeof answer.visitors === "boolean") keepNote(answer.visitors);
+    }, noop);
+  }
+  if (!visitorsAllowed) keepNote(false);
+
   var now = Date.now();
   var sid = storage.get("sid");
+  var visit = null; // set at a session's first page only: record.js reports it (TAGS.VISIT)
   if (!sid || !/^[A-Za-z0-9_-]{8,64}$/.test(sid) || now - (+storage.get("last") || 0) > IDLE_MS) {
+    var note = visitorsAllowed ? readNote() : null;
+    visit = !visitorsAllowed ? {} : note ? { visitor: "returning", first_seen: note.first_seen }
+      : { visitor: "new", first_seen: now };
     sid = newId();
     storage.set("sid", sid);
     storage.set("seq", "0");
@@ -178,7 +214,7 @@
         method: "POST", body: gz || chunk.body, mode: "cors", credentials: "omit",
         headers: { "Content-Type": "text/plain" }, // a "simple" request: no preflight per chunk
       });
-    }).then(function (r) { return r.status; }, function () { return 0; });
+    }).then(function (r) { hearPolicy(r); return r.status; }, function () { return 0; });
   }
 
   // One chunk in flight at a time, oldest first; failures wait out their back-off.
@@ -246,7 +282,7 @@
     /*@RRWEB@*/
     recorder = (/*@RECORD@*/)(holder.rrweb, {
       maskInputs: maskInputs, flushMs: flushMs, maxBatch: 1000, evidence: false, leaveEvents: ["pagehide"],
-      canvas: canvas,
+      canvas: canvas, visit: visit,
     }, send);
   } catch (e) {
     return; // an old browser or a hostile page: no recording, and the page is untouched
