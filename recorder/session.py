@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -75,13 +75,16 @@ class RecordedSession:
         """Hand everything the page has buffered to the store now."""
         self.page.evaluate("() => window.__sessionheatRecorder && window.__sessionheatRecorder.flush()")
 
-    def annotate(self, name: str, data: dict[str, Any] | None = None) -> None:
-        """Mark this moment on the session's timeline (a deploy, a step of the journey...)."""
+    def annotate(self, name: str, data: dict[str, Any] | None = None, *, at_ms: float | None = None) -> None:
+        """Mark this moment (or `at_ms`, epoch ms, a moment just past) on the session's timeline: a
+        deploy, a step of the journey, a test's failure..."""
         try:
-            self.flush()  # keep chunk order = time order
+            if not self.page.is_closed():
+                self.flush()  # keep chunk order = time order
         except Exception:
             pass
-        event = {"type": int(EventType.CUSTOM), "timestamp": int(time.time() * 1000),
+        stamp = time.time() * 1000 if at_ms is None else at_ms
+        event = {"type": int(EventType.CUSTOM), "timestamp": int(stamp),
                  "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
         self._receive(json.dumps([event]))
 
@@ -91,6 +94,30 @@ class RecordedSession:
 # would otherwise stop the recorder before that event exists.
 _STOP_JS = ("() => new Promise((done) => setTimeout(done, 0)).then(() =>"
             " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
+
+
+def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> None:
+    """Hand every batch the recorder in `page` sends (the JSON text of a list of events) to `receive`.
+
+    A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document is
+    already unloading, and the batch flushed on leaving a page is exactly such a call. A page that
+    runs before the binding is there (a popup) holds its batches until it is (playwright_boot.js).
+    """
+    cdp = context.new_cdp_session(page)
+    cdp.on("Runtime.bindingCalled", lambda event: receive(event["payload"])
+           if event.get("name") == BINDING else None)
+    cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
+    cdp.send("Runtime.addBinding", {"name": BINDING})
+
+
+def stop_recording(page: "Page") -> None:
+    """Hand over the page's last batch and stop its recorder; quietly nothing when the page is gone
+    (crashed, killed, closed by a person)."""
+    try:
+        if not page.is_closed():
+            page.evaluate(_STOP_JS)
+    except Exception:
+        pass
 
 
 @contextmanager
@@ -134,24 +161,14 @@ def record(
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
         store.create_session(session.id, site=origin, user_agent=ua, viewport=viewport,
                              properties=properties)
-        # A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document
-        # is already unloading, and the batch flushed on `pagehide` is exactly such a call.
-        cdp = context.new_cdp_session(page)
-        cdp.on("Runtime.bindingCalled", lambda event: session._receive(event["payload"])
-               if event.get("name") == BINDING else None)
-        cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
-        cdp.send("Runtime.addBinding", {"name": BINDING})
+        open_transport(context, page, session._receive)
         page.add_init_script(script=recorder_init_script(
             mask_inputs=mask_inputs, flush_ms=flush_ms, evidence=evidence, canvas=canvas))
         page.goto(url)
         try:
             yield session
         finally:
-            try:  # the last batch; the page may be gone (crashed, killed, closed by a person)
-                if not page.is_closed():
-                    page.evaluate(_STOP_JS)
-            except Exception:
-                pass
+            stop_recording(page)
 
 
 def _close_quietly(context: "BrowserContext") -> None:

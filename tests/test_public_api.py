@@ -15,7 +15,7 @@ import pytest
 
 PUBLIC_NAMES = {
     "recorder": [
-        "JourneyPlan", "JourneyRun", "RecordedSession", "SessionStore", "load_journey", "record",
+        "ContextRecording", "JourneyPlan", "JourneyRun", "RecordedSession", "SessionStore", "load_journey", "record",
         "record_journeys", "recorder_init_script",
     ],
     "replay": [
