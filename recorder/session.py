@@ -23,7 +23,7 @@ from plumbing.store import SessionStore, new_session_id
 from plumbing.vocabulary import DEFAULT_VIEWPORT, TAG_ANNOTATION
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 BINDING = "__sessionheatSend"
 
@@ -83,10 +83,15 @@ class RecordedSession:
                 self.flush()  # keep chunk order = time order
         except Exception:
             pass
-        stamp = time.time() * 1000 if at_ms is None else at_ms
-        event = {"type": int(EventType.CUSTOM), "timestamp": int(stamp),
-                 "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
-        self._receive(json.dumps([event]))
+        self._receive(json.dumps([annotation_event(name, data, at_ms=at_ms)]))
+
+
+def annotation_event(name: str, data: dict[str, Any] | None = None, *, at_ms: float | None = None
+                     ) -> dict[str, Any]:
+    """The event that marks a moment (now, or `at_ms` epoch ms) on a session's timeline."""
+    stamp = time.time() * 1000 if at_ms is None else at_ms
+    return {"type": int(EventType.CUSTOM), "timestamp": int(stamp),
+            "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
 
 
 # Stop after one zero-delay timer turn: rrweb notes some things a timer turn after they happen (a
@@ -96,7 +101,7 @@ _STOP_JS = ("() => new Promise((done) => setTimeout(done, 0)).then(() =>"
             " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
 
 
-def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> None:
+def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> "CDPSession":
     """Hand every batch the recorder in `page` sends (the JSON text of a list of events) to `receive`.
 
     A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document is
@@ -108,6 +113,7 @@ def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[s
            if event.get("name") == BINDING else None)
     cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
     cdp.send("Runtime.addBinding", {"name": BINDING})
+    return cdp
 
 
 def stop_recording(page: "Page") -> None:

@@ -56,20 +56,17 @@ class Attempt:
     recording: ContextRecording
     folder: Path  # where its files go: pytest-playwright's output_path for the test
     reports: dict[str, pytest.TestReport] = field(default_factory=dict)  # by phase
-    failure_marked: bool = False
     files: list[tuple[str, Path]] = field(default_factory=list)  # (user_properties kind, path)
 
     def mark_failure(self, phase: str, exc: BaseException) -> None:
         """Put the failure on the timeline now, and photograph each page as it is at this moment."""
-        self.failure_marked = True
         message = f"{type(exc).__name__}: {exc}".strip()[:MESSAGE_CHARS]
-        self.recording.annotate("failure", {"phase": phase, "exception": type(exc).__name__,
-                                            "message": message})
-        for index, session in enumerate(self.recording.open_pages()):
+        self.recording.mark("failure", {"phase": phase, "exception": type(exc).__name__, "message": message})
+        for index, page in enumerate(self.recording.open_pages()):
             path = self.folder / SCREENSHOT_FILE.format(_suffix(index))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                session.page.screenshot(path=str(path), timeout=5000)
+                page.screenshot(path=str(path), timeout=5000)
                 self.files.append(("sessionheat_screenshot", path))
             except Exception:  # a page that crashed has no picture; the replay still tells
                 pass
@@ -134,6 +131,7 @@ class SuiteRecording:
         self._run_properties: dict[str, str] | None = None
         self.sessions: set[str] = set()  # kept sessions, from every worker's reports
         self.files: list[tuple[str, str, str]] = []  # (nodeid, what, path), from every worker's reports
+        self.writing: list[ContextRecording] = []  # finished runs whose writes may be under way
 
     @property
     def store(self) -> SessionStore:
@@ -181,7 +179,7 @@ class SuiteRecording:
         attempt = item.stash.get(ATTEMPT, None)
         if attempt is None:
             return (yield)
-        attempt.recording.annotate("call")
+        attempt.recording.mark("call")
         try:
             return (yield)
         except pytest.skip.Exception:
@@ -194,7 +192,7 @@ class SuiteRecording:
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         attempt = item.stash.get(ATTEMPT, None)
         if attempt is not None:
-            attempt.recording.annotate("teardown")
+            attempt.recording.mark("teardown")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -215,8 +213,13 @@ class SuiteRecording:
         """Tag the sessions with the outcome; a failure's replays are written, a pass may be dropped."""
         outcome = attempt.outcome()
         recording = attempt.recording
-        recording.set_properties({PROP_TEST_OUTCOME: outcome, PROP_TEST_DURATION_MS: attempt.duration_ms()})
+        recording.finish({PROP_TEST_OUTCOME: outcome, PROP_TEST_DURATION_MS: attempt.duration_ms()})
         failed = outcome in FAILED_OUTCOMES
+        if failed or self.keep == "failed":  # reads or deletes what the writer may still be writing
+            recording.wait()
+        else:
+            self.writing = [r for r in self.writing if r.writer.is_alive()] + [recording]  # the next
+            # test need not wait for this one's writes
         if failed:
             for index, session in enumerate(recording.recorded):
                 path = attempt.folder / REPLAY_FILE.format(_suffix(index))
@@ -252,5 +255,7 @@ class SuiteRecording:
             return path
 
     def pytest_unconfigure(self) -> None:
+        for recording in self.writing:
+            recording.wait()
         if self._store is not None:
             self._store.close()
