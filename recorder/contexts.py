@@ -35,7 +35,7 @@ from recorder.session import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, CDPSession, Page
 
 
 def first_page(payload: str) -> tuple[str, int]:
@@ -73,8 +73,9 @@ class ContextRecording:
     writes: "queue.Queue[Callable[[], object] | None]" = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
-        self.context.add_init_script(script=recorder_init_script(
-            mask_inputs=self.mask_inputs, flush_ms=self.flush_ms, canvas=self.canvas))
+        self.script = recorder_init_script(mask_inputs=self.mask_inputs, flush_ms=self.flush_ms,
+                                           canvas=self.canvas)
+        self.context.add_init_script(script=self.script)
         self.context.on("page", self._watch)
         self.writer = threading.Thread(target=self._write_in_order, name="sessionheat-writer", daemon=True)
         self.writer.start()
@@ -113,8 +114,17 @@ class ContextRecording:
         try:  # through the session just opened: one round trip, whatever document is there now
             answer = cdp.send("Runtime.evaluate", {"expression": "navigator.userAgent", "returnByValue": True})
             agent.append(str(answer["result"]["value"]))
-        except Exception:  # closed already: the session has no user agent
+            if page.opener() is not None:
+                self._record_popup(page, cdp)
+        except Exception:  # closed already (or while waiting for the popup's page)
             pass
+
+    def _record_popup(self, page: "Page", cdp: "CDPSession") -> None:
+        """A popup's first page can load without the context's init script (Chromium has navigated it
+        before Playwright attached): once it has an http(s) document, start the recorder there if it
+        is missing. It then records from that moment, its full snapshot included."""
+        page.wait_for_url(lambda url: url.startswith(("http://", "https://")), wait_until="domcontentloaded")
+        cdp.send("Runtime.evaluate", {"expression": self.script})
 
     @property
     def recorded(self) -> list[RecordedSession]:

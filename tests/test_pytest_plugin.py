@@ -144,3 +144,31 @@ def test_a_failed_tests_replay_plays_from_its_file_with_the_site_gone(pytester, 
     assert len(images) == len(live)
     assert all(image["width"] > 0 for image in images), images
     assert all(url.startswith(("file:", "data:")) for url in asked), [u for u in asked if not u.startswith("data:")]
+
+
+POPUP_TEST = '''
+def test_opens_a_popup(page):
+    page.goto("/index.html?banner=none&promo=0&imgdelay=0")
+    with page.context.expect_page() as opened:
+        page.evaluate("window.open('/pricing.html?banner=none&promo=0&imgdelay=0')")
+    popup = opened.value
+    popup.wait_for_load_state("load")
+    popup.click("[data-demo-id=nav-signup]")
+    popup.wait_for_url("**/signup.html")
+'''
+
+
+def test_a_popup_is_a_session_of_the_same_test_from_its_first_page(pytester, monkeypatch, demo_server):
+    write_sample_suite(pytester)
+    pytester.makepyfile(test_popup=POPUP_TEST)
+    db = pytester.path / "suite.db"
+    result = run_suite(pytester, monkeypatch, demo_server.url, "--sessionheat", "--sessionheat-db", str(db),
+                       "test_popup.py")
+    result.assert_outcomes(passed=1)
+    with SessionStore(db) as store:
+        rows = sorted(store.list_sessions(), key=lambda row: row["first_ts"])
+        pages = {row["id"]: [p["url"].split("?")[0].rsplit("/", 1)[1] for p in store.pageviews(row["id"])]
+                 for row in rows}
+    assert [pages[row["id"]] for row in rows] == [["index.html"], ["pricing.html", "signup.html"]]
+    assert {row["properties"]["test"] for row in rows} == {"test_popup.py::test_opens_a_popup[chromium]"}
+    assert all(row["properties"]["test_outcome"] == "passed" for row in rows)
