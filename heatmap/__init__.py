@@ -45,8 +45,11 @@ from heatmap.build import (  # noqa: E402
     compare_to_json,
     write_compare,
 )
+from heatmap.coverage import Coverage, build_coverage  # noqa: E402
 from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
+from heatmap.session_diff import SessionDiff, diff_sessions  # noqa: E402
 
 __all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_pageviews",
             "compare_to_json",
             "index_session", "index_sessions", "write_compare"]
+__all__ += ["Coverage", "SessionDiff", "build_coverage", "diff_sessions"]

@@ -971,6 +971,14 @@ class SessionStore:
             conn.execute("UPDATE sessions SET properties = ? WHERE id = ?",
                          (json.dumps(merged, sort_keys=True), session_id))
 
+    def delete_session(self, session_id: str) -> bool:
+        """Remove a session and all that was derived from it (False: there was none). Blobs stay:
+        other sessions may share them."""
+        with self._write() as conn:
+            for table in ("hits", "indexed", "pageviews", "masked_nodes", "chunks"):
+                conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
     def next_seq(self, session_id: str) -> int:
         row = self.db.conn.execute(
             "SELECT COALESCE(MAX(seq) + 1, 0) FROM chunks WHERE session_id = ?", (session_id,)

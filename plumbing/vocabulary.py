@@ -118,6 +118,19 @@ SESSION_ID_LENGTH = (8, 64)
 SESSION_ID_RE = re.compile(rf"^[{SESSION_ID_CHARS}]{{{SESSION_ID_LENGTH[0]},{SESSION_ID_LENGTH[1]}}}$")
 SESSION_ID_RULE = f"a session id is {SESSION_ID_LENGTH[0]}-{SESSION_ID_LENGTH[1]} characters of A-Z a-z 0-9 _ -"
 
+# -- a test suite's sessions (the pytest plugin, sessionheat/pytest_plugin.py) --------------------
+# The properties every session a test recorded is tagged with, usable in every segment filter.
+PROP_TEST = "test"  # the test's pytest node id; a session with it is a test's, not a visitor's
+PROP_TEST_OUTCOME = "test_outcome"  # one of TEST_OUTCOMES
+PROP_TEST_DURATION_MS = "test_duration_ms"  # setup + call + teardown, as JUnit XML counts it
+PROP_TEST_RETRY = "test_retry"  # 0 for the first run; pytest-rerunfailures' reruns count up
+PROP_XDIST_WORKER = "xdist_worker"  # gw0, gw1... (pytest-xdist), absent without it
+PROP_BROWSER = "browser"  # "chromium 131.0.6778.85"
+PROP_GIT_COMMIT = "git_commit"
+PROP_GIT_BRANCH = "git_branch"
+TEST_OUTCOMES: tuple[str, ...] = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
+FAILED_OUTCOMES: tuple[str, ...] = ("failed", "error")  # what `--sessionheat-keep failed` keeps
+
 MIB = 1024 * 1024
 SESSION_EVENTS_CAP = 200_000  # the collector's cap on one session's events, unless its site sets one
 SESSION_BYTES_CAP = 32 * MIB  # ... and on its event JSON, inflated

@@ -8,10 +8,12 @@
 
 from plumbing.store import SessionStore
 
+from recorder.contexts import ContextRecording
 from recorder.journeys import JourneyPlan, JourneyRun, load_journey, record_journeys
 from recorder.session import RecordedSession, record, recorder_init_script
 
 __all__ = [
+    "ContextRecording",
     "JourneyPlan",
     "JourneyRun",
     "RecordedSession",

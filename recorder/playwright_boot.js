@@ -25,8 +25,21 @@
   } catch (e) { /* storage refused (an opaque origin): no visit to report */ }
   var holder = {};
   /*@RRWEB@*/
+  // A page can run before Python has added the binding (a popup): its batches wait, in order,
+  // until the binding is there.
+  var waiting = [];
+  function deliver() {
+    var binding = window[config.binding];
+    if (typeof binding !== "function") return false;
+    while (waiting.length) binding(waiting.shift());
+    return true;
+  }
+  function retry() {
+    if (!deliver()) setTimeout(retry, 20);
+  }
   var recorder = (/*@RECORD@*/)(holder.rrweb, config, function (batch) {
-    return window[config.binding](batch);
+    waiting.push(batch);
+    if (!deliver() && waiting.length === 1) setTimeout(retry, 20);  // else a retry is on its way
   });
   window.__sessionheatRecorder = recorder;
   // The page API a site calls to tag its session (the snippet defines the same one).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,7 @@ from plumbing.store import SessionStore, new_session_id
 from plumbing.vocabulary import DEFAULT_VIEWPORT, TAG_ANNOTATION
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 BINDING = "__sessionheatSend"
 VISITOR_NOTE = "sessionheat:visitor"  # record()'s visitor note in localStorage (the snippet's is per site key)
@@ -78,15 +78,23 @@ class RecordedSession:
         """Hand everything the page has buffered to the store now."""
         self.page.evaluate("() => window.__sessionheatRecorder && window.__sessionheatRecorder.flush()")
 
-    def annotate(self, name: str, data: dict[str, Any] | None = None) -> None:
-        """Mark this moment on the session's timeline (a deploy, a step of the journey...)."""
+    def annotate(self, name: str, data: dict[str, Any] | None = None, *, at_ms: float | None = None) -> None:
+        """Mark this moment (or `at_ms`, epoch ms, a moment just past) on the session's timeline: a
+        deploy, a step of the journey, a test's failure..."""
         try:
-            self.flush()  # keep chunk order = time order
+            if not self.page.is_closed():
+                self.flush()  # keep chunk order = time order
         except Exception:
             pass
-        event = {"type": int(EventType.CUSTOM), "timestamp": int(time.time() * 1000),
-                 "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
-        self._receive(json.dumps([event]))
+        self._receive(json.dumps([annotation_event(name, data, at_ms=at_ms)]))
+
+
+def annotation_event(name: str, data: dict[str, Any] | None = None, *, at_ms: float | None = None
+                     ) -> dict[str, Any]:
+    """The event that marks a moment (now, or `at_ms` epoch ms) on a session's timeline."""
+    stamp = time.time() * 1000 if at_ms is None else at_ms
+    return {"type": int(EventType.CUSTOM), "timestamp": int(stamp),
+            "data": {"tag": TAG_ANNOTATION, "payload": {"name": name, "data": data or {}}}}
 
 
 # Stop after one zero-delay timer turn: rrweb notes some things a timer turn after they happen (a
@@ -94,6 +102,31 @@ class RecordedSession:
 # would otherwise stop the recorder before that event exists.
 _STOP_JS = ("() => new Promise((done) => setTimeout(done, 0)).then(() =>"
             " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
+
+
+def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> "CDPSession":
+    """Hand every batch the recorder in `page` sends (the JSON text of a list of events) to `receive`.
+
+    A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document is
+    already unloading, and the batch flushed on leaving a page is exactly such a call. A page that
+    runs before the binding is there (a popup) holds its batches until it is (playwright_boot.js).
+    """
+    cdp = context.new_cdp_session(page)
+    cdp.on("Runtime.bindingCalled", lambda event: receive(event["payload"])
+           if event.get("name") == BINDING else None)
+    cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
+    cdp.send("Runtime.addBinding", {"name": BINDING})
+    return cdp
+
+
+def stop_recording(page: "Page") -> None:
+    """Hand over the page's last batch and stop its recorder; quietly nothing when the page is gone
+    (crashed, killed, closed by a person)."""
+    try:
+        if not page.is_closed():
+            page.evaluate(_STOP_JS)
+    except Exception:
+        pass
 
 
 @contextmanager
@@ -144,13 +177,7 @@ def record(
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
         store.create_session(session.id, site=origin, user_agent=ua, viewport=viewport,
                              properties=properties)
-        # A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document
-        # is already unloading, and the batch flushed on `pagehide` is exactly such a call.
-        cdp = context.new_cdp_session(page)
-        cdp.on("Runtime.bindingCalled", lambda event: session._receive(event["payload"])
-               if event.get("name") == BINDING else None)
-        cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
-        cdp.send("Runtime.addBinding", {"name": BINDING})
+        open_transport(context, page, session._receive)
         if returning:
             first_seen = returning if isinstance(returning, datetime) else \
                 datetime.now(tz=UTC) - timedelta(days=RETURNING_AFTER_DAYS)
@@ -161,11 +188,7 @@ def record(
         try:
             yield session
         finally:
-            try:  # the last batch; the page may be gone (crashed, killed, closed by a person)
-                if not page.is_closed():
-                    page.evaluate(_STOP_JS)
-            except Exception:
-                pass
+            stop_recording(page)
 
 
 def visitor_note_script(first_seen: datetime) -> str:

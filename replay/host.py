@@ -201,22 +201,46 @@ class NetworkGuard:
         if request.method not in ("GET", "HEAD") or self.reach.refusal(origin):
             self._block(route, origin)
             return
-        cached = self.cache.get(url, self.site)
+        try:
+            cached = self._cached_or_fetched(url, request.headers)
+        except Blocked as exc:  # resolved inside, or redirected out of reach
+            self._block(route, exc.origin)
+            return
         if cached is None:
-            failure = self.cache.failures.get((self.site, url))
-            if failure is None:
-                try:
-                    cached, failure = self._fetch(url, request.headers)
-                except Blocked as exc:  # resolved inside, or redirected out of reach
-                    self.missing[url] = str(exc)
-                    self._block(route, exc.origin)
-                    return
-            if cached is None:
-                self.missing[url] = failure or "failed"
-                route.abort("failed")
-                return
+            route.abort("failed")
+            return
         status, headers, body = cached
         route.fulfill(status=status, headers=headers, body=body)
+
+    def asset(self, url: str) -> AssetResponse | None:
+        """What a replay page asking for `url` would be answered, or None where it would be refused
+        or fail (counted like a replay's): for an offline player's inlined assets."""
+        origin = origin_of(url)
+        if self.reach.refusal(origin):
+            with self.cache.lock:
+                self.blocked[origin] += 1
+            return None
+        try:
+            return self._cached_or_fetched(url, {})
+        except Blocked as exc:
+            with self.cache.lock:
+                self.blocked[exc.origin] += 1
+            return None
+
+    def _cached_or_fetched(self, url: str, request_headers: dict[str, str]) -> AssetResponse | None:
+        cached = self.cache.get(url, self.site)
+        if cached is not None:
+            return cached
+        failure = self.cache.failures.get((self.site, url))
+        if failure is None:
+            try:
+                cached, failure = self._fetch(url, request_headers)
+            except Blocked as exc:
+                self.missing[url] = str(exc)
+                raise
+        if cached is None:
+            self.missing[url] = failure or "failed"
+        return cached
 
     def _block(self, route: "Route", origin: str) -> None:
         self.blocked[origin] += 1

@@ -1,6 +1,7 @@
 """A standalone, offline HTML player for one session (vendored rrweb-player, opens from file://).
 
-Everything it needs is inside the file: the player, its styles and the events. Its
+Everything it needs is inside the file: the player, its styles, the events and (see
+`replay.inline_assets`) the images, fonts and style sheets the recorded pages showed. Its
 Content-Security-Policy runs only the file's own two scripts, lets the recorded page's assets come
 only from the origins the session recorded, its pages' and those they loaded assets from (less those
 leading inside the network that the session does not vouch for, see `plumbing.addresses`), and
@@ -22,7 +23,8 @@ from plumbing.assets import amd_safe, package_text, vendor_text
 from plumbing.store import SessionStore
 
 from replay.fetch import asset_origins
-from replay.host import content_security_policy
+from replay.host import AssetCache, NetworkGuard, content_security_policy
+from replay.inline_assets import inline_assets
 from replay.timeline import Timeline
 
 _MARKER = re.compile(r"/\*@([A-Z_]+)@\*/")
@@ -51,13 +53,25 @@ def player_html(events: list[dict[str, Any]], *, title: str = "sessionheat sessi
     return _MARKER.sub(lambda m: values[m.group(1)], package_text("replay", "player.html"))
 
 
-def write_player_html(store: SessionStore, session_id: str, path: str | Path) -> Path:
-    """Write the session's player page to `path`; it plays up to any damage, and says so."""
+def write_player_html(store: SessionStore, session_id: str, path: str | Path, *,
+                      inline: bool = True, assets: AssetCache | None = None) -> Path:
+    """Write the session's player page to `path`; it plays up to any damage, and says so.
+
+    `inline`: the images, fonts and style sheets the pages showed go into the file as data: URLs
+    (`replay.inline_assets`), fetched as a replay fetches them, through `assets` (by default the
+    store's asset cache, so what a replay fetched before is reused): the file plays the same once
+    the site is gone. Without it the player loads them from the site when opened.
+    """
     read = store.read_events(session_id)
     site = (store.get_session(session_id) or {}).get("site") or ""
     recorded = Timeline(read.events).page_origins() | asset_origins(read.events)  # pages, what they loaded
     vouched = vouched_origins(site, store.site_origins(), recorded)
+    events = read.events
+    if inline:
+        guard = NetworkGuard(frozenset(recorded), cache=assets or AssetCache.for_store(store.path),
+                             vouched_origins=vouched, site=site)
+        events, _left = inline_assets(events, guard)
     path = Path(path)
-    path.write_text(player_html(read.events, title=f"Session {session_id}", problems=[p.reason for p in read.problems],
+    path.write_text(player_html(events, title=f"Session {session_id}", problems=[p.reason for p in read.problems],
                                 vouched=vouched), encoding="utf-8")
     return path

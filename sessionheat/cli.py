@@ -4,7 +4,8 @@ Each command parses its flags, calls one library function and prints. Stage pack
 inside the commands, so `sessionheat --help` loads neither Playwright nor OpenCV. Other packages add
 commands through the `sessionheat.commands` entry points (see plugin_commands.py): that is how
 `sessionheat demo` arrives, from demo/cli.py, using the shared options of command_options.py. The
-commands that run the service for a team (serve, users, sites) are in service_commands.py.
+commands that run the service for a team (serve, users, sites) are in service_commands.py; those
+about a test suite's sessions (coverage, diff) in suite_commands.py.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sessionheat.command_options import (
 )
 from sessionheat.plugin_commands import PluginGroup
 from sessionheat.service_commands import serve_command, sites_group, users_group
+from sessionheat.suite_commands import coverage_command, diff_command
 
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -342,6 +344,8 @@ def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...
 main.add_command(serve_command)
 main.add_command(users_group)
 main.add_command(sites_group)
+main.add_command(coverage_command)
+main.add_command(diff_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,7 @@ import pytest
 
 PUBLIC_NAMES = {
     "recorder": [
-        "JourneyPlan", "JourneyRun", "RecordedSession", "SessionStore", "load_journey", "record",
+        "ContextRecording", "JourneyPlan", "JourneyRun", "RecordedSession", "SessionStore", "load_journey", "record",
         "record_journeys", "recorder_init_script",
     ],
     "replay": [
@@ -24,10 +24,11 @@ PUBLIC_NAMES = {
         "render_video", "write_player_html",
     ],
     "heatmap": [
-        "ElementKey", "ElementOutline", "ElementStat", "Heatmap", "HeatmapError", "IndexResult",
+        "Coverage", "ElementKey", "ElementOutline", "ElementStat", "Heatmap", "HeatmapError", "IndexResult",
         "Interaction", "LEGEND_HEIGHT", "OriginChoice", "PlacedPoint", "Placement", "Segment",
-        "SegmentError", "build_compare", "build_heatmap", "compare_pageviews", "compare_to_json",
-        "depth_on_reference", "element_key_js", "extract_interactions", "index_session", "index_sessions",
+        "SegmentError", "SessionDiff", "build_compare", "build_coverage", "build_heatmap", "compare_pageviews",
+        "compare_to_json", "depth_on_reference", "diff_sessions", "element_key_js", "extract_interactions",
+        "index_session", "index_sessions",
         "place_hits", "render_band_map", "render_difference_map", "render_point_map", "url_matches",
         "write_compare", "write_png",
     ],

@@ -239,3 +239,14 @@ def test_long_strings_moved_from_the_text_are_those_the_walker_moves(value):
         moved: dict[str, str] = {}
         assert json.loads(_extract_blobs_text(raw, moved)) == expected
         assert moved == walked
+
+
+def test_delete_session_removes_it_and_only_it(store):
+    for sid in ("keep-this-one", "drop-this-one"):
+        store.create_session(sid, site="http://127.0.0.1:1")
+        store.append_chunk(sid, 0, [meta(T0), snapshot(T0 + 1), move(T0 + 2)])
+    assert store.delete_session("drop-this-one") is True
+    assert store.get_session("drop-this-one") is None
+    assert table_counts(store) == {"sessions": 1, "chunks": 1, "pageviews": 1}
+    assert len(store.read_events("keep-this-one").events) == 3
+    assert store.delete_session("drop-this-one") is False

@@ -1,0 +1,168 @@
+"""Record every page of a Playwright browser context that someone else drives (a test suite's).
+
+`record()` opens its own page and drives it; here the context belongs to the caller (a pytest
+fixture made it), and each page it opens, popups included, becomes a session of its own from its
+first http(s) navigation, with the same init script, masking, transport and store as `record()`.
+
+What the caller knows about the run (its phases, a failure, its outcome) is noted as it happens
+and written once, when the run is over (`finish`): a test suite pays no round trip to its pages,
+and no extra write, per mark. Writes go through a thread of their own, in order: the thread that
+drives Playwright (the test's) never waits for the store's fsync while a page loads.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from plumbing import json_text
+from plumbing.events import EventType
+from plumbing.store import SessionStore, new_session_id, origin_of
+from plumbing.vocabulary import TAG_SET_PROPERTIES
+
+from recorder.session import (
+    RecordedSession,
+    annotation_event,
+    open_transport,
+    recorder_init_script,
+    stop_recording,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, CDPSession, Page
+
+
+def first_page(payload: str) -> tuple[str, int]:
+    """(the address of the page a recorder batch came from, the batch's first timestamp), or ('', 0)."""
+    try:
+        events = json_text.loads(payload)
+    except ValueError:
+        return "", 0
+    events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+    stamps = [e["timestamp"] for e in events if isinstance(e.get("timestamp"), (int, float))]
+    for event in events:
+        if event.get("type") == EventType.META:
+            href = (event.get("data") or {}).get("href")
+            return (href if isinstance(href, str) else ""), int(min(stamps, default=0))
+    return "", int(min(stamps, default=0))
+
+
+@dataclass
+class ContextRecording:
+    """Records each page `context` opens from now on. `properties` tag every session it makes.
+
+    A session's row is written when its page sends the first batch, so a page that never leaves
+    about:blank leaves nothing behind, and the session's site is the origin it was recorded on.
+    """
+
+    context: "BrowserContext"
+    store: SessionStore
+    properties: dict[str, Any] = field(default_factory=dict)
+    mask_inputs: bool = True
+    flush_ms: int = 500
+    canvas: bool | int = True
+    sessions: list[RecordedSession] = field(default_factory=list)  # every page watched, in order opened
+    started: dict[str, int] = field(default_factory=dict)  # session id -> its first event's epoch ms
+    marks: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (epoch ms, name, data)
+    writes: "queue.Queue[Callable[[], object] | None]" = field(default_factory=queue.Queue)
+
+    def __post_init__(self) -> None:
+        self.script = recorder_init_script(mask_inputs=self.mask_inputs, flush_ms=self.flush_ms,
+                                           canvas=self.canvas)
+        self.context.add_init_script(script=self.script)
+        self.context.on("page", self._watch)
+        self.writer = threading.Thread(target=self._write_in_order, name="sessionheat-writer", daemon=True)
+        self.writer.start()
+
+    def _write_in_order(self) -> None:
+        while True:
+            write = self.writes.get()
+            try:
+                if write is None:
+                    return
+                write()
+            except Exception:  # a session's own errors are kept on it; nothing may stop the others
+                pass
+            finally:
+                self.writes.task_done()
+
+    def _watch(self, page: "Page") -> None:
+        """Called by Playwright as the page opens, while the test goes on: the page may already be
+        navigating, and holds its batches until the binding is there (playwright_boot.js)."""
+        session = RecordedSession(id=new_session_id(), page=page, store=self.store)
+        self.sessions.append(session)
+        viewport = page.viewport_size
+        size = (viewport["width"], viewport["height"]) if viewport else None
+        agent: list[str] = []
+
+        def receive(payload: str) -> None:  # called on the thread driving Playwright
+            if session.id not in self.started:
+                url, first_ts = first_page(payload)
+                self.started[session.id] = first_ts
+                self.writes.put(functools.partial(
+                    self.store.create_session, session.id, site=origin_of(url) if url else "",
+                    user_agent=agent[0] if agent else "", viewport=size, properties=dict(self.properties)))
+            self.writes.put(functools.partial(session._receive, payload))
+
+        cdp = open_transport(self.context, page, receive)
+        try:  # through the session just opened: one round trip, whatever document is there now
+            answer = cdp.send("Runtime.evaluate", {"expression": "navigator.userAgent", "returnByValue": True})
+            agent.append(str(answer["result"]["value"]))
+            if page.opener() is not None:
+                self._record_popup(page, cdp)
+        except Exception:  # closed already (or while waiting for the popup's page)
+            pass
+
+    def _record_popup(self, page: "Page", cdp: "CDPSession") -> None:
+        """A popup's first page can load without the context's init script (Chromium has navigated it
+        before Playwright attached): once it has an http(s) document, start the recorder there if it
+        is missing. It then records from that moment, its full snapshot included."""
+        page.wait_for_url(lambda url: url.startswith(("http://", "https://")), wait_until="domcontentloaded")
+        cdp.send("Runtime.evaluate", {"expression": self.script})
+
+    @property
+    def recorded(self) -> list[RecordedSession]:
+        """The sessions that hold something: pages that were recorded."""
+        return [s for s in self.sessions if s.id in self.started]
+
+    def open_pages(self) -> list["Page"]:
+        """The pages open now that have been on an http(s) address."""
+        return [s.page for s in self.sessions
+                if not s.page.is_closed() and s.page.url.startswith(("http://", "https://"))]
+
+    def mark(self, name: str, data: dict[str, Any] | None = None, *, at_ms: float | None = None) -> None:
+        """Note a moment (now, or `at_ms`) for every session's timeline; written by `finish`."""
+        self.marks.append((time.time() * 1000 if at_ms is None else at_ms, name, data or {}))
+
+    def stop(self) -> None:
+        """Hand over each open page's last batch and stop its recorder (before the context closes)."""
+        for session in self.sessions:
+            stop_recording(session.page)
+
+    def finish(self, properties: dict[str, Any] | None = None) -> None:
+        """Write the marks and `properties` (what is known only at the end: an outcome) into every
+        recorded session, one chunk each, and end the writer (`wait` for it to be done). A mark
+        from before a session's first event is not its. Call it after `stop`, once."""
+        properties = properties or {}
+        self.properties.update(properties)
+        for session in self.recorded:
+            start = self.started[session.id]
+            events = [annotation_event(name, data, at_ms=at) for at, name, data in self.marks if at >= start]
+            if properties:
+                end = max([start, *(e["timestamp"] for e in events)])
+                events.append({"type": int(EventType.CUSTOM), "timestamp": end,
+                               "data": {"tag": TAG_SET_PROPERTIES, "payload": properties}})
+            if events:
+                self.writes.put(functools.partial(session._receive, json.dumps(events)))
+        self.marks.clear()
+        self.writes.put(None)  # the run is over: the writer ends once all is written
+
+    def wait(self) -> None:
+        """Until everything received (and, after `finish`, written by it) is in the store."""
+        self.writes.join()
