@@ -70,7 +70,12 @@
       if (!started && event.type === 2) {
         started = true;
         noteLoadedImages();
-        setTimeout(function () { early.splice(0).forEach(function (c) { custom(c[0], c[1]); }); }, 0);
+        // What was noted before the snapshot goes right behind it, in this same batch: rrweb takes
+        // custom events only once this callback has returned, and a page that navigates at once
+        // (a journey's first goto) sends its last batch before a later tick would have run.
+        early.splice(0).forEach(function (c) {
+          buffer.push({ type: 5, data: { tag: c[0], payload: c[1] }, timestamp: Date.now() });
+        });
         afterSnapshot.forEach(function (fn) { setTimeout(fn, 0); });
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
