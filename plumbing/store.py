@@ -974,9 +974,11 @@ class SessionStore:
     def delete_session(self, session_id: str) -> bool:
         """Remove a session and all that was derived from it (False: there was none). Blobs stay:
         other sessions may share them."""
+        derived = [name for name in self.db.table_names()  # every table keyed by a session: one
+                   if name != "sessions" and "session_id" in self.db[name].columns_dict]  # added later too
         with self._write() as conn:
-            for table in ("hits", "indexed", "pageviews", "masked_nodes", "chunks"):
-                conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+            for table in derived:
+                conn.execute(f"DELETE FROM [{table}] WHERE session_id = ?", (session_id,))
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
     def next_seq(self, session_id: str) -> int:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plumbing.store import SessionStore, StoreError
+from plumbing.vocabulary import TAG_ANNOTATION
 
 T0 = 1_790_000_000_000
 
@@ -245,6 +246,10 @@ def test_delete_session_removes_it_and_only_it(store):
     for sid in ("keep-this-one", "drop-this-one"):
         store.create_session(sid, site="http://127.0.0.1:1")
         store.append_chunk(sid, 0, [meta(T0), snapshot(T0 + 1), move(T0 + 2)])
+    # a named event (a goal's `sessionheat.event`) is kept in a table of its own: it goes too
+    store.append_chunk("drop-this-one", 1, [{"type": 5, "timestamp": T0 + 3, "data": {
+        "tag": TAG_ANNOTATION, "payload": {"name": "signup", "data": {}}}}])
+    assert store.db.execute("SELECT COUNT(*) FROM named_events").fetchone()[0] == 1
     assert store.delete_session("drop-this-one") is True
     assert store.get_session("drop-this-one") is None
     assert table_counts(store) == {"sessions": 1, "chunks": 1, "pageviews": 1}
