@@ -28,6 +28,26 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
+# A PostgreSQL server for the store's second backend: the tests start their own throwaway one
+# (tests/postgres_server.py: initdb into a temp folder, loopback only), so only the binaries are
+# needed. Debian puts them in /usr/lib/postgresql/<version>/bin, off PATH.
+have_postgres() {
+  [ -n "${SESSIONHEAT_PG_BINDIR:-}" ] && [ -x "$SESSIONHEAT_PG_BINDIR/initdb" ] && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  command -v initdb >/dev/null 2>&1 && return 0
+  command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]
+}
+if ! have_postgres; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's postgresql" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "setup: no PostgreSQL server binaries (initdb, postgres); the PostgreSQL tests will fail" >&2
+  fi
+fi
+
 # The fidelity suite's real third-party front ends (bench/frontends), pinned by its lock file.
 # Installed again only when the lock changed since the last install.
 install_frontends() {

@@ -1,4 +1,5 @@
-"""Shared fixtures: one real Chromium, one loopback test server for tests/assets, real SQLite files."""
+"""Shared fixtures: one real Chromium, one loopback test server for tests/assets, real SQLite files,
+and a real PostgreSQL server (tests/postgres_server.py) with a fresh database per test."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import os
 import signal
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +85,50 @@ def store(tmp_path: Path) -> Iterator[Any]:
     from plumbing.store import SessionStore
 
     s = SessionStore(tmp_path / "sessions.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One real PostgreSQL server per test process (so one per pytest-xdist worker), on 127.0.0.1
+    at a free port, its data in a temp folder; stopped at the end of the run. Missing server
+    binaries fail the test with what to install: CI installs them (scripts/setup.sh)."""
+    from postgres_server import PostgresNotFound, PostgresServer
+
+    try:
+        server = PostgresServer().start()
+    except PostgresNotFound as e:
+        pytest.fail(str(e), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives, once per backend: a SQLite file path, or a PostgreSQL URL (a fresh
+    database). What `SessionStore(...)` and `--db` take; the PostgreSQL server starts only for the
+    tests that ask for it."""
+    if request.param == "sqlite":
+        return str(tmp_path / "sessions.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def backend_store(store_location: str) -> Iterator[Any]:
+    """`SessionStore(store_location)`: the same tests on SQLite and on PostgreSQL."""
+    from plumbing.store import SessionStore
+
+    s = SessionStore(store_location)
     yield s
     s.close()
 
