@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_server import store_speaks_postgresql
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -113,22 +114,9 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
-def _store_speaks_postgresql() -> bool:
-    """Whether this checkout's store has its PostgreSQL backend yet (issue 14 lands it in steps:
-    until then the postgresql runs show as xfailed, not run, and go live by themselves after)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("plumbing.store")
-    if spec is None or spec.origin is None:
-        return False
-    origin = Path(spec.origin)
-    sources = origin.parent.glob("*.py") if origin.name == "__init__.py" else [origin]
-    return any("postgresql://" in source.read_text(errors="replace") for source in sources)
-
-
 _POSTGRESQL_PARAM = pytest.param(
     "postgresql", id="postgresql",
-    marks=() if _store_speaks_postgresql() else pytest.mark.xfail(
+    marks=() if store_speaks_postgresql() else pytest.mark.xfail(
         run=False, reason="the store's PostgreSQL backend is not in this checkout yet"))
 
 
