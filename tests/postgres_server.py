@@ -122,9 +122,13 @@ class PostgresServer:
     """One throwaway cluster. `start()` returns once it accepts connections; `url(db)` gives a
     connection URL on 127.0.0.1; `create_database()` / `drop_database()` make per-test databases."""
 
-    def __init__(self, bindir: Path | None = None, max_connections: int = 200) -> None:
+    def __init__(self, bindir: Path | None = None, max_connections: int = 200,
+                 settings: dict[str, str] | None = None) -> None:
+        """`settings`: server settings (postgresql.conf names) over ours, e.g. auto_explain's for a
+        benchmark that wants the plans of its slow statements in the log."""
         self.bindir = bindir or find_bindir()
         self.max_connections = max_connections
+        self.settings = settings or {}
         self.root = Path(tempfile.mkdtemp(prefix="sessionheat-pg-"))
         self.data_dir = self.root / "data"
         self.socket_dir = self.root  # short path: a unix socket path is limited to ~107 bytes
@@ -167,13 +171,17 @@ class PostgresServer:
     def _launch(self) -> bool:
         """Starts postgres on self.port; True once it accepts connections, False if it exited (say
         the port was taken meanwhile). Raises when it neither exits nor answers in time."""
+        settings = {"listen_addresses": self.host, "unix_socket_directories": str(self.socket_dir),
+                    "fsync": "on", "synchronous_commit": "on", "max_connections": str(self.max_connections),
+                    "logging_collector": "off", "log_min_messages": "warning"}
+        if any(name.startswith("auto_explain.") for name in self.settings):
+            settings["log_min_messages"] = "log"  # auto_explain writes its plans at LOG
+        settings.update(self.settings)
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
                 [str(self.bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                 "-c", f"listen_addresses={self.host}", "-c", f"unix_socket_directories={self.socket_dir}",
-                 "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", f"max_connections={self.max_connections}",
-                 "-c", "logging_collector=off", "-c", "log_min_messages=warning"],
+                 *(arg for name, value in settings.items() for arg in ("-c", f"{name}={value}"))],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.root,
                 preexec_fn=_child_setup(self._account, os.getpid()))
         finally:
