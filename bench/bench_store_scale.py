@@ -331,6 +331,9 @@ def measure(location: str, backend: str, rounds: int) -> list[Figure]:
     with SessionStore(location) as store:
         headers = team_headers(store)
         app = create_app(store)
+        median, worst = _median_ms(store.session_viewports, rounds)
+        figures.append(Figure(area, "session_viewports (the list's viewport choices)", median, "ms",
+                              note=f"asked by every /sessions page; max {worst:.0f} ms"))
         for name, fields, query in cases():
             filters = SessionFilter(**fields)
             shown = len(store.query_sessions(filters, limit=PAGE_SIZE).sessions)
