@@ -114,13 +114,7 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
-_POSTGRESQL_PARAM = pytest.param(
-    "postgresql", id="postgresql",
-    marks=() if store_speaks_postgresql() else pytest.mark.xfail(
-        run=False, reason="the store's PostgreSQL backend is not in this checkout yet"))
-
-
-@pytest.fixture(params=["sqlite", _POSTGRESQL_PARAM])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a store lives, once per backend: a SQLite file path, or a PostgreSQL URL (a fresh
     database). What `SessionStore(...)` and `--db` take; the PostgreSQL server starts only for the
@@ -138,6 +132,26 @@ def backend_store(store_location: str) -> Iterator[Any]:
     s = SessionStore(store_location)
     yield s
     s.close()
+
+
+STORE_SPEAKS_POSTGRESQL = store_speaks_postgresql()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return ("store backends: sqlite, postgresql" if STORE_SPEAKS_POSTGRESQL else
+            "store backends: sqlite only (this checkout's store has no PostgreSQL backend yet)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Until the store's PostgreSQL backend is in this checkout (issue 14 lands it in steps), the
+    postgresql runs of `store_location` are deselected, as the header says; then they go live."""
+    if STORE_SPEAKS_POSTGRESQL:
+        return
+    waiting = [item for item in items if getattr(item, "callspec", None) is not None
+               and item.callspec.params.get("store_location") == "postgresql"]
+    if waiting:
+        config.hook.pytest_deselected(items=waiting)
+        items[:] = [item for item in items if item not in waiting]
 
 
 def chromium_pids() -> set[int]:

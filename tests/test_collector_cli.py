@@ -15,8 +15,8 @@ from plumbing.store import SessionStore
 from sessionheat.cli import main
 
 
-def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
-    db = tmp_path / "s.db"
+def test_sites_add_prints_a_key_the_collector_accepts(store_location, tmp_path):
+    db = store_location  # a SQLite file or a PostgreSQL URL: --db takes either
     runner = CliRunner()
     added = runner.invoke(main, ["sites", "add", "staging", "--origin", "https://Staging.Example:443/",
                                  "--origin", "http://127.0.0.1:8000", "--db", str(db)])
@@ -51,8 +51,8 @@ def test_sites_add_prints_a_key_the_collector_accepts(tmp_path):
         assert store.get_session("cli-session-1")["site"] == "staging"
 
 
-def test_a_site_key_can_be_rotated_and_a_site_removed_while_serve_runs(tmp_path):
-    db = tmp_path / "s.db"
+def test_a_site_key_can_be_rotated_and_a_site_removed_while_serve_runs(store_location, tmp_path):
+    db = store_location  # a SQLite file or a PostgreSQL URL: --db takes either
     runner = CliRunner()
     old = runner.invoke(main, ["sites", "add", "staging", "--origin", "*", "--db", str(db)]).stdout.strip()
     server = ServeProcess(db, free_port(), tmp_path / "serve.log").start()
@@ -88,8 +88,8 @@ def test_a_site_key_can_be_rotated_and_a_site_removed_while_serve_runs(tmp_path)
         assert store.list_sites() == []
 
 
-def test_a_sites_policy_is_set_when_added_and_changed_later(tmp_path):
-    db = tmp_path / "s.db"
+def test_a_sites_policy_is_set_when_added_and_changed_later(store_location):
+    db = store_location  # a SQLite file or a PostgreSQL URL: --db takes either
     runner = CliRunner()
 
     def run(*args: str) -> Any:

@@ -22,8 +22,8 @@ def chunk(seq: int, n_clicks: int = 0) -> dict:
     return {"events": events + [click(T_NOW + seq * 100 + k) for k in range(n_clicks)]}
 
 
-def test_a_chunk_past_its_sessions_event_cap_is_refused_whole(tmp_path):
-    store = SessionStore(tmp_path / "caps.db")
+def test_a_chunk_past_its_sessions_event_cap_is_refused_whole(store_location):
+    store = SessionStore(store_location)
     key = add_site(store, "shop", [SHOP], max_session_events=10)
     with ThreadServer(create_app(store)) as server, httpx.Client(base_url=server.url) as client:
         def post(seq: int, n: int, sid: str = "capped-0001") -> httpx.Response:
@@ -42,8 +42,8 @@ def test_a_chunk_past_its_sessions_event_cap_is_refused_whole(tmp_path):
     store.close()
 
 
-def test_the_byte_cap_comes_from_limits_unless_the_site_sets_one(tmp_path):
-    store = SessionStore(tmp_path / "caps.db")
+def test_the_byte_cap_comes_from_limits_unless_the_site_sets_one(store_location):
+    store = SessionStore(store_location)
     key = add_site(store, "shop", [SHOP])
     body = chunk(0, 50)
     size = len(json.dumps(body["events"], separators=(",", ":")))
@@ -63,9 +63,9 @@ def test_the_byte_cap_comes_from_limits_unless_the_site_sets_one(tmp_path):
     store.close()
 
 
-def test_concurrent_chunks_of_a_session_cannot_both_slip_under_its_cap(tmp_path):
+def test_concurrent_chunks_of_a_session_cannot_both_slip_under_its_cap(store_location):
     """The cap is checked in the transaction that stores: one group commit holds both chunks."""
-    with SessionStore(tmp_path / "atomic.db") as store:
+    with SessionStore(store_location) as store:
         writes = [ChunkWrite("atomic-0001", seq, chunk(seq, 4)["events"], site="shop", max_events=11)
                   for seq in range(3)]
         outcomes = store.append_chunks(writes)

@@ -74,8 +74,8 @@ def test_a_site_recording_inputs_keeps_text_but_never_passwords():
 
 
 @pytest.fixture
-def served(tmp_path):
-    store = SessionStore(tmp_path / "mask.db")
+def served(store_location):
+    store = SessionStore(store_location)
     keys = {"masks": add_site(store, "masks", [SHOP]),
             "records": add_site(store, "records", [SHOP], record_inputs=True)}
     with ThreadServer(create_app(store)) as server, httpx.Client(base_url=server.url) as client:

@@ -140,8 +140,9 @@ def _summaries(n: int) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("sort", ["started", "duration", "events"])
 @pytest.mark.parametrize("descending", [True, False])
-def test_keyset_pages_cover_every_session_once_in_order(store: SessionStore, sort: str,
+def test_keyset_pages_cover_every_session_once_in_order(backend_store: SessionStore, sort: str,
                                                         descending: bool) -> None:
+    store = backend_store  # on each backend
     store.load_session_summaries(_summaries(230))
     flt = SessionFilter(properties={"k": "1"})
     pages, cursor = [], None
@@ -163,7 +164,8 @@ def test_keyset_pages_cover_every_session_once_in_order(store: SessionStore, sor
     assert store.count_sessions(flt, cap=100) == (101, False)
 
 
-def test_url_filter_finds_rare_and_common_pages_alike(store: SessionStore) -> None:
+def test_url_filter_finds_rare_and_common_pages_alike(backend_store: SessionStore) -> None:
+    store = backend_store  # on each backend
     sessions = _summaries(400)
     views = [{"session_id": s["id"], "index": k, "url": url, "ts_start": s["first_ts"] + k, "t_start": k,
               "t_end": k + 1, "width": 1280, "height": 800}
@@ -178,7 +180,8 @@ def test_url_filter_finds_rare_and_common_pages_alike(store: SessionStore) -> No
     assert store.query_sessions(SessionFilter(url="nowhere")).sessions == []
 
 
-def test_summaries_need_only_an_id_and_a_start(store: SessionStore) -> None:
+def test_summaries_need_only_an_id_and_a_start(backend_store: SessionStore) -> None:
+    store = backend_store  # on each backend
     store.load_session_summaries([{"id": "bare-session", "first_ts": T0}])
     assert [r["id"] for r in store.query_sessions().sessions] == ["bare-session"]
 
