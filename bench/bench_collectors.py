@@ -75,8 +75,9 @@ def cpu_seconds(pids: list[int], *, with_children: bool = False) -> float:
 
 
 async def _load(ports: list[int], key: str, tag: str, senders: int, chunks: int, seconds: float,
-                rate: float | None) -> tuple[int, float, list[float]]:
-    """bench_ingest's load, its tabs spread round robin over `ports`."""
+                rate: float | None) -> tuple[int, float, list[float], float]:
+    """bench_ingest's load, its tabs spread round robin over `ports`: (chunks acknowledged,
+    seconds, latencies, CPU seconds this process spent sending, the bodies made beforehand)."""
     rng = random.Random(1)
     t0 = int(time.time() * 1000)
     plans = []
@@ -86,12 +87,13 @@ async def _load(ports: list[int], key: str, tag: str, senders: int, chunks: int,
         plans.append((ports[n % len(ports)], f"bench-{tag}-{n:03d}-xx", bodies))
     latencies: list[float] = []
     interval = None if rate is None else senders * EVENTS_PER_CHUNK / rate
+    phases = [0.0 if interval is None else rng.uniform(0, interval) for _ in plans]
+    cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
-    phases = [0.0 if interval is None else rng.uniform(0, interval) for _ in plans]
     done = await asyncio.gather(*(_sender(port, key, sid, bodies, latencies, deadline, interval, phase)
                                   for (port, sid, bodies), phase in zip(plans, phases)))
-    return sum(done), time.perf_counter() - start, latencies
+    return sum(done), time.perf_counter() - start, latencies, time.process_time() - cpu
 
 
 def _start_collectors(location: str, tmp: Path, name: str) -> list[Any]:
@@ -139,8 +141,7 @@ def measure(location: str, tmp: Path, name: str, senders: int, chunks: int, seco
         for run_name, rate in (("max", None), ("paced", float(TARGET_EVENTS_PER_S))):
             collector_cpu = cpu_seconds(pids)
             server_cpu = cpu_seconds(server_pids, with_children=True) if server_pids else 0.0
-            own_cpu = time.process_time()
-            n, elapsed, lat = asyncio.run(_load(ports, key, run_name, senders, chunks, seconds, rate))
+            n, elapsed, lat, own_cpu = asyncio.run(_load(ports, key, run_name, senders, chunks, seconds, rate))
             events = n * EVENTS_PER_CHUNK
             result.update({
                 f"{run_name}_events": events, f"{run_name}_rate": events / elapsed,
@@ -148,7 +149,7 @@ def measure(location: str, tmp: Path, name: str, senders: int, chunks: int, seco
                 f"{run_name}_collector_cpu_per_1k": (cpu_seconds(pids) - collector_cpu) / events * 1000 * 1000,
                 f"{run_name}_server_cpu_per_1k": ((cpu_seconds(server_pids, with_children=True) - server_cpu)
                                                   / events * 1000 * 1000) if server_pids else 0.0,
-                f"{run_name}_sender_cpu_per_1k": (time.process_time() - own_cpu) / events * 1000 * 1000,
+                f"{run_name}_sender_cpu_per_1k": own_cpu / events * 1000 * 1000,
             })
     finally:
         for c in collectors:
