@@ -18,6 +18,7 @@ from plumbing.store import SessionFilter, SessionStore, StoreError
 
 from recorder import record
 from sessionheat.web import create_app
+from sessionheat.web.sessions_ui import ViewportChoices
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +185,24 @@ def test_summaries_need_only_an_id_and_a_start(backend_store: SessionStore) -> N
     store = backend_store  # on each backend
     store.load_session_summaries([{"id": "bare-session", "first_ts": T0}])
     assert [r["id"] for r in store.query_sessions().sessions] == ["bare-session"]
+
+
+def test_viewport_choices_are_counted_again_after_a_while_in_a_thread(backend_store: SessionStore) -> None:
+    """The list's viewport counts scan every session: a page shows the last count, up to `ttl`
+    seconds old, while a thread counts again."""
+    store = backend_store
+    store.load_session_summaries([{"id": "vp-00001", "first_ts": T0, "viewport_w": 1280, "viewport_h": 800}])
+    now = [0.0]
+    choices = ViewportChoices(store, ttl=30, clock=lambda: now[0])
+    assert choices.get() == [(1280, 800, 1)]
+    store.load_session_summaries([{"id": "vp-00002", "first_ts": T0, "viewport_w": 390, "viewport_h": 844}])
+    now[0] = 29
+    assert choices.get() == [(1280, 800, 1)] and choices.refresh is None, "fresh enough: not counted again"
+    now[0] = 31
+    assert choices.get() == [(1280, 800, 1)], "the last count, while a thread counts again"
+    assert choices.refresh is not None
+    choices.refresh.join(timeout=60)
+    assert sorted(choices.get()) == [(390, 844, 1), (1280, 800, 1)]
 
 
 def test_a_forged_cursor_is_refused(store: SessionStore, ui: dict[str, Any]) -> None:
