@@ -16,7 +16,7 @@ the site at once, and the ingest of each new chunk refreshes its own session's. 
 name goals of its own (`sessionheat heatmap --goal ...`): then `converted=` in its segments is
 answered by the same SQL at query time, whatever the sessions' sites say.
 
-The store's helper: only plumbing/store.py calls the functions that take a connection.
+The store's helper: only plumbing/store/ calls the functions that take a connection.
 """
 
 from __future__ import annotations
