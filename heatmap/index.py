@@ -317,7 +317,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
         return results
     context = multiprocessing.get_context("spawn")  # Playwright's threads do not survive fork
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(str(store.path),)) as pool:
+                             initargs=(store.location,)) as pool:
         for result in pool.map(_index_in_worker, todo):
             results.append(result)
             if progress:

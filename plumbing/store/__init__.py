@@ -6,7 +6,8 @@ summary columns, pageviews, hits) is derived from them and can be rebuilt. Writi
 
 One module per concern: `schema` (tables, migrations), `codec` (chunks, blobs), `ingest`,
 `queries` (the session list), `filters` (the one filter model), `reading` (events back out),
-`hits`, `sites`, `team`, `bulk`; `SessionStore` is all of them on one connection.
+`hits`, `sites`, `team`, `bulk`, `retention` (prune), `moving` (copy_store); `backends` and
+plumbing/sql_dialect.py hold what differs between SQLite and PostgreSQL; `SessionStore` is all of them on one connection.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from plumbing.store.filters import SESSION_SORTS, URL_RARE_SHARE, SessionFilter
 from plumbing.store.formats import day_ms, new_session_id, origin_of
 from plumbing.store.hits import HitQueries
 from plumbing.store.ingest import IMPORT_CHUNK_EVENTS, Ingest
+from plumbing.store.moving import CopyReport, copy_store
 from plumbing.store.queries import SessionQueries
 from plumbing.store.reading import EventReading
+from plumbing.store.retention import PruneReport, Retention
 from plumbing.store.rows import (
     ChunkOutcome,
     ChunkProblem,
@@ -46,14 +49,15 @@ from plumbing.store.team import TeamRegistry
 from plumbing.vocabulary import SESSION_ID_RE
 
 
-class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistry, TeamRegistry, BulkLoading):
+class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistry, TeamRegistry, BulkLoading,
+                   Retention):
     """A store of recorded sessions. Safe to share between threads of one process."""
 
 
 __all__ = [
     "BLOB_LITERAL", "BLOB_MIN_CHARS", "BLOB_REF", "CODEC", "CODEC_BLOBS", "IMPORT_CHUNK_EVENTS",
     "SCHEMA_VERSION", "SESSION_ID_RE", "SESSION_SORTS", "SITE_POLICY", "URL_RARE_SHARE",
-    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "EncodedChunk", "FieldGuard", "SessionEvents",
+    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "CopyReport", "EncodedChunk", "PruneReport", "FieldGuard", "SessionEvents",
     "SessionFilter", "SessionPage", "SessionStore", "StoreError", "_extract_blobs", "_extract_blobs_text",
-    "day_ms", "decode_chunk", "encode_events", "new_session_id", "origin_of", "page_path",
+    "copy_store", "day_ms", "decode_chunk", "encode_events", "new_session_id", "origin_of", "page_path",
 ]

@@ -12,7 +12,7 @@ from plumbing.store.formats import (
     _iso,
     _now_iso,
 )
-from plumbing.store.schema import HIT_COLUMNS
+from plumbing.store.schema import HIT_COLUMNS, INDEXED_UPSERT
 
 
 class BulkLoading(StoreConnection):
@@ -55,6 +55,6 @@ class BulkLoading(StoreConnection):
                 (tuple(int(bool(h.get(c))) if c in ("interactive", "rage", "dead") else h.get(c)
                        for c in hit_cols) for h in hits))
             conn.executemany(
-                "INSERT OR REPLACE INTO indexed (session_id, n_events, indexed_at, problem)"
-                " SELECT id, n_events, ?, NULL FROM sessions WHERE id = ?",
+                "INSERT INTO indexed (session_id, n_events, indexed_at, problem)"
+                " SELECT id, n_events, ?, NULL FROM sessions WHERE id = ?" + INDEXED_UPSERT,
                 ((now, session_id) for session_id in indexed))

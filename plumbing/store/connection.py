@@ -1,66 +1,61 @@
-"""One store connection: opening (with migrations), write transactions, blob lookups."""
+"""One store connection: opening (with migrations), transactions, blob lookups, on either backend."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
-import sqlite_utils
-
-from plumbing.store.schema import SCHEMA_VERSION, TABLES, backfill_named_events, migrate, needs_named_events
+from plumbing.sql_dialect import SqlConnection
+from plumbing.store.backends import Backend, SqliteBackend, open_backend
+from plumbing.store.schema import blob_text
 
 
 class StoreConnection:
-    """A SQLite file of recorded sessions. Safe to share between threads of one process."""
+    """A store of recorded sessions. Safe to share between threads of one process.
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
-                               isolation_level=None)
-        self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
+    `location`: a path (a SQLite file, the default) or a `postgresql://` URL. `path` is the SQLite
+    file, or for PostgreSQL a local stand-in (see backends.postgres_local_path) beside which the
+    caches a SQLite store keeps beside its file go (`<path>.assets/`, `<path>.maps/`).
+    """
+
+    def __init__(self, location: str | Path):
+        self._backend: Backend = open_backend(location)
+        self.dialect = self._backend.dialect
+        self.path = self._backend.local_path
         self._url_shares: dict[str, tuple[float, float]] = {}  # see _url_share
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives a power cut
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
-        before_named_events = needs_named_events(conn)
-        conn.executescript(TABLES)
-        if before_named_events:
-            backfill_named_events(conn, self._blob)
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if isinstance(self._backend, SqliteBackend):
+            self.db = self._backend.db  # sqlite-utils, for tests and tools that look inside the file
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
-        conn = self.db.conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _read(self) -> Iterator[SqlConnection]:
+        with self._backend.read() as conn:
+            yield conn
 
-    def has_session(self, session_id: str) -> bool:
-        with self._lock:
-            return self.db.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+    @contextmanager
+    def _write(self) -> Iterator[SqlConnection]:
+        """One write transaction, committed (durable) when the block ends."""
+        with self._backend.write() as conn:
+            yield conn
 
     @property
     def location(self) -> str:
-        """What another process opens this same store from (`SessionStore(location)`)."""
-        return str(self.path.resolve())
+        """What another process opens this same store from (`SessionStore(location)`): the
+        resolved path of a SQLite file, or the PostgreSQL URL."""
+        return self._backend.location
+
+    @property
+    def backend_name(self) -> str:
+        """sqlite or postgresql."""
+        return self.dialect.name
+
+    def has_session(self, session_id: str) -> bool:
+        with self._read() as conn:
+            return conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
 
     def close(self) -> None:
-        with self._lock:
-            self.db.conn.close()
+        self._backend.close()
 
     def __enter__(self) -> Self:
         return self
@@ -69,22 +64,18 @@ class StoreConnection:
         self.close()
 
     def _blob(self, digest: str) -> str:
-        row = self.db.conn.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()
-        if row is None:
-            raise ValueError(f"blob {digest[:12]}… is missing")
-        return zlib.decompress(row[0]).decode("utf-8")
+        with self._read() as conn:
+            return blob_text(conn, digest)
 
     def set_wal_autocheckpoint(self, pages: int) -> None:
         """How many WAL pages a commit may leave before it checkpoints itself (0: never; SQLite's
         default is 1000). The collector sets 0 and checkpoints from another connection, so no
-        acknowledgement waits for a checkpoint's fsyncs."""
-        with self._lock:
-            self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+        acknowledgement waits for a checkpoint's fsyncs. Nothing to do on PostgreSQL."""
+        self._backend.set_wal_autocheckpoint(pages)
 
     def change_marker(self) -> tuple[int, int]:
         """A value that differs whenever anything in the store changed since it was last taken:
-        writes through this store (total changes) or any other connection (`data_version`).
-        Lets a reader keep what it derived until the data moves, without re-reading it."""
-        with self._lock:
-            conn = self.db.conn
-            return int(conn.execute("PRAGMA data_version").fetchone()[0]), int(conn.total_changes)
+        writes through this store or any other connection (SQLite: `data_version` and total
+        changes; PostgreSQL: the WAL position). Lets a reader keep what it derived until the data
+        moves, without re-reading it."""
+        return self._backend.change_marker()

@@ -11,6 +11,7 @@ from plumbing.conversions import (
     Goal,
     property_terms,
 )
+from plumbing.sql_dialect import SQLITE, Dialect
 from plumbing.store.rows import (
     StoreError,
 )
@@ -59,7 +60,8 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
 URL_RARE_SHARE = 0.01  # below this share of pageviews, a URL filter starts from the pageviews
 
 
-def filter_terms(filters: SessionFilter, url_share: float | None = None) -> tuple[list[str], list[Any]]:
+def filter_terms(filters: SessionFilter, url_share: float | None = None, dialect: Dialect = SQLITE
+                 ) -> tuple[list[str], list[Any]]:
     """WHERE terms (ANDed) and their parameters for a filter over `sessions s` (and, when it has
     pageview terms, `pageviews p` joined to them).
 
@@ -94,7 +96,7 @@ def filter_terms(filters: SessionFilter, url_share: float | None = None) -> tupl
     if filters.viewport:
         terms.append("s.viewport_w = ? AND s.viewport_h = ?")
         params += [int(filters.viewport[0]), int(filters.viewport[1])]
-    property_sql, property_params = property_terms(filters.properties, filters.goals)
+    property_sql, property_params = property_terms(filters.properties, filters.goals, dialect)
     terms += property_sql
     params += property_params
     if filters.rage:

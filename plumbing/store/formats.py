@@ -9,8 +9,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-def _properties(raw: str | None) -> dict[str, Any]:
-    """A session's stored properties; a damaged value reads as none rather than failing a page."""
+def _properties(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A session's stored properties (JSON text in SQLite, already an object from PostgreSQL's
+    JSONB); a damaged value reads as none rather than failing a page."""
+    if isinstance(raw, dict):
+        return dict(raw)
     try:
         value = json.loads(raw or "{}")
     except ValueError:

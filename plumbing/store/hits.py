@@ -15,7 +15,7 @@ from plumbing.store.formats import (
     _now_iso,
     _properties,
 )
-from plumbing.store.schema import HIT_COLUMNS
+from plumbing.store.schema import HIT_COLUMNS, INDEXED_UPSERT
 
 
 class HitQueries(StoreConnection):
@@ -35,8 +35,8 @@ class HitQueries(StoreConnection):
             conn.executemany(
                 f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
             conn.execute(
-                "INSERT OR REPLACE INTO indexed (session_id, n_events, indexed_at, problem)"
-                " VALUES (?, ?, ?, ?)", (session_id, n_events, _now_iso(), problem))
+                "INSERT INTO indexed (session_id, n_events, indexed_at, problem) VALUES (?, ?, ?, ?)"
+                + INDEXED_UPSERT, (session_id, n_events, _now_iso(), problem))
         return len(rows)
 
     def sessions_to_index(self, *, rebuild: bool = False) -> list[str]:
@@ -47,8 +47,8 @@ class HitQueries(StoreConnection):
             sql = ("SELECT s.id FROM sessions s LEFT JOIN indexed i ON i.session_id = s.id"
                    " WHERE s.n_events > 0 AND (i.n_events IS NULL OR i.n_events < s.n_events)"
                    " ORDER BY s.first_ts")
-        with self._lock:
-            return [r[0] for r in self.db.conn.execute(sql)]
+        with self._read() as conn:
+            return [r[0] for r in conn.execute(sql)]
 
     def hits(self, pageviews: Iterable[tuple[str, int]], kinds: Iterable[str] | None = None
              ) -> list[dict[str, Any]]:
@@ -58,17 +58,17 @@ class HitQueries(StoreConnection):
             return []
         kind_list = list(kinds) if kinds is not None else None
         out: list[dict[str, Any]] = []
-        with self._lock:
-            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
-            self.db.conn.execute("DELETE FROM wanted")
-            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+        with self._read() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            conn.execute("DELETE FROM wanted")
+            conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
             sql = ("SELECT h.* FROM hits h JOIN wanted w ON w.session_id = h.session_id"
                    " AND w.pageview = h.pageview")
             params: list[Any] = []
             if kind_list is not None:
                 sql += f" WHERE h.kind IN ({', '.join('?' * len(kind_list))})"
                 params = kind_list
-            cur = self.db.conn.execute(sql + " ORDER BY h.session_id, h.t", params)
+            cur = conn.execute(sql + " ORDER BY h.session_id, h.t", params)
             names = [d[0] for d in cur.description]
             out = [dict(zip(names, row)) for row in cur]
         return out
@@ -79,11 +79,11 @@ class HitQueries(StoreConnection):
         pairs = list(pageviews)
         if not pairs:
             return []
-        with self._lock:
-            self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
-            self.db.conn.execute("DELETE FROM wanted")
-            self.db.conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
-            return [r[0] for r in self.db.conn.execute(
+        with self._read() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (session_id TEXT, pageview INT)")
+            conn.execute("DELETE FROM wanted")
+            conn.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+            return [r[0] for r in conn.execute(
                 "SELECT DISTINCT h.key_context FROM hits h JOIN wanted w ON w.session_id = h.session_id"
                 " AND w.pageview = h.pageview WHERE h.key_context IS NOT NULL")]
 
@@ -104,13 +104,13 @@ class HitQueries(StoreConnection):
             filters = SessionFilter(device=device, since_ms=since_ms, until_ms=until_ms,
                                     properties=dict(properties or {}), goals=tuple(goals),
                                     page_path=None if path is None else page_path(path), width_range=viewport_w)
-        terms, params = filter_terms(filters)
+        terms, params = filter_terms(filters, dialect=self.dialect)
         sql = ("SELECT p.*, s.device, s.viewport_w AS session_viewport_w, s.viewport_h AS"
                " session_viewport_h, s.first_ts, s.started_at, s.properties FROM pageviews p"
                f" JOIN sessions s ON s.id = p.session_id WHERE {' AND '.join(terms)}"
                ' ORDER BY s.first_ts, p."index"')
-        with self._lock:
-            cur = self.db.conn.execute(sql, params)
+        with self._read() as conn:
+            cur = conn.execute(sql, params)
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur]
         for row in rows:
@@ -122,10 +122,10 @@ class HitQueries(StoreConnection):
         these sessions was drawn from, so a newly indexed session shows it is stale."""
         ids = list(dict.fromkeys(session_ids))
         marks: dict[str, tuple[int, str]] = {}
-        with self._lock:
+        with self._read() as conn:
             for start in range(0, len(ids), 500):
                 batch = ids[start:start + 500]
-                cur = self.db.conn.execute(
+                cur = conn.execute(
                     "SELECT session_id, n_events, indexed_at FROM indexed WHERE session_id IN"
                     f" ({', '.join('?' * len(batch))})", batch)
                 marks.update({sid: (n, at) for sid, n, at in cur})
@@ -139,8 +139,8 @@ class HitQueries(StoreConnection):
         kind_list = list(kinds)
         if not wanted or not kind_list:
             return []
-        with self._lock:
-            cur = self.db.conn.execute(
+        with self._read() as conn:
+            cur = conn.execute(
                 "SELECT session_id, pageview, t, kind, label, tag, rage, dead FROM hits"
                 f" WHERE element_key = ? AND kind IN ({', '.join('?' * len(kind_list))})"
                 " ORDER BY session_id, t", [element_key, *kind_list])

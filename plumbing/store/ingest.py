@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import zlib
 from typing import Any
 
@@ -16,6 +15,7 @@ from plumbing.conversions import (
 from plumbing.devices import classify_device
 from plumbing.events import EventType, events_problem
 from plumbing.page_paths import page_path
+from plumbing.sql_dialect import SqlConnection
 from plumbing.store.codec import (
     EncodedChunk,
     _event_name,
@@ -26,6 +26,7 @@ from plumbing.store.connection import StoreConnection
 from plumbing.store.formats import (
     _iso,
     _now_iso,
+    _properties,
     new_session_id,
 )
 from plumbing.store.rows import (
@@ -33,6 +34,7 @@ from plumbing.store.rows import (
     ChunkWrite,
     StoreError,
 )
+from plumbing.store.schema import blob_text
 from plumbing.traffic import visit_properties
 from plumbing.vocabulary import (
     CHANNEL,
@@ -64,7 +66,7 @@ def _check_chunk(session_id: Any, seq: Any, events: Any) -> None:
 
 
 def _insert_session(
-    conn: sqlite3.Connection, session_id: str, site: str, user_agent: str,
+    conn: SqlConnection, session_id: str, site: str, user_agent: str,
     viewport: tuple[int, int] | None, properties: dict[str, Any] | None = None,
 ) -> None:
     """Create the session row unless it exists (what is known up front never overwrites)."""
@@ -106,7 +108,9 @@ class Ingest(StoreConnection):
         """
         _check_chunk(session_id, seq, events)
         encoded = encode_events(events, raw_json)
+        self._store_blobs(encoded)
         with self._write() as conn:
+            self._backend.lock_sessions(conn, [session_id])
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, created_at) VALUES (?, ?)", (session_id, _now_iso())
             )
@@ -134,10 +138,29 @@ class Ingest(StoreConnection):
         # Chunks whose masking waits on the session's state are encoded once it is known.
         encoded = [None if write.guard and write.guard.asked else encode_events(write.events, write.raw_json)
                    for write in writes]
+        for chunk in encoded:
+            if chunk is not None:
+                self._store_blobs(chunk)
         with self._write() as conn:
+            self._backend.lock_sessions(conn, [write.session_id for write in writes])
             return [self._append(conn, write, chunk) for write, chunk in zip(writes, encoded)]
 
-    def _append(self, conn: sqlite3.Connection, write: ChunkWrite,
+    def _store_blobs(self, encoded: EncodedChunk) -> None:
+        """PostgreSQL: store a chunk's blobs ahead of its transaction, each insert committed on its
+        own. Many collectors write the same blobs (a site's stylesheet is in every snapshot): held
+        to the end of a batch's transaction, two batches taking them in other orders would
+        deadlock. The chunk's transaction inserts them again, a no-op unless `prune` swept them in
+        between (it waits for the chunks in flight, see backends.PRUNE_LOCK). A blob whose chunk
+        then fails is unreferenced, and `prune` removes it. SQLite has one writer at a time, and
+        stores them with the chunk only."""
+        if self.dialect.name == "sqlite" or not encoded.blobs:
+            return
+        with self._read() as conn:
+            conn.executemany("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
+                             [(digest, zlib.compress(text.encode("utf-8"), 6))
+                              for digest, text in sorted(encoded.blobs.items())])
+
+    def _append(self, conn: SqlConnection, write: ChunkWrite,
                 encoded: EncodedChunk | None) -> ChunkOutcome:
         session = conn.execute("SELECT site, n_events, n_raw_bytes FROM sessions WHERE id = ?",
                                (write.session_id,)).fetchone()
@@ -146,7 +169,7 @@ class Ingest(StoreConnection):
         stored = session and conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
                                           (write.session_id, write.seq)).fetchone()
         if stored:
-            return ChunkOutcome.DUPLICATE if self._same_chunk(stored, write) else ChunkOutcome.CONFLICT
+            return ChunkOutcome.DUPLICATE if self._same_chunk(conn, stored, write) else ChunkOutcome.CONFLICT
         if encoded is None:
             assert write.guard is not None
             changed = write.guard.mask(self._masked_of_asked(conn, write))
@@ -157,19 +180,23 @@ class Ingest(StoreConnection):
         if write.max_raw_bytes and n_raw_bytes + encoded.raw_size > write.max_raw_bytes:
             return ChunkOutcome.OVER_BYTES
         _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
-        self._insert_chunk(conn, write.session_id, write.seq, write.events, encoded)
+        if not self._insert_chunk(conn, write.session_id, write.seq, write.events, encoded):
+            stored = conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                                  (write.session_id, write.seq)).fetchone()  # another writer's, just now
+            return ChunkOutcome.DUPLICATE if self._same_chunk(conn, stored, write) else ChunkOutcome.CONFLICT
         if write.guard and write.guard.declared:
             conn.execute("INSERT OR IGNORE INTO masked_nodes (session_id, node_id)"
-                         " SELECT ?, value FROM json_each(?)",
+                         f" SELECT ?, v FROM ({self.dialect.int_array()}) AS declared",
                          (write.session_id, json.dumps(sorted(write.guard.declared))))
         self._fold_into_session(conn, write.session_id, write.events, encoded)
         return ChunkOutcome.STORED
 
-    def _same_chunk(self, stored: tuple[str, bytes], write: ChunkWrite) -> bool:
+    @staticmethod
+    def _same_chunk(conn: SqlConnection, stored: tuple[str, bytes], write: ChunkWrite) -> bool:
         """Whether the stored chunk holds `write`'s events: a retry. Values the guard may have
         masked differently since (its session knew less or more then) are compared masked."""
         try:
-            events = decode_chunk(stored[0], stored[1], self._blob)
+            events = decode_chunk(stored[0], stored[1], lambda digest: blob_text(conn, digest))
         except ValueError:  # a damaged stored chunk: never overwritten, so a conflict
             return False
         if events == write.events:
@@ -180,7 +207,7 @@ class Ingest(StoreConnection):
         return write.guard.canonical(events) == write.events
 
     @staticmethod
-    def _masked_of_asked(conn: sqlite3.Connection, write: ChunkWrite) -> frozenset[int] | None:
+    def _masked_of_asked(conn: SqlConnection, write: ChunkWrite) -> frozenset[int] | None:
         """Which ids the chunk asks about its session masks; None (mask them all) while an earlier
         chunk is missing, since that one may hold the declaration."""
         assert write.guard is not None
@@ -189,11 +216,11 @@ class Ingest(StoreConnection):
         if earlier < write.seq:
             return None
         rows = conn.execute("SELECT node_id FROM masked_nodes WHERE session_id = ? AND node_id IN"
-                            " (SELECT value FROM json_each(?))",
+                            f" (SELECT v FROM ({conn.dialect.int_array()}) AS asked)",
                             (write.session_id, json.dumps(sorted(write.guard.asked)))).fetchall()
         return frozenset(row[0] for row in rows)
 
-    def _insert_chunk(self, conn: sqlite3.Connection, session_id: str, seq: int,
+    def _insert_chunk(self, conn: SqlConnection, session_id: str, seq: int,
                       events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
         stamps = [e["timestamp"] for e in events]
         cur = conn.execute(
@@ -204,13 +231,13 @@ class Ingest(StoreConnection):
         )
         if cur.rowcount == 0:
             return False
-        for digest, text in encoded.blobs.items():
+        for digest, text in sorted(encoded.blobs.items()):  # on PostgreSQL, stored already (no-op)
             conn.execute("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
                          (digest, zlib.compress(text.encode("utf-8"), 6)))
         return True
 
     def _fold_into_session(
-        self, conn: sqlite3.Connection, session_id: str, events: list[dict[str, Any]],
+        self, conn: SqlConnection, session_id: str, events: list[dict[str, Any]],
         encoded: EncodedChunk,
     ) -> None:
         row = conn.execute(
@@ -221,11 +248,7 @@ class Ingest(StoreConnection):
         stamps = [e["timestamp"] for e in events]
         first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
         last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
-        try:
-            properties = json.loads(props_json)
-            assert isinstance(properties, dict)
-        except Exception:  # a damaged row must not stop new data
-            properties = {}
+        properties = _properties(props_json)  # a damaged row must not stop new data
 
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
         named: list[tuple[int, str]] = []  # (ts, name) of custom events fired: see _named_events
@@ -276,7 +299,7 @@ class Ingest(StoreConnection):
                 refresh_converted(conn, site, goals, session_id)
 
     def _rebuild_pageviews(
-        self, conn: sqlite3.Connection, session_id: str,
+        self, conn: SqlConnection, session_id: str,
         marks: list[tuple[int, str, int | None, int | None]], first_ts: int, last_ts: int,
     ) -> None:
         """Renumber pageviews by start time: chunks may arrive out of order from the collector."""
@@ -325,6 +348,7 @@ class Ingest(StoreConnection):
             return session_id, False
         self.create_session(session_id, site=site, properties=properties)
         with self._write() as conn:
+            self._backend.lock_sessions(conn, [session_id])
             for seq, start in enumerate(range(0, len(events), IMPORT_CHUNK_EVENTS)):
                 batch = events[start:start + IMPORT_CHUNK_EVENTS]
                 encoded = encode_events(batch)
@@ -334,25 +358,26 @@ class Ingest(StoreConnection):
 
     def set_properties(self, session_id: str, properties: dict[str, Any]) -> None:
         with self._write() as conn:
+            self._backend.lock_sessions(conn, [session_id])
             row = conn.execute("SELECT properties FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
                 raise KeyError(session_id)
-            merged = {**json.loads(row[0] or "{}"), **properties}
+            merged = {**_properties(row[0]), **properties}
             conn.execute("UPDATE sessions SET properties = ? WHERE id = ?",
                          (json.dumps(merged, sort_keys=True), session_id))
 
     def delete_session(self, session_id: str) -> bool:
         """Remove a session and all that was derived from it (False: there was none). Blobs stay:
         other sessions may share them."""
-        derived = [name for name in self.db.table_names()  # every table keyed by a session: one
-                   if name != "sessions" and "session_id" in self.db[name].columns_dict]  # added later too
+        derived = self._backend.session_tables()  # every table keyed by a session: one added later too
         with self._write() as conn:
             for table in derived:
-                conn.execute(f"DELETE FROM [{table}] WHERE session_id = ?", (session_id,))
+                conn.execute(f'DELETE FROM "{table}" WHERE session_id = ?', (session_id,))
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 
     def next_seq(self, session_id: str) -> int:
-        row = self.db.conn.execute(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM chunks WHERE session_id = ?", (session_id,)
-        ).fetchone()
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM chunks WHERE session_id = ?", (session_id,)
+            ).fetchone()
         return int(row[0])

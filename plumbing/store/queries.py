@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -54,7 +53,7 @@ class SessionQueries(StoreConnection):
         limit = max(1, min(int(limit), 500))
         column = f"s.{SESSION_SORTS[sort]}"
         filters = filters or SessionFilter()
-        terms, params = filter_terms(filters, self._url_share(filters.url))
+        terms, params = filter_terms(filters, self._url_share(filters.url), self.dialect)
         # Reading backwards (for the page before a cursor) flips the order, then the rows.
         backwards = before is not None
         newest_first = descending != backwards
@@ -73,8 +72,8 @@ class SessionQueries(StoreConnection):
             " FROM sessions s LEFT JOIN indexed i ON i.session_id = s.id"
             f" WHERE {' AND '.join(terms)} ORDER BY {column} {direction}, s.id {direction} LIMIT ?"
         )
-        with self._lock:
-            cur = self.db.conn.execute(sql, [*params, limit + 1])
+        with self._read() as conn:
+            cur = conn.execute(sql, [*params, limit + 1])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur.fetchall()]
         more = len(rows) > limit
@@ -97,24 +96,10 @@ class SessionQueries(StoreConnection):
         `budget_ms`: a count is a nicety beside the page, and must never cost more than the page.
         When either bound stops it, the number is a lower bound ("at least", "more than")."""
         filters = filters or SessionFilter()
-        terms, params = filter_terms(filters, self._url_share(filters.url))
+        terms, params = filter_terms(filters, self._url_share(filters.url), self.dialect)
         sql = f"SELECT 1 FROM sessions s WHERE {' AND '.join(terms)} LIMIT ?"
-        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
-        n = 0
-        with self._lock:
-            conn = self.db.conn
-            if deadline is not None:
-                conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2000)
-            try:
-                for _ in conn.execute(sql, [*params, cap + 1]):
-                    n += 1
-            except sqlite3.OperationalError as exc:
-                if "interrupt" not in str(exc):
-                    raise
-                return n, False
-            finally:
-                conn.set_progress_handler(None, 0)
-        return n, n <= cap
+        n, finished = self._backend.count_rows(sql, [*params, cap + 1], budget_ms)
+        return n, finished and n <= cap
 
     def _url_share(self, url: str | None) -> float | None:
         """Share of pageviews whose URL contains `url` (one scan of the URL index), remembered
@@ -125,10 +110,11 @@ class SessionQueries(StoreConnection):
         remembered = self._url_shares.get(url)
         if remembered and now - remembered[0] < 10:
             return remembered[1]
-        with self._lock:
-            total, hits = self.db.conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(instr(url, ?) > 0), 0)"
+        with self._read() as conn:
+            total, hits = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN instr(url, ?) > 0 THEN 1 ELSE 0 END), 0)"
                 " FROM pageviews INDEXED BY pageviews_url", (url,)).fetchone()
+        total, hits = int(total), int(hits)
         share = hits / total if total else 0.0
         if len(self._url_shares) > 256:
             self._url_shares.clear()
@@ -140,16 +126,16 @@ class SessionQueries(StoreConnection):
         sql = ("SELECT viewport_w, viewport_h, COUNT(*) AS n FROM sessions"
                " WHERE viewport_w IS NOT NULL AND viewport_h IS NOT NULL"
                " GROUP BY viewport_w, viewport_h ORDER BY n DESC, viewport_w DESC LIMIT ?")
-        with self._lock:
-            return [(int(w), int(h), int(n)) for w, h, n in self.db.conn.execute(sql, (limit,))]
+        with self._read() as conn:
+            return [(int(w), int(h), int(n)) for w, h, n in conn.execute(sql, (limit,))]
 
     def session_flags(self, session_id: str) -> dict[str, Any]:
         """Whether a session was indexed (and from how many events), and its rage / dead hits."""
-        with self._lock:
-            row = self.db.conn.execute(
+        with self._read() as conn:
+            row = conn.execute(
                 "SELECT n_events, indexed_at, problem FROM indexed WHERE session_id = ?", (session_id,)
             ).fetchone()
-            cur = self.db.conn.execute(
+            cur = conn.execute(
                 "SELECT pageview, t, kind, node_id, label, selector, rage, dead FROM hits"
                 f" WHERE session_id = ? AND kind IN ({', '.join('?' * len(POINTER_ACTION_KINDS))})"
                 " ORDER BY t", (session_id, *POINTER_ACTION_KINDS))
@@ -165,8 +151,8 @@ class SessionQueries(StoreConnection):
             "SELECT s.*, (SELECT COUNT(*) FROM pageviews p WHERE p.session_id = s.id) AS n_pageviews"
             f" FROM sessions s {clause}"
         )
-        with self._lock:
-            cur = self.db.conn.execute(sql, params)
+        with self._read() as conn:
+            cur = conn.execute(sql, params)
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
         for row in rows:
@@ -175,20 +161,20 @@ class SessionQueries(StoreConnection):
             yield record
 
     def pageviews(self, session_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query(
-            'SELECT * FROM pageviews WHERE session_id = ? ORDER BY "index"', [session_id]
-        ))
+        with self._read() as conn:
+            return conn.rows('SELECT * FROM pageviews WHERE session_id = ? ORDER BY "index"', [session_id])
 
     def recent_properties(self, limit: int = 2000) -> list[dict[str, Any]]:
         """The properties of the newest `limit` sessions: what segments people are likely to ask
         for, read from an index, however large the store."""
-        with self._lock:
-            rows = self.db.conn.execute(
-                "SELECT properties FROM sessions ORDER BY first_ts DESC LIMIT ?", (limit,)).fetchall()
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT properties FROM sessions WHERE first_ts IS NOT NULL ORDER BY first_ts DESC LIMIT ?",
+                (limit,)).fetchall()
         return [_properties(raw) for (raw,) in rows]
 
     def page_counts(self) -> list[tuple[str, int]]:
         """Every page (`page_path`) with its number of pageviews, read from the page-path index."""
-        with self._lock:
-            return [(path, n) for path, n in self.db.conn.execute(
+        with self._read() as conn:
+            return [(path, int(n)) for path, n in conn.execute(
                 "SELECT page_path, COUNT(*) FROM pageviews GROUP BY page_path")]

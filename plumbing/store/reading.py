@@ -36,8 +36,8 @@ class EventReading(StoreConnection):
         chunk at a time never holds the millions of objects of a large session at once."""
         if not self.has_session(session_id):
             raise KeyError(f"no session {session_id!r}")
-        with self._lock:
-            rows = self.db.conn.execute(
+        with self._read() as conn:
+            rows = conn.execute(
                 "SELECT seq, codec, data FROM chunks WHERE session_id = ? ORDER BY seq", (session_id,)
             ).fetchall()
         for expected, (seq, codec, data) in enumerate(rows):
@@ -62,16 +62,15 @@ class EventReading(StoreConnection):
 
     def storage_stats(self) -> dict[str, int]:
         """What the store holds against what it was sent: events, raw JSON bytes, stored bytes."""
-        conn = self.db.conn
-        events, raw = conn.execute(
-            "SELECT COALESCE(SUM(n_events), 0), COALESCE(SUM(n_raw_bytes), 0) FROM sessions").fetchone()
-        chunk_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM chunks").fetchone()[0]
-        blob_bytes = conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM blobs").fetchone()[0]
+        with self._read() as conn:
+            events, raw = map(int, conn.execute(
+                "SELECT COALESCE(SUM(n_events), 0), COALESCE(SUM(n_raw_bytes), 0) FROM sessions").fetchone())
+            chunk_bytes = int(conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM chunks").fetchone()[0])
+            blob_bytes = int(conn.execute("SELECT COALESCE(SUM(length(data)), 0) FROM blobs").fetchone()[0])
         return {"events": events, "raw_bytes": raw, "chunk_bytes": chunk_bytes,
                 "blob_bytes": blob_bytes, "stored_bytes": chunk_bytes + blob_bytes}
 
     def chunk_rows(self, session_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query(
-            "SELECT seq, t_first, t_last, n_events, codec, length(data) AS n_bytes FROM chunks"
-            " WHERE session_id = ? ORDER BY seq", [session_id]
-        ))
+        with self._read() as conn:
+            return conn.rows("SELECT seq, t_first, t_last, n_events, codec, length(data) AS n_bytes FROM chunks"
+                             " WHERE session_id = ? ORDER BY seq", [session_id])

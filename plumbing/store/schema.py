@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Callable
+import zlib
 
 from plumbing.conversions import (
     note_named_events,
 )
 from plumbing.page_paths import page_path
+from plumbing.sql_dialect import SqlConnection
 from plumbing.store.codec import (
     _named_events,
     decode_chunk,
@@ -144,13 +146,13 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE TABLE IF NOT EXISTS api_tokens (
     hash TEXT PRIMARY KEY,                    -- sha256 of the token
-    user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    "user" TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
     label TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS logins (
     hash TEXT PRIMARY KEY,                    -- sha256 of the login id the cookie carries
-    user TEXT NOT NULL,                       -- '' for the one-time local link's admin
+    "user" TEXT NOT NULL,                     -- '' for the one-time local link's admin
     expires_at INTEGER NOT NULL,              -- epoch s
     created_at TEXT NOT NULL
 );
@@ -167,6 +169,21 @@ CREATE TABLE IF NOT EXISTS masked_nodes (
 ) WITHOUT ROWID;
 """
 
+
+
+def postgres_tables() -> str:
+    """The same tables in PostgreSQL's types: epoch ms need 64 bits, REAL is single precision
+    there, BLOB is BYTEA, and a session's properties are JSONB (a JSON object, nothing else)."""
+    text = TABLES.replace("WITHOUT ROWID", "")
+    text = text.replace("properties TEXT NOT NULL DEFAULT '{}'", "properties JSONB NOT NULL DEFAULT '{}'")
+    text = re.sub(r"\bINTEGER\b", "BIGINT", text)
+    text = re.sub(r"\bREAL\b", "DOUBLE PRECISION", text)
+    return re.sub(r"\bBLOB\b", "BYTEA", text)
+
+
+# Writing a session's index mark over an older one, in both dialects.
+INDEXED_UPSERT = (" ON CONFLICT (session_id) DO UPDATE SET n_events = excluded.n_events,"
+                  " indexed_at = excluded.indexed_at, problem = excluded.problem")
 
 # The hits table's columns in the order writers give them.
 HIT_COLUMNS = (
@@ -211,12 +228,21 @@ def needs_named_events(conn: sqlite3.Connection) -> bool:
     return "chunks" in tables and "named_events" not in tables
 
 
-def backfill_named_events(conn: sqlite3.Connection, blob: Callable[[str], str]) -> None:
-    """Note the custom events of every stored chunk, once, so event goals see older sessions too."""
+def blob_text(conn: SqlConnection, digest: str) -> str:
+    """A string the codec moved to the blobs table; ValueError if it is not there."""
+    row = conn.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+    if row is None:
+        raise ValueError(f"blob {digest[:12]}… is missing")
+    return zlib.decompress(row[0]).decode("utf-8")
+
+
+def backfill_named_events(conn: SqlConnection) -> None:
+    """Note the custom events of every stored chunk, once, so event goals see older sessions too
+    (SQLite only: no PostgreSQL store predates event goals)."""
     conn.execute("BEGIN IMMEDIATE")
     for session_id, codec, data in conn.execute("SELECT session_id, codec, data FROM chunks").fetchall():
         try:
-            events = decode_chunk(codec, data, blob)
+            events = decode_chunk(codec, data, lambda digest: blob_text(conn, digest))
         except ValueError:
             continue
         note_named_events(conn, session_id, _named_events(events))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +12,7 @@ from plumbing.conversions import (
     refresh_converted,
     site_goals,
 )
+from plumbing.sql_dialect import SqlConnection
 from plumbing.store.connection import StoreConnection
 from plumbing.store.formats import (
     _new_site_key,
@@ -30,11 +30,11 @@ class SiteRegistry(StoreConnection):
 
     def list_sites(self) -> list[dict[str, Any]]:
         """Every site with its key, allowed origins and policy (the collector caches this)."""
-        with self._lock:
-            cur = self.db.conn.execute(
+        with self._read() as conn:
+            cur = conn.execute(
                 "SELECT name, key, origins, created_at, record_inputs, max_session_events,"
                 " max_session_bytes, remember_visitors,"
-                " (SELECT json_group_array(goal) FROM goals g WHERE g.site = sites.name)"
+                f" (SELECT {conn.dialect.group_array('goal')} FROM goals g WHERE g.site = sites.name)"
                 " FROM sites ORDER BY name")
             rows = cur.fetchall()
         return [{"name": name, "key": key, "origins": json.loads(origins), "created_at": created,
@@ -78,7 +78,7 @@ class SiteRegistry(StoreConnection):
             self._set_policy(conn, name, policy)
 
     @staticmethod
-    def _set_policy(conn: sqlite3.Connection, name: str, policy: dict[str, Any]) -> None:
+    def _set_policy(conn: SqlConnection, name: str, policy: dict[str, Any]) -> None:
         unknown = policy.keys() - set(SITE_POLICY)
         if unknown:
             raise StoreError(f"unknown site setting {sorted(unknown)[0]!r}")
@@ -92,7 +92,7 @@ class SiteRegistry(StoreConnection):
             if conn.execute("DELETE FROM sites WHERE name = ?", (name,)).rowcount == 0:
                 raise StoreError(f"no site named {name!r}")
             conn.execute("DELETE FROM goals WHERE site = ?", (name,))  # its sessions keep `converted`
-            return conn.execute("SELECT COUNT(*) FROM sessions WHERE site = ?", (name,)).fetchone()[0]
+            return int(conn.execute("SELECT COUNT(*) FROM sessions WHERE site = ?", (name,)).fetchone()[0])
 
     def rotate_site_key(self, name: str) -> str:
         """Give a site a new key (the old one, leaked or shared too widely, is refused from now on)."""
@@ -113,13 +113,12 @@ class SiteRegistry(StoreConnection):
             refresh_converted(conn, site, site_goals(conn, site))
 
     def goals(self, site: str) -> tuple[Goal, ...]:
-        with self._lock:
-            return site_goals(self.db.conn, site)
+        with self._read() as conn:
+            return site_goals(conn, site)
 
     def conversion(self, session_id: str, goals: Iterable[Goal] | None = None) -> tuple[int, Goal] | None:
         """When (epoch ms) the session first reached a goal (`goals`, else its site's), and which."""
-        with self._lock:
-            conn = self.db.conn
+        with self._read() as conn:
             if goals is None:
                 row = conn.execute("SELECT site FROM sessions WHERE id = ?", (session_id,)).fetchone()
                 goals = site_goals(conn, row[0]) if row else ()

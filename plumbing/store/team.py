@@ -36,24 +36,24 @@ class TeamRegistry(StoreConnection):
                          (name, role, password_hash, _now_iso()))
 
     def get_user(self, name: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self.db.conn.execute(
+        with self._read() as conn:
+            row = conn.execute(
                 "SELECT name, role, password_hash, created_at FROM users WHERE name = ?", (name,)).fetchone()
         return dict(zip(("name", "role", "password_hash", "created_at"), row)) if row else None
 
     def list_users(self) -> list[dict[str, Any]]:
         """Every user with its role and how many API tokens it holds (never a secret)."""
-        with self._lock:
-            rows = self.db.conn.execute(
+        with self._read() as conn:
+            rows = conn.execute(
                 "SELECT u.name, u.role, u.password_hash IS NOT NULL, u.created_at,"
-                " (SELECT COUNT(*) FROM api_tokens t WHERE t.user = u.name) FROM users u ORDER BY u.name"
+                " (SELECT COUNT(*) FROM api_tokens t WHERE t.\"user\" = u.name) FROM users u ORDER BY u.name"
             ).fetchall()
         return [{"name": n, "role": r, "password": bool(p), "created_at": c, "tokens": t}
                 for n, r, p, c, t in rows]
 
     def count_users(self) -> int:
-        with self._lock:
-            return int(self.db.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+        with self._read() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
     def update_user(self, name: str, *, password_hash: str | None = None, role: str | None = None) -> None:
         """Change a user's password or role; either way its logins end (a changed password must
@@ -65,45 +65,45 @@ class TeamRegistry(StoreConnection):
                 conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
             if role is not None:
                 conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
-            conn.execute("DELETE FROM logins WHERE user = ?", (name,))
+            conn.execute("DELETE FROM logins WHERE \"user\" = ?", (name,))
 
     def remove_user(self, name: str) -> None:
         """A user, its API tokens and its logins, gone at once."""
         with self._write() as conn:
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise StoreError(f"no user named {name!r}")
-            conn.execute("DELETE FROM api_tokens WHERE user = ?", (name,))
-            conn.execute("DELETE FROM logins WHERE user = ?", (name,))
+            conn.execute("DELETE FROM api_tokens WHERE \"user\" = ?", (name,))
+            conn.execute("DELETE FROM logins WHERE \"user\" = ?", (name,))
 
     def add_api_token(self, user: str, token_hash: str, label: str = "") -> None:
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone() is None:
                 raise StoreError(f"no user named {user!r}")
-            conn.execute("INSERT INTO api_tokens (hash, user, label, created_at) VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO api_tokens (hash, \"user\", label, created_at) VALUES (?, ?, ?, ?)",
                          (token_hash, user, label, _now_iso()))
 
     def revoke_api_tokens(self, user: str) -> int:
         with self._write() as conn:
-            return conn.execute("DELETE FROM api_tokens WHERE user = ?", (user,)).rowcount
+            return conn.execute("DELETE FROM api_tokens WHERE \"user\" = ?", (user,)).rowcount
 
     def user_for_api_token(self, token_hash: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self.db.conn.execute(
-                "SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?",
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.\"user\" WHERE t.hash = ?",
                 (token_hash,)).fetchone()
         return {"name": row[0], "role": row[1]} if row else None
 
     def add_login(self, login_hash: str, user: str, expires_at: int) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM logins WHERE expires_at < ?", (int(time.time()),))
-            conn.execute("INSERT INTO logins (hash, user, expires_at, created_at) VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO logins (hash, \"user\", expires_at, created_at) VALUES (?, ?, ?, ?)",
                          (login_hash, user, expires_at, _now_iso()))
 
     def login(self, login_hash: str) -> dict[str, Any] | None:
         """The login's user and role while it lasts (user '' is the one-time link's admin)."""
-        with self._lock:
-            row = self.db.conn.execute(
-                "SELECT l.user, l.expires_at, u.role FROM logins l LEFT JOIN users u ON u.name = l.user"
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT l.\"user\", l.expires_at, u.role FROM logins l LEFT JOIN users u ON u.name = l.\"user\""
                 " WHERE l.hash = ?", (login_hash,)).fetchone()
         if row is None or row[1] < time.time() or (row[0] and row[2] is None):
             return None
