@@ -309,7 +309,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
         with ExitStack() as stack:
             if browser is None:
                 browser = stack.enter_context(chromium())
-            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store.path)))
+            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store)))
             for session_id in todo:
                 results.append(index_session(store, session_id, page=page))
                 if progress:
@@ -339,7 +339,7 @@ def _start_worker(location: str) -> None:
     browser = launch_chromium(playwright)
     # Workers share the store's asset cache on disk: an image is fetched once, not once each.
     store = SessionStore(location)
-    page = ReplayPage(browser, assets=AssetCache.for_store(store.path))
+    page = ReplayPage(browser, assets=AssetCache.for_store(store))
     _worker.update(store=store, browser=browser, page=page)
 
 

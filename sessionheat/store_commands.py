@@ -34,13 +34,16 @@ def prune_command(db_path: Path | str, older_than: str, site: str | None, dry_ru
     report = open_store(db_path).prune(cutoff_ms, site=site, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({"dry_run": report.dry_run, "sessions": report.sessions, "rows": report.rows,
-                               "blobs": report.blobs, "blob_bytes": report.blob_bytes}, indent=1))
+                               "blobs": report.blobs, "blob_bytes": report.blob_bytes,
+                               "asset_urls": report.asset_urls, "assets": report.assets}, indent=1))
         return
     verb = "would remove" if dry_run else "removed"
     rows = ", ".join(f"{n} {table}" for table, n in sorted(report.rows.items()) if n)
     click.echo(f"{verb} {counted(report.sessions, 'session')} older than {older_than}"
                + (f" of site {site}" if site is not None else "") + (f" ({rows})" if rows else ""))
-    click.echo(f"{verb} {counted(report.blobs, 'unused blob')} ({report.blob_bytes / 1024:,.0f} KiB)")
+    click.echo(f"{verb} {counted(report.blobs, 'unused blob')} ({report.blob_bytes / 1024:,.0f} KiB), "
+               f"{counted(report.asset_urls, 'replay asset')} of sites with no session left "
+               f"({counted(report.assets, 'body', 'bodies')})")
 
 
 @click.command("migrate")

@@ -6,7 +6,7 @@ summary columns, pageviews, hits) is derived from them and can be rebuilt. Writi
 
 One module per concern: `schema` (tables, migrations), `codec` (chunks, blobs), `ingest`,
 `queries` (the session list), `filters` (the one filter model), `reading` (events back out),
-`hits`, `sites`, `team`, `bulk`, `retention` (prune), `moving` (copy_store); `backends` and
+`hits`, `sites`, `team`, `bulk`, `replay_assets`, `retention` (prune), `moving` (copy_store); `backends` and
 plumbing/sql_dialect.py hold what differs between SQLite and PostgreSQL; `SessionStore` is all of them on one connection.
 """
 
@@ -33,6 +33,7 @@ from plumbing.store.ingest import IMPORT_CHUNK_EVENTS, Ingest
 from plumbing.store.moving import CopyReport, copy_store
 from plumbing.store.queries import SessionQueries
 from plumbing.store.reading import EventReading
+from plumbing.store.replay_assets import ReplayAssets
 from plumbing.store.retention import PruneReport, Retention
 from plumbing.store.rows import (
     ChunkOutcome,
@@ -50,7 +51,7 @@ from plumbing.vocabulary import SESSION_ID_RE
 
 
 class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistry, TeamRegistry, BulkLoading,
-                   Retention):
+                   Retention, ReplayAssets):
     """A store of recorded sessions. Safe to share between threads of one process."""
 
 

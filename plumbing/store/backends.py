@@ -158,9 +158,10 @@ class SqliteBackend:
 
 
 def postgres_local_path(url: str) -> Path:
-    """Where the files a SQLite store keeps beside itself (`<db>.assets/`, `<db>.maps/`) go for a
-    PostgreSQL store: `$SESSIONHEAT_CACHE`, else `$XDG_CACHE_HOME/sessionheat` (`~/.cache/sessionheat`),
-    in `<host>-<port>-<database>.pg.assets/` and `.pg.maps/`. Local to each machine, and only caches."""
+    """Where what a SQLite store keeps beside its file (the web UI's heatmap cache, `<db>.maps/`) goes
+    for a PostgreSQL store: `$SESSIONHEAT_CACHE`, else `$XDG_CACHE_HOME/sessionheat`
+    (`~/.cache/sessionheat`), as `<host>-<port>-<database>.pg.maps/`. Local to each machine, and
+    only a cache. (Replay assets are in the store itself: plumbing/store/replay_assets.py.)"""
     parts = urlsplit(url)
     base = os.environ.get("SESSIONHEAT_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sessionheat")

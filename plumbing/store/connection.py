@@ -17,7 +17,7 @@ class StoreConnection:
 
     `location`: a path (a SQLite file, the default) or a `postgresql://` URL. `path` is the SQLite
     file, or for PostgreSQL a local stand-in (see backends.postgres_local_path) beside which the
-    caches a SQLite store keeps beside its file go (`<path>.assets/`, `<path>.maps/`).
+    heatmap cache a SQLite store keeps beside its file goes (`<path>.maps/`).
     """
 
     def __init__(self, location: str | Path):

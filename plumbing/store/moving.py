@@ -17,7 +17,7 @@ from plumbing.store.formats import _json, _properties
 from plumbing.store.reading import EventReading
 
 # Shared rows, in the order foreign keys need them; each is kept when the target has it already.
-SHARED_TABLES = ("sites", "goals", "users", "api_tokens", "logins", "settings")
+SHARED_TABLES = ("sites", "goals", "users", "api_tokens", "logins", "settings", "assets", "asset_urls")
 SESSION_BATCH = 200
 
 

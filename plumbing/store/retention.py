@@ -24,6 +24,8 @@ class PruneReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows keyed by those sessions
     blobs: int = 0
     blob_bytes: int = 0  # compressed bytes of those blobs
+    asset_urls: int = 0  # replay assets of sites no session is left of (plumbing/store/replay_assets.py)
+    assets: int = 0  # asset bodies no URL is left for
     dry_run: bool = False
 
 
@@ -65,7 +67,23 @@ class Retention(StoreConnection):
                     batch).fetchone()[0])
                 if not dry_run:
                     conn.execute(f"DELETE FROM blobs WHERE hash IN ({marks})", batch)
+            _prune_assets(conn, report, (where, params) if dry_run else None)
         return report
+
+
+def _prune_assets(conn: SqlConnection, report: PruneReport, deleted: tuple[str, list[object]] | None) -> None:
+    """The replay assets of sites that have no session left, then the bodies no URL is left for
+    (for a dry run, counted as if `deleted`'s sessions were gone)."""
+    left = "SELECT DISTINCT site FROM sessions" + (f" WHERE NOT ({deleted[0]})" if deleted else "")
+    params = deleted[1] if deleted else []
+    orphan_urls = f"FROM asset_urls WHERE site NOT IN ({left})"
+    orphan_assets = f"FROM assets WHERE hash NOT IN (SELECT hash FROM asset_urls WHERE site IN ({left}))"
+    if deleted:
+        report.asset_urls = int(conn.execute(f"SELECT COUNT(*) {orphan_urls}", params).fetchone()[0])
+        report.assets = int(conn.execute(f"SELECT COUNT(*) {orphan_assets}", params).fetchone()[0])
+        return
+    report.asset_urls = int(conn.execute(f"DELETE {orphan_urls}").rowcount)
+    report.assets = int(conn.execute("DELETE FROM assets WHERE hash NOT IN (SELECT hash FROM asset_urls)").rowcount)
 
 
 def _unused_blobs(conn: SqlConnection, deleted_sessions: tuple[str, list[object]] | None) -> list[str]:

@@ -160,6 +160,23 @@ CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- Replay assets (plumbing/store/replay_assets.py): bodies by content, and which URL of which
+-- site answered with which body, so a replay anywhere reads them from the store.
+CREATE TABLE IF NOT EXISTS assets (
+    hash TEXT PRIMARY KEY,                    -- sha256 of the body
+    encoding TEXT NOT NULL DEFAULT '',        -- '' as fetched, or zlib
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asset_urls (
+    site TEXT NOT NULL,                       -- the sessions' `site`: each site's answers apart
+    url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,                    -- JSON object
+    hash TEXT NOT NULL REFERENCES assets (hash),
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (site, url)
+);
+CREATE INDEX IF NOT EXISTS asset_urls_by_hash ON asset_urls (hash);
 -- Per session, the rrweb node ids whose values the site's masking policy hides (form fields, or
 -- only password fields), so a value sent in a later chunk than its field is still masked.
 CREATE TABLE IF NOT EXISTS masked_nodes (
