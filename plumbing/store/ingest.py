@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from plumbing.conversions import (
+    Goal,
     note_named_events,
     refresh_converted,
     site_goals,
@@ -79,6 +80,10 @@ def _insert_session(
     )
 
 
+# What folding a chunk into its session reads of the session row.
+_FOLDED = "first_ts, last_ts, properties, viewport_w, entry_url, user_agent, site"
+
+
 class Ingest(StoreConnection):
     """Writing sessions: chunks, imports, properties, deletion."""
 
@@ -143,7 +148,8 @@ class Ingest(StoreConnection):
                 self._store_blobs(chunk)
         with self._write() as conn:
             self._backend.lock_sessions(conn, [write.session_id for write in writes])
-            return [self._append(conn, write, chunk) for write, chunk in zip(writes, encoded)]
+            goals: dict[str, tuple[Goal, ...]] = {}  # per site, read once per transaction
+            return [self._append(conn, write, chunk, goals) for write, chunk in zip(writes, encoded)]
 
     def _store_blobs(self, encoded: EncodedChunk) -> None:
         """PostgreSQL: store a chunk's blobs ahead of its transaction, each insert committed on its
@@ -160,9 +166,9 @@ class Ingest(StoreConnection):
                              [(digest, zlib.compress(text.encode("utf-8"), 6))
                               for digest, text in sorted(encoded.blobs.items())])
 
-    def _append(self, conn: SqlConnection, write: ChunkWrite,
-                encoded: EncodedChunk | None) -> ChunkOutcome:
-        session = conn.execute("SELECT site, n_events, n_raw_bytes FROM sessions WHERE id = ?",
+    def _append(self, conn: SqlConnection, write: ChunkWrite, encoded: EncodedChunk | None,
+                goals: dict[str, tuple[Goal, ...]]) -> ChunkOutcome:
+        session = conn.execute(f"SELECT site, n_events, n_raw_bytes, {_FOLDED} FROM sessions WHERE id = ?",
                                (write.session_id,)).fetchone()
         if session is not None and session[0] != write.site:
             return ChunkOutcome.FOREIGN
@@ -174,12 +180,13 @@ class Ingest(StoreConnection):
             assert write.guard is not None
             changed = write.guard.mask(self._masked_of_asked(conn, write))
             encoded = encode_events(write.events, None if changed else write.raw_json)
-        n_events, n_raw_bytes = session[1:] if session else (0, 0)
+        n_events, n_raw_bytes = session[1:3] if session else (0, 0)
         if write.max_events and n_events + len(write.events) > write.max_events:
             return ChunkOutcome.OVER_EVENTS
         if write.max_raw_bytes and n_raw_bytes + encoded.raw_size > write.max_raw_bytes:
             return ChunkOutcome.OVER_BYTES
-        _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
+        if session is None:
+            _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
         if not self._insert_chunk(conn, write.session_id, write.seq, write.events, encoded):
             stored = conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
                                   (write.session_id, write.seq)).fetchone()  # another writer's, just now
@@ -188,7 +195,8 @@ class Ingest(StoreConnection):
             conn.execute("INSERT OR IGNORE INTO masked_nodes (session_id, node_id)"
                          f" SELECT ?, v FROM ({self.dialect.int_array()}) AS declared",
                          (write.session_id, json.dumps(sorted(write.guard.declared))))
-        self._fold_into_session(conn, write.session_id, write.events, encoded)
+        self._fold_into_session(conn, write.session_id, write.events, encoded,
+                                session[3:] if session else None, goals)
         return ChunkOutcome.STORED
 
     @staticmethod
@@ -238,13 +246,16 @@ class Ingest(StoreConnection):
 
     def _fold_into_session(
         self, conn: SqlConnection, session_id: str, events: list[dict[str, Any]],
-        encoded: EncodedChunk,
+        encoded: EncodedChunk, row: tuple[Any, ...] | None = None,
+        goals_of: dict[str, tuple[Goal, ...]] | None = None,
     ) -> None:
-        row = conn.execute(
-            "SELECT first_ts, last_ts, properties, viewport_w, entry_url, user_agent, site FROM sessions"
-            " WHERE id = ?", (session_id,),
-        ).fetchone()
+        """Update the session row, its pageviews and named events with a stored chunk. `row`: the
+        session's `_FOLDED` columns when the caller has just read them; `goals_of`: sites' goals
+        read before in this transaction."""
+        if row is None:
+            row = conn.execute(f"SELECT {_FOLDED} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         first_ts, last_ts, props_json, viewport_w, entry_url, user_agent, site = row
+        was_first = first_ts
         stamps = [e["timestamp"] for e in events]
         first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
         last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
@@ -289,12 +300,23 @@ class Ingest(StoreConnection):
              json.dumps(properties, sort_keys=True), len(events), len(encoded.data), encoded.raw_size,
              session_id),
         )
-        self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
-        note_named_events(conn, session_id, named)
+        if marks or was_first != first_ts:
+            self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
+        else:  # the same pages from the same start: only the last one lasts longer
+            conn.execute('UPDATE pageviews SET t_end = ? WHERE session_id = ? AND "index" ='
+                         ' (SELECT MAX("index") FROM pageviews WHERE session_id = ?)',
+                         (last_ts - first_ts, session_id, session_id))
+        if named:
+            note_named_events(conn, session_id, named)
         # `converted` can change only with a new page or custom event, and never back from yes
         # (set_goals redoes every session when the goals change).
         if properties.get(CONVERTED) != "yes" and (named or marks or CONVERTED not in properties):
-            goals = site_goals(conn, site)
+            if goals_of is None:
+                goals = site_goals(conn, site)
+            elif site in goals_of:
+                goals = goals_of[site]
+            else:
+                goals = goals_of[site] = site_goals(conn, site)
             if goals:
                 refresh_converted(conn, site, goals, session_id)
 
