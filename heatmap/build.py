@@ -25,10 +25,10 @@ from plumbing.vocabulary import (
     counted,
 )
 
-from heatmap.keys import settled_hits
 from heatmap.placement import ElementStat, Placement, depth_on_reference, place_hits, reproject
 from heatmap.reference import ReferenceLayout, choose_reference, load_reference
 from heatmap.render import ElementOutline, render_band_map, render_difference_map, render_point_map, write_png
+from heatmap.segment_reads import SegmentReads
 from heatmap.segments import OriginChoice, Segment
 from heatmap.states import (
     StatePanel,
@@ -127,23 +127,24 @@ def _with_photograph_gaps(caution: str | None, ref: ReferenceLayout) -> str | No
     return "; ".join(parts) or None
 
 
-def _select(store: SessionStore, segment: Segment, kind: str, origin: str | None = None
+def _select(source: SegmentReads | SessionStore, segment: Segment, kind: str, origin: str | None = None
             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], OriginChoice]:
     """Pageviews and hits of `kind`, keyed as the data allows (`heatmap.keys.settle_keys`: an
     id the page regenerates is not keyed on); `origin` forces the site (compare: both sides on one)."""
     if kind not in HEATMAP_KINDS:
         raise HeatmapError(f"unknown kind {kind!r}; one of {', '.join(HEATMAP_KINDS)}")
-    choice = segment.select_one_origin(store, prefer=origin)
+    reads = source if isinstance(source, SegmentReads) else SegmentReads(source)
+    choice = reads.choice(segment, prefer=origin)
     pageviews = choice.pageviews
     if not pageviews:
         raise HeatmapError(f"no pageviews match {segment.label()}")
-    hits = store.hits([(p["session_id"], p["index"]) for p in pageviews], kinds=HIT_KINDS[kind])
+    hits = reads.hits(pageviews, kinds=HIT_KINDS[kind])
     if kind in (RAGE, DEAD):  # the hits table flags each click with both
         hits = [h for h in hits if h[kind]]
-    return pageviews, settled_hits(store, pageviews, hits), choice
+    return pageviews, reads.settled(pageviews, hits), choice
 
 
-def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits: list[dict[str, Any]],
+def _reference(reads: SegmentReads, pageviews: Sequence[Mapping[str, Any]], hits: list[dict[str, Any]],
                reference: str | None, browser: Any, also: Sequence[str] = ()) -> ReferenceLayout:
     if reference:
         own = [p for p in pageviews if p["session_id"] == reference]
@@ -151,16 +152,17 @@ def _reference(store: SessionStore, pageviews: Sequence[Mapping[str, Any]], hits
             raise HeatmapError(f"reference session {reference} has no pageview in this selection")
         ref_id, ref_pv = reference, int(own[0]["index"])
     else:
-        every_hit = settled_hits(store, pageviews, store.hits([(p["session_id"], p["index"]) for p in pageviews]))
+        every_hit = reads.settled(pageviews, reads.hits(pageviews))
         ref_id, ref_pv = choose_reference(pageviews, every_hit, wanted=hits)
-    return load_reference(store, ref_id, ref_pv, hits, browser=browser, also=also)
+    return load_reference(reads.store, ref_id, ref_pv, hits, browser=browser, also=also)
 
 
 def build_heatmap(store: SessionStore, segment: Segment, kind: str = CLICK, *,
                   reference: str | None = None, browser: Any = None) -> Heatmap:
     """Draw `kind` for the pageviews `segment` selects, on the reference layout."""
-    pageviews, hits, origin = _select(store, segment, kind)
-    ref = _reference(store, pageviews, hits, reference, browser, also=state_roots(hits))
+    reads = SegmentReads(store)
+    pageviews, hits, origin = _select(reads, segment, kind)
+    ref = _reference(reads, pageviews, hits, reference, browser, also=state_roots(hits))
     hits, panels = _states(store, ref, hits, kind, browser)
     n_sessions = len({p["session_id"] for p in pageviews})
     caution = _with_photograph_gaps(_caution(n_sessions, origin), ref)
@@ -299,11 +301,13 @@ def build_compare(store: SessionStore, a: Segment, b: Segment, kind: str = CLICK
     """Two segments on one reference layout, and the difference of their shares (A - B)."""
     if kind in BAND_KINDS:
         raise HeatmapError("compare draws point kinds (click, move, rage, dead)")
-    site = _common_origin(store, a, b)
-    pv_a, hits_a, origin_a = _select(store, a, kind, site)
-    pv_b, hits_b, origin_b = _select(store, b, kind, site)
+    reads = SegmentReads(store)
+    site = _common_origin(reads, a, b)
+    reads.hits([*reads.choice(a, site).pageviews, *reads.choice(b, site).pageviews])  # both sides in one read
+    pv_a, hits_a, origin_a = _select(reads, a, kind, site)
+    pv_b, hits_b, origin_b = _select(reads, b, kind, site)
     both = [*hits_a, *hits_b]
-    ref = _reference(store, [*pv_a, *pv_b], both, reference, browser, also=state_roots(both))
+    ref = _reference(reads, [*pv_a, *pv_b], both, reference, browser, also=state_roots(both))
     _, panels = _states(store, ref, both, kind, browser)  # photographed once, for both sides
     maps = []
     at = f"reference {ref.session_id} at {ref.t / 1000:.1f} s"
@@ -373,15 +377,16 @@ def write_compare(out_png: str | Path, a: Heatmap, b: Heatmap, diff: np.ndarray,
 
 def compare_pageviews(store: SessionStore, a: Segment, b: Segment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The pageviews each side of a compare draws (`build_compare`): both from one site."""
-    site = _common_origin(store, a, b)
-    return a.select_one_origin(store, prefer=site).pageviews, b.select_one_origin(store, prefer=site).pageviews
+    reads = SegmentReads(store)
+    site = _common_origin(reads, a, b)
+    return reads.choice(a, prefer=site).pageviews, reads.choice(b, prefer=site).pageviews
 
 
-def _common_origin(store: SessionStore, a: Segment, b: Segment) -> str | None:
+def _common_origin(reads: SegmentReads, a: Segment, b: Segment) -> str | None:
     """The one site both sides of a compare are drawn from: most pageviews over both."""
     counts: dict[str, int] = {}
     for seg in (a, b):
-        choice = seg.select_one_origin(store)
+        choice = reads.choice(seg)
         if choice.origin is None:
             continue
         for o, n in {**choice.others, choice.origin: len(choice.pageviews)}.items():

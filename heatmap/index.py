@@ -309,7 +309,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
         with ExitStack() as stack:
             if browser is None:
                 browser = stack.enter_context(chromium())
-            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store.path)))
+            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store)))
             for session_id in todo:
                 results.append(index_session(store, session_id, page=page))
                 if progress:
@@ -317,7 +317,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
         return results
     context = multiprocessing.get_context("spawn")  # Playwright's threads do not survive fork
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(str(store.path),)) as pool:
+                             initargs=(store.location,)) as pool:
         for result in pool.map(_index_in_worker, todo):
             results.append(result)
             if progress:
@@ -328,7 +328,7 @@ def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int |
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(db_path: str) -> None:
+def _start_worker(location: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from plumbing.browser import launch_chromium
@@ -338,8 +338,9 @@ def _start_worker(db_path: str) -> None:
     playwright = sync_playwright().start()
     browser = launch_chromium(playwright)
     # Workers share the store's asset cache on disk: an image is fetched once, not once each.
-    page = ReplayPage(browser, assets=AssetCache.for_store(db_path))
-    _worker.update(store=SessionStore(db_path), browser=browser, page=page)
+    store = SessionStore(location)
+    page = ReplayPage(browser, assets=AssetCache.for_store(store))
+    _worker.update(store=store, browser=browser, page=page)
 
 
 def _index_in_worker(session_id: str) -> IndexResult:

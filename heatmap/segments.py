@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from plumbing.conversions import Goal, parse_converted
 from plumbing.devices import DEVICES, VIEWPORT_BUCKETS, viewport_bucket
-from plumbing.store import SessionStore, day_ms, origin_of, page_path
+from plumbing.store import SessionFilter, SessionStore, day_ms, origin_of, page_path
 from plumbing.user_input import InputError, parse_choice, parse_day, parse_pair, parse_width
 from plumbing.vocabulary import CONVERTED, counted
 
@@ -86,7 +86,10 @@ class Segment:
         nothing in common. The origin with most pageviews is kept, and the others are named, so
         nobody reads one site's clicks as "not on this layout" of another's. `prefer` keeps that
         origin instead when it has any (a compare draws both sides from one site)."""
-        rows = self._select_all(store)
+        return self.one_origin(self.select_all(store), prefer)
+
+    def one_origin(self, rows: list[dict[str, Any]], prefer: str | None = None) -> "OriginChoice":
+        """`select_one_origin` over rows already read (`select_all`), without going back to the store."""
         if not self.url or urlsplit(self.url).netloc:
             return OriginChoice(rows, None, {}, self.url or "")
         counts: dict[str, int] = {}
@@ -98,15 +101,19 @@ class Segment:
         others = {o: n for o, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if o != kept}
         return OriginChoice([r for r in rows if origin_of(r["url"]) == kept], kept, others, self.url)
 
-    def _select_all(self, store: SessionStore) -> list[dict[str, Any]]:
-        """Every matching pageview, whatever its origin."""
+    def to_filter(self) -> SessionFilter:
+        """This segment in the store's one filter model (what the session list narrows with too)."""
         bucket = viewport_bucket(self.viewport_w)[1:] if self.viewport_w else None
-        rows = store.find_pageviews(
-            device=self.device, viewport_w=bucket,
+        return SessionFilter(
+            device=self.device, width_range=bucket,
             since_ms=day_ms(parse_day(self.since, "since"), end=False) if self.since else None,
             until_ms=day_ms(parse_day(self.until, "until"), end=True) if self.until else None,
-            properties=self.properties, path=self.url, goals=self.goals,
-        )
+            properties=dict(self.properties), goals=tuple(self.goals),
+            page_path=page_path(self.url) if self.url is not None else None)
+
+    def select_all(self, store: SessionStore) -> list[dict[str, Any]]:
+        """Every matching pageview, whatever its origin."""
+        rows = store.find_pageviews(self.to_filter())
         return [r for r in rows if url_matches(self.url, r["url"])] if self.url else rows
 
 

@@ -16,17 +16,17 @@ the site at once, and the ingest of each new chunk refreshes its own session's. 
 name goals of its own (`sessionheat heatmap --goal ...`): then `converted=` in its segments is
 answered by the same SQL at query time, whatever the sessions' sites say.
 
-The store's helper: only plumbing/store.py calls the functions that take a connection.
+The store's helper: only plumbing/store/ calls the functions that take a connection.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from plumbing.page_paths import page_path
+from plumbing.sql_dialect import SQLITE, Dialect, SqlConnection
 from plumbing.user_input import InputError, parse_choice
 from plumbing.vocabulary import CONVERTED, CONVERTED_VALUES, GOAL_KINDS
 
@@ -72,27 +72,23 @@ def parse_converted(value: str, field: str = CONVERTED) -> str:
     return parse_choice(value.strip().lower(), field, CONVERTED_VALUES)
 
 
-def _glob(path: str) -> str:
-    """A URL goal's path as a SQLite GLOB: `*` is the wildcard, everything else literal."""
-    return "".join(f"[{c}]" if c in "?[" else c for c in path)
-
-
-def reached_sql(goals: Sequence[Goal], session_id_sql: str = "s.id") -> tuple[str, list[Any]]:
+def reached_sql(goals: Sequence[Goal], session_id_sql: str = "s.id", dialect: Dialect = SQLITE
+                ) -> tuple[str, list[Any]]:
     """A SQL condition true when the session whose id is `session_id_sql` reached any goal."""
     terms, params = [], []
     for goal in goals:
         if goal.kind == "url":
             terms.append("EXISTS (SELECT 1 FROM pageviews gp WHERE gp.session_id = "
-                         f"{session_id_sql} AND gp.page_path GLOB ?)")
-            params.append(_glob(goal.target))
+                         f"{session_id_sql} AND {dialect.glob('gp.page_path')})")
+            params.append(dialect.glob_pattern(goal.target))
         else:
             terms.append("EXISTS (SELECT 1 FROM named_events ge WHERE ge.session_id = "
                          f"{session_id_sql} AND ge.name = ?)")
             params.append(goal.target)
-    return ("(" + " OR ".join(terms) + ")" if terms else "0"), params
+    return ("(" + " OR ".join(terms) + ")" if terms else "(1 = 0)"), params
 
 
-def property_terms(properties: Mapping[str, str], goals: Sequence[Goal] = (),
+def property_terms(properties: Mapping[str, str], goals: Sequence[Goal] = (), dialect: Dialect = SQLITE,
                    ) -> tuple[list[str], list[Any]]:
     """WHERE terms (over `sessions s`) for property filters. `converted=` is read from the stored
     property, unless `goals` are given: then it is whether the session reached one of those."""
@@ -100,22 +96,22 @@ def property_terms(properties: Mapping[str, str], goals: Sequence[Goal] = (),
     params: list[Any] = []
     for key, value in properties.items():
         if key == CONVERTED and goals:
-            reached, reached_params = reached_sql(goals)
+            reached, reached_params = reached_sql(goals, dialect=dialect)
             terms.append(reached if str(value) == "yes" else f"NOT {reached}")
             params += reached_params
         else:
-            terms.append("CAST(json_extract(s.properties, '$.' || json_quote(?)) AS TEXT) = ?")
+            terms.append(f"{dialect.property_text('s.properties')} = ?")
             params += [key, str(value)]
     return terms, params
 
 
-def note_named_events(conn: sqlite3.Connection, session_id: str, named: Sequence[tuple[int, str]]) -> None:
+def note_named_events(conn: SqlConnection, session_id: str, named: Sequence[tuple[int, str]]) -> None:
     """Keep the (epoch ms, name) of the custom events a chunk fired, for event goals."""
     conn.executemany("INSERT INTO named_events (session_id, ts, name) VALUES (?, ?, ?)",
                      [(session_id, ts, name[:MAX_EVENT_NAME_CHARS]) for ts, name in named])
 
 
-def site_goals(conn: sqlite3.Connection, site: str) -> tuple[Goal, ...]:
+def site_goals(conn: SqlConnection, site: str) -> tuple[Goal, ...]:
     """The goals a site names (none for a site that names none)."""
     rows = conn.execute("SELECT goal FROM goals WHERE site = ? ORDER BY goal", (site,)).fetchall()
     goals = []
@@ -127,32 +123,35 @@ def site_goals(conn: sqlite3.Connection, site: str) -> tuple[Goal, ...]:
     return tuple(goals)
 
 
-def refresh_converted(conn: sqlite3.Connection, site: str, goals: Sequence[Goal],
+def refresh_converted(conn: SqlConnection, site: str, goals: Sequence[Goal],
                       session_id: str | None = None) -> None:
     """Write `converted` into the site's sessions (or one of them) by `goals`, the site's goals now;
     without goals it is removed, so no stale answer outlives the goals it came from."""
-    where, params = "site = ? AND json_valid(properties)", [site]
+    d = conn.dialect
+    where, params = f"site = ? AND {d.valid_object('properties')}", [site]
     if session_id is not None:
         where += " AND id = ?"
         params.append(session_id)
     if not goals:
-        conn.execute(f"UPDATE sessions SET properties = json_remove(properties, '$.{CONVERTED}')"
-                     f" WHERE {where} AND json_type(properties, '$.{CONVERTED}') IS NOT NULL", params)
+        conn.execute(f"UPDATE sessions SET properties = {d.remove_property('properties', CONVERTED)}"
+                     f" WHERE {where} AND {d.has_property('properties', CONVERTED)}", params)
         return
-    reached, reached_params = reached_sql(goals, "sessions.id")
-    conn.execute(f"UPDATE sessions SET properties = json_set(properties, '$.{CONVERTED}',"
-                 f" CASE WHEN {reached} THEN 'yes' ELSE 'no' END) WHERE {where}",
+    reached, reached_params = reached_sql(goals, "sessions.id", d)
+    value = f"CASE WHEN {reached} THEN 'yes' ELSE 'no' END"
+    conn.execute(f"UPDATE sessions SET properties = {d.set_property('properties', CONVERTED, value)}"
+                 f" WHERE {where}",
                  [*reached_params, *params])
 
 
-def first_conversion(conn: sqlite3.Connection, session_id: str,
+def first_conversion(conn: SqlConnection, session_id: str,
                      goals: Sequence[Goal]) -> tuple[int, Goal] | None:
     """When the session first reached one of `goals` (epoch ms), and which; None if it never did."""
     best: tuple[int, Goal] | None = None
     for goal in goals:
         if goal.kind == "url":
-            row = conn.execute("SELECT MIN(ts_start) FROM pageviews WHERE session_id = ? AND page_path GLOB ?",
-                               (session_id, _glob(goal.target))).fetchone()
+            row = conn.execute("SELECT MIN(ts_start) FROM pageviews WHERE session_id = ? AND "
+                               + conn.dialect.glob("page_path"),
+                               (session_id, conn.dialect.glob_pattern(goal.target))).fetchone()
         else:
             row = conn.execute("SELECT MIN(ts) FROM named_events WHERE session_id = ? AND name = ?",
                                (session_id, goal.target)).fetchone()

@@ -103,6 +103,17 @@ def parse_seconds(text: str, field: str, *, most: float = 10**7) -> float:
     return seconds
 
 
+AGE_UNITS = {"h": 3_600, "d": 86_400, "w": 7 * 86_400}
+
+
+def parse_age(text: str, field: str) -> int:
+    """An age in whole hours, days or weeks (`36h`, `30d`, `8w`), as seconds."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in AGE_UNITS or not number.isdigit() or int(number) > 100_000:
+        raise InputError(field, text, "give an age such as 30d (h: hours, d: days, w: weeks)")
+    return int(number) * AGE_UNITS[unit]
+
+
 def parse_session_id(text: str, field: str) -> str:
     """A session id, by the store's rule: ids the store refuses cannot name a session."""
     if not SESSION_ID_RE.match(text):

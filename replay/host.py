@@ -100,27 +100,33 @@ class AssetCache:
     apart: a response fetched for one site's session is never served to another site's.
 
     Sites often forbid caching (the demo sends `no-store`), and each rebuild of a page asks again.
-    With a `directory` (a store's is `<db>.assets/`, see `for_store`), what was fetched is also
-    kept on disk for every process and every later run: index workers stop fetching the same
-    images one by one each, and a replay keeps the assets it first had when the site changes or
-    goes away. Only answers below 400 are kept on disk; a failure may be passing. Keys are (site,
-    url), `site` being the sessions' `site` column; on disk each site has a folder of its own.
+    With a `store` (see `for_store`), what was fetched is also kept in the session store itself
+    (plumbing/store/replay_assets.py, by content) for every process, every machine and every
+    later run: index workers stop fetching the same images one by one each, and a replay keeps
+    the assets it first had when the site changes or goes away. A `directory` does the same on a
+    disk. Only answers below 400 are kept; a failure may be passing. Keys are (site, url), `site`
+    being the sessions' `site` column; each site's answers are kept apart.
     """
 
     responses: dict[tuple[str, str], AssetResponse] = field(default_factory=dict)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     directory: Path | None = None
-    read_from_disk: int = 0  # answers that came from `directory`, not from the site
+    store: Any = None  # a SessionStore: replay_asset / keep_replay_asset
+    read_from_disk: int = 0  # answers that came from `store` or `directory`, not from the site
 
     @classmethod
-    def for_store(cls, store_path: str | Path) -> "AssetCache":
-        path = Path(store_path)
+    def for_store(cls, store: Any) -> "AssetCache":
+        """The asset cache of a SessionStore (kept in it); given a path (as before the store kept
+        them), the folder `<db>.assets/` beside it."""
+        if hasattr(store, "keep_replay_asset"):
+            return cls(store=store)
+        path = Path(store)
         return cls(directory=path.parent / (path.name + ".assets"))
 
     def get(self, url: str, site: str = "") -> AssetResponse | None:
         found = self.responses.get((site, url))
-        if found is None and self.directory is not None:
+        if found is None and (self.directory is not None or self.store is not None):
             found = self._read(site, url)
             if found is not None:
                 with self.lock:
@@ -131,7 +137,7 @@ class AssetCache:
     def put(self, url: str, response: AssetResponse, site: str = "") -> None:
         with self.lock:
             self.responses[(site, url)] = response
-        if self.directory is not None and response[0] < 400:
+        if (self.directory is not None or self.store is not None) and response[0] < 400:
             self._write(site, url, response)
 
     def _files(self, site: str, url: str) -> tuple[Path, Path]:
@@ -140,6 +146,12 @@ class AssetCache:
         return folder / f"{name}.json", folder / f"{name}.body"
 
     def _read(self, site: str, url: str) -> AssetResponse | None:
+        if self.store is not None:
+            try:
+                found: AssetResponse | None = self.store.replay_asset(site, url)
+                return found
+            except Exception:  # a store gone away costs the cache, never the replay
+                return None
         meta_path, body_path = self._files(site, url)
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -153,6 +165,12 @@ class AssetCache:
     def _write(self, site: str, url: str, response: AssetResponse) -> None:
         """Body first, then the description that names it: a reader never sees half an asset;
         each file is written aside and renamed, so processes writing the same asset agree."""
+        if self.store is not None:
+            try:
+                self.store.keep_replay_asset(site, url, *response)
+            except Exception:  # a busy or full store costs the cache, never the replay
+                pass
+            return
         meta_path, body_path = self._files(site, url)
         status, headers, body = response
         meta = json.dumps({"url": url, "site": site, "status": status, "headers": headers, "size": len(body)})

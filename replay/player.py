@@ -68,7 +68,7 @@ def write_player_html(store: SessionStore, session_id: str, path: str | Path, *,
     vouched = vouched_origins(site, store.site_origins(), recorded)
     events = read.events
     if inline:
-        guard = NetworkGuard(frozenset(recorded), cache=assets or AssetCache.for_store(store.path),
+        guard = NetworkGuard(frozenset(recorded), cache=assets or AssetCache.for_store(store),
                              vouched_origins=vouched, site=site)
         events, _left = inline_assets(events, guard)
     path = Path(path)

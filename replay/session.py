@@ -446,7 +446,7 @@ def open_session(
             if browser is None:
                 hosts = sorted({o.split("://", 1)[1].rsplit(":", 1)[0] for o in origins})
                 browser = stack.enter_context(chromium(extra_args=[host_resolver_rule(hosts)]))
-            page = stack.enter_context(ReplayPage(browser, assets=assets or AssetCache.for_store(store.path)))
+            page = stack.enter_context(ReplayPage(browser, assets=assets or AssetCache.for_store(store)))
         cut = timeline.cut_at(0) if at_start else -1
         guard, answer = page.load(read.events, frozenset(origins),
                                   (int(first["width"]), int(first["height"])),

@@ -5,7 +5,8 @@ inside the commands, so `sessionheat --help` loads neither Playwright nor OpenCV
 commands through the `sessionheat.commands` entry points (see plugin_commands.py): that is how
 `sessionheat demo` arrives, from demo/cli.py, using the shared options of command_options.py. The
 commands that run the service for a team (serve, users, sites) are in service_commands.py; those
-about a test suite's sessions (coverage, diff) in suite_commands.py.
+about a test suite's sessions (coverage, diff) in suite_commands.py; those that look after the
+store itself (prune, migrate) in store_commands.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sessionheat.command_options import (
 )
 from sessionheat.plugin_commands import PluginGroup
 from sessionheat.service_commands import serve_command, sites_group, users_group
+from sessionheat.store_commands import migrate_command, prune_command
 from sessionheat.suite_commands import coverage_command, diff_command
 
 
@@ -64,7 +66,7 @@ def main() -> None:
               help="Record what is typed into inputs (password fields stay masked).")
 @click.option("--evidence", is_flag=True, help="Also record each click's live element box.")
 @refusals
-def record_command(db_path: Path, url: str, journey_file: Path | None, n_sessions: int,
+def record_command(db_path: Path | str, url: str, journey_file: Path | None, n_sessions: int,
                    viewports: tuple[tuple[int, int], ...], properties: tuple[str, ...], seed: int,
                    headed: bool, unmask_inputs: bool, evidence: bool) -> None:
     """Record browser sessions on URL, scripted by a journey file or driven by hand (--headed)."""
@@ -106,7 +108,7 @@ def _wait_for_person(page: Any, rng: Any) -> None:
 @db_option(existing=True)
 @json_option
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
-def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
+def sessions_command(db_path: Path | str, as_json: bool, limit: int) -> None:
     """List recorded sessions."""
     rows = open_store(db_path).list_sessions(limit=limit)
     if as_json:
@@ -137,7 +139,7 @@ def sessions_command(db_path: Path, as_json: bool, limit: int) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
 @refusals
-def export_command(db_path: Path, session_id: str, output: Path | None) -> None:
+def export_command(db_path: Path | str, session_id: str, output: Path | None) -> None:
     """Write a session's rrweb events as a JSON array (what rrweb-player loads)."""
     store = open_store(db_path)
     read = store.read_events(session_id)
@@ -160,7 +162,7 @@ def export_command(db_path: Path, session_id: str, output: Path | None) -> None:
 @click.option("--id", "session_id", help="Session id to use (default: derived from the events).")
 @click.option("--property", "properties", multiple=True, metavar="KEY=VALUE", help="Tag the session.")
 @refusals
-def import_command(db_path: Path, file: Any, session_id: str | None, properties: tuple[str, ...]) -> None:
+def import_command(db_path: Path | str, file: Any, session_id: str | None, properties: tuple[str, ...]) -> None:
     """Import rrweb events: a JSON array, or an object with an "events" array. '-' reads stdin."""
     raw = file.read()
     try:
@@ -186,7 +188,7 @@ def import_command(db_path: Path, file: Any, session_id: str | None, properties:
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a standalone player page that opens offline from file://.")
 @refusals
-def replay_command(db_path: Path, session_id: str, at_ms: float | None, screenshot: Path | None,
+def replay_command(db_path: Path | str, session_id: str, at_ms: float | None, screenshot: Path | None,
                    full_page: bool, video: Path | None, fps: float, speed: float,
                    html_out: Path | None) -> None:
     """Replay a session headlessly: a screenshot at a moment, a video, or an offline player page."""
@@ -244,7 +246,7 @@ def _check_moment(store: Any, session_id: str, at_ms: float) -> None:
 @click.option("--rebuild", is_flag=True, help="Recompute every session's hits from its raw events.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
               help="Sessions indexed at once, one Chromium each.  [default: one per core]")
-def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | None) -> None:
+def index_command(db_path: Path | str, as_json: bool, rebuild: bool, workers: int | None) -> None:
     """Resolve every interaction of sessions not yet indexed to the element it hit."""
     from rich.console import Console
 
@@ -296,7 +298,7 @@ def index_command(db_path: Path, as_json: bool, rebuild: bool, workers: int | No
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write placed points, the element table and hits not on this layout.")
 @refusals
-def heatmap_command(db_path: Path, url: str, kind: str, segments: tuple[str, ...],
+def heatmap_command(db_path: Path | str, url: str, kind: str, segments: tuple[str, ...],
                     viewport: tuple[int, int] | None, since: str | None, until: str | None,
                     reference: str | None, compare: tuple[str, ...], goals: tuple[Any, ...], out_png: Path,
                     json_path: Path | None) -> None:
@@ -346,6 +348,8 @@ main.add_command(users_group)
 main.add_command(sites_group)
 main.add_command(coverage_command)
 main.add_command(diff_command)
+main.add_command(prune_command)
+main.add_command(migrate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ store is opened and how refusals and progress are shown. Commands from other pac
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -17,6 +18,7 @@ from plumbing.user_input import InputError, parse_choice, parse_pair, parse_size
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "sessionheat.db"
 SQLITE_HEADER = b"SQLite format 3\x00"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")  # as plumbing.store.backends reads them
 
 
 @overload
@@ -28,17 +30,25 @@ def db_option(*, existing: bool = False) -> Callable[[F], F]: ...
 
 
 def db_option(fn: F | None = None, *, existing: bool = False) -> F | Callable[[F], F]:
-    """`--db PATH`, the same on every command. `existing=True` for commands that only read: a
-    mistyped path must be refused, not answered from a new, empty database left behind. Either
-    way, a file that is not SQLite (a JSON export given by mistake) is refused by name."""
+    """`--db PATH|URL`, the same on every command (and `SESSIONHEAT_DB` for all of them): a SQLite
+    file, or a `postgresql://` URL. `existing=True` for commands that only read: a mistyped path
+    must be refused, not answered from a new, empty database left behind. Either way, a file that
+    is not SQLite (a JSON export given by mistake) is refused by name."""
 
-    def check(ctx: click.Context, param: click.Parameter, path: Path) -> Path:
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Path | str:
+        if str(value).startswith(POSTGRES_SCHEMES):
+            return str(value)  # checked when opened: the server says whether it is there
+        path = Path(value)
+        if path.is_dir():
+            raise click.BadParameter(f"{path} is a folder; give the SQLite file sessions are recorded "
+                                     "into (or a postgresql:// URL)", ctx, param)
         if path.exists():
             with path.open("rb") as f:
                 head = f.read(len(SQLITE_HEADER))
             if head and head != SQLITE_HEADER:
                 raise click.BadParameter(f"{path} is not a SQLite database (sessionheat's --db is the "
-                                         f"SQLite file sessions are recorded into)", ctx, param)
+                                         f"SQLite file sessions are recorded into, or a postgresql:// "
+                                         f"URL)", ctx, param)
         elif existing:
             raise click.BadParameter(
                 f"no database at {path}; give the file sessions were recorded into, or create one "
@@ -47,12 +57,19 @@ def db_option(fn: F | None = None, *, existing: bool = False) -> F | Callable[[F
 
     def decorate(f: F) -> F:
         return click.option(
-            "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+            "--db", "db_path", type=str, default=DEFAULT_DB, metavar="PATH|URL",
             show_default=True, envvar="SESSIONHEAT_DB", callback=check,
-            help="SQLite file holding the sessions" + (" (must exist)." if existing else "."),
+            help="The store: a SQLite file, or a postgresql://USER@HOST/DB URL (also $SESSIONHEAT_DB)"
+                 + ("; it must exist." if existing else "."),
         )(f)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def shown_location(location: Path | str) -> str:
+    """A store's location for messages: a URL's password left out."""
+    text = str(location)
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", text) if text.startswith(POSTGRES_SCHEMES) else text
 
 
 def json_option(fn: F) -> F:
@@ -111,10 +128,14 @@ def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
         raise click.BadParameter(str(exc), param_hint="--property") from None
 
 
-def open_store(db_path: Path) -> Any:
-    from plumbing.store import SessionStore
+def open_store(db_path: Path | str) -> Any:
+    """The store at `--db`; a PostgreSQL store that cannot be opened is a clean CLI error."""
+    from plumbing.store import SessionStore, StoreError
 
-    return SessionStore(db_path)
+    try:
+        return SessionStore(db_path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def refusals(fn: F) -> F:

@@ -26,6 +26,7 @@ from sessionheat.command_options import (
     json_option,
     open_store,
     refusals,
+    shown_location,
 )
 
 
@@ -49,7 +50,7 @@ from sessionheat.command_options import (
 @click.option("--site-mb-per-s", default=8.0, show_default=True, type=click.FloatRange(0),
               help="Event data each site may send per second, in MiB (bursts of 16 s allowed; "
                    "0: no limit). Over it, chunks get 429 and the snippet retries them later.")
-def serve_command(db_path: Path, host: str, port: int, role: str, allowed_hosts: tuple[str, ...],
+def serve_command(db_path: Path | str, host: str, port: int, role: str, allowed_hosts: tuple[str, ...],
                   trusted_proxies: tuple[str, ...], proxy_user_header: str, site_mb_per_s: float) -> None:
     """Serve the web UI, the recording snippet (/snippet.js) and the collector that stores sessions."""
     import uvicorn
@@ -66,7 +67,7 @@ def serve_command(db_path: Path, host: str, port: int, role: str, allowed_hosts:
         if not is_loopback(host):
             raise click.ClickException(
                 f"no user can log in yet, and {host} is reachable from other machines: create one "
-                f"first with `sessionheat users add NAME --role admin --db {db_path}`, or listen on "
+                f"first with `sessionheat users add NAME --role admin --db {shown_location(db_path)}`, or listen on "
                 "127.0.0.1, or serve only the collector there (--role collector)")
         link = LocalLink()
     access = AccessPolicy.for_listener(host, allowed_hosts, trusted_proxies=frozenset(trusted_proxies),
@@ -75,7 +76,7 @@ def serve_command(db_path: Path, host: str, port: int, role: str, allowed_hosts:
     base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
     parts = {"all": f"UI at {base}/ , snippet at {base}/snippet.js", "ui": f"UI at {base}/",
              "collector": f"collector only: snippet at {base}/snippet.js"}[role]
-    click.echo(f"sessionheat: {parts}, sessions in {db_path}", err=True)
+    click.echo(f"sessionheat: {parts}, sessions in {shown_location(db_path)}", err=True)
     if link is not None:
         click.echo(f"sessionheat: no user exists yet; open this one-time link to log in as admin:\n"
                    f"    {base}/login/link?token={link.token}\n"
@@ -119,7 +120,7 @@ def users_group() -> None:
 @click.option("--no-password", is_flag=True,
               help="No password: this user signs in only through the SSO proxy (--trusted-proxy).")
 @refusals
-def users_add_command(db_path: Path, name: str, role: str, password_stdin: bool, no_password: bool) -> None:
+def users_add_command(db_path: Path | str, name: str, role: str, password_stdin: bool, no_password: bool) -> None:
     """Add a user (the password is asked for, never taken as an argument)."""
     from sessionheat.web.auth import add_user
 
@@ -134,7 +135,7 @@ def users_add_command(db_path: Path, name: str, role: str, password_stdin: bool,
 @users_group.command("list")
 @db_option(existing=True)
 @json_option
-def users_list_command(db_path: Path, as_json: bool) -> None:
+def users_list_command(db_path: Path | str, as_json: bool) -> None:
     """List users with their roles (never a secret)."""
     users = open_store(db_path).list_users()
     if as_json:
@@ -149,7 +150,7 @@ def users_list_command(db_path: Path, as_json: bool) -> None:
 @db_option(existing=True)
 @click.argument("name")
 @refusals
-def users_remove_command(db_path: Path, name: str) -> None:
+def users_remove_command(db_path: Path | str, name: str) -> None:
     """Remove a user: its logins and API tokens stop working at once."""
     open_store(db_path).remove_user(name)
     click.echo(f"removed {name}; its logins and API tokens no longer work", err=True)
@@ -160,7 +161,7 @@ def users_remove_command(db_path: Path, name: str) -> None:
 @click.argument("name")
 @password_options
 @refusals
-def users_passwd_command(db_path: Path, name: str, password_stdin: bool) -> None:
+def users_passwd_command(db_path: Path | str, name: str, password_stdin: bool) -> None:
     """Set a user's password; whoever was logged in as that user is logged out."""
     from sessionheat.web.auth import set_password
 
@@ -177,7 +178,7 @@ def users_passwd_command(db_path: Path, name: str, password_stdin: bool) -> None
 @click.option("--label", default="", help="What the token is for, to recognise it later.")
 @click.option("--revoke", is_flag=True, help="Revoke all of this user's tokens instead.")
 @refusals
-def users_token_command(db_path: Path, name: str, label: str, revoke: bool) -> None:
+def users_token_command(db_path: Path | str, name: str, label: str, revoke: bool) -> None:
     """Print a new API token for scripts (`Authorization: Bearer TOKEN`); it is shown only once."""
     from sessionheat.web.auth import new_api_token
 
@@ -235,7 +236,7 @@ def site_policy(max_session_mb: float | None, max_session_events: int | None,
                    "nothing is kept.")
 @site_policy_options
 @refusals
-def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...], record_inputs: bool,
+def sites_add_command(db_path: Path | str, name: str, origins: tuple[str, ...], record_inputs: bool,
                       remember_visitors: bool, max_session_mb: float | None, max_session_events: int | None,
                       goals: tuple[Any, ...]) -> None:
     """Register a site and print its key, for the snippet's data-site attribute."""
@@ -267,7 +268,7 @@ def sites_add_command(db_path: Path, name: str, origins: tuple[str, ...], record
 @click.option("--no-goals", is_flag=True, help="The site names no goal any more (sessions lose `converted`).")
 @site_policy_options
 @refusals
-def sites_set_command(db_path: Path, name: str, mask_inputs: bool | None, remember_visitors: bool | None,
+def sites_set_command(db_path: Path | str, name: str, mask_inputs: bool | None, remember_visitors: bool | None,
                       no_goals: bool, max_session_mb: float | None, max_session_events: int | None,
                       goals: tuple[Any, ...]) -> None:
     """Change a site's policy; a running `serve` applies it within a few seconds. --goal replaces
@@ -300,7 +301,7 @@ def _describe_policy(site: dict[str, Any]) -> str:
 @sites_group.command("list")
 @db_option(existing=True)
 @json_option
-def sites_list_command(db_path: Path, as_json: bool) -> None:
+def sites_list_command(db_path: Path | str, as_json: bool) -> None:
     """List the registered sites: key, allowed origins, and policy (inputs, session caps, visitor
     notes, goals)."""
     sites = open_store(db_path).list_sites()
@@ -323,7 +324,7 @@ def _refused_from_now_on() -> str:
 @db_option(existing=True)
 @click.argument("name")
 @refusals
-def sites_remove_command(db_path: Path, name: str) -> None:
+def sites_remove_command(db_path: Path | str, name: str) -> None:
     """Stop accepting sessions from a site: its key is refused from now on. What it recorded stays."""
     kept = open_store(db_path).remove_site(name)
     click.echo(f"removed {name}: its key is {_refused_from_now_on()}; "
@@ -334,7 +335,7 @@ def sites_remove_command(db_path: Path, name: str) -> None:
 @db_option(existing=True)
 @click.argument("name")
 @refusals
-def sites_rotate_key_command(db_path: Path, name: str) -> None:
+def sites_rotate_key_command(db_path: Path | str, name: str) -> None:
     """Give a site a new key and refuse its old one (a key that leaked, or went to too many pages)."""
     key = open_store(db_path).rotate_site_key(name)
     click.echo(key)  # alone on stdout, for scripts

@@ -30,7 +30,7 @@ from sessionheat.command_options import db_option, open_store, refusals
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the element table as JSON (for CI).")
 @refusals
-def coverage_command(db_path: Path, url: str, tests: tuple[str, ...], visitors: tuple[str, ...],
+def coverage_command(db_path: Path | str, url: str, tests: tuple[str, ...], visitors: tuple[str, ...],
                      fail_under: float | None, out_png: Path | None, json_path: Path | None) -> None:
     """Which elements of URL visitors click, most clicked first, and whether some test clicks them."""
     from heatmap import HeatmapError, Segment, SegmentError
@@ -65,7 +65,7 @@ def coverage_command(db_path: Path, url: str, tests: tuple[str, ...], visitors: 
               show_default=True, help="Folder for the screenshot of each side (diff-a.png, diff-b.png).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @refusals
-def diff_command(db_path: Path, session_a: str, session_b: str, out_dir: Path, as_json: bool) -> None:
+def diff_command(db_path: Path | str, session_a: str, session_b: str, out_dir: Path, as_json: bool) -> None:
     """Where two runs of the same steps part: the first moment and element the page showed differently."""
     from heatmap.session_diff import diff_sessions
 

@@ -90,9 +90,11 @@ def collector_session(store: SessionStore, site: str, events: list[dict], sessio
     return session_id
 
 
-def asset_files(store: SessionStore) -> list[Path]:
-    folder = Path(str(store.path) + ".assets")
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+def kept_assets(store: SessionStore) -> list[bytes]:
+    """Every asset body the store keeps for replays (plumbing/store/replay_assets.py), unpacked."""
+    with store._read() as conn:
+        rows = conn.execute("SELECT u.site, u.url FROM asset_urls u").fetchall()
+    return [store.replay_asset(site, url)[2] for site, url in rows]
 
 
 def test_a_collector_session_cannot_make_the_indexer_or_a_replay_fetch_from_inside(browser, store, internal):
@@ -109,7 +111,7 @@ def test_a_collector_session_cannot_make_the_indexer_or_a_replay_fetch_from_insi
         kinds = {u["kind"] for u in rp.unfaithful()}
 
     assert internal.requests == [], "the replay reached an internal address"
-    assert not [p for p in asset_files(store) if SECRET in p.read_bytes()]
+    assert not [body for body in kept_assets(store) if SECRET in body]
     assert blocked.get(internal.origin, 0) >= 1, blocked
     assert "blocked" in kinds
 
@@ -142,9 +144,9 @@ def test_a_vouched_origin_cannot_redirect_a_replay_inside(browser, store, intern
 
 def test_each_sites_assets_are_kept_apart(browser, store, asset_server):
     url = asset_server.url("dot.svg")
-    cache = AssetCache.for_store(store.path)
+    cache = AssetCache.for_store(store)
     cache.put(url, (200, {"content-type": "image/png"}, b"site a's answer"), "a")
-    later = AssetCache.for_store(store.path)  # another process
+    later = AssetCache.for_store(SessionStore(store.location))  # another process
     assert later.get(url, "a") == (200, {"content-type": "image/png"}, b"site a's answer")
     assert later.get(url, "b") is None and later.get(url) is None
 
@@ -161,8 +163,9 @@ def test_each_sites_assets_are_kept_apart(browser, store, asset_server):
             fetched[sid] = rp.guard.fetched
             assert not rp.guard.blocked
     assert fetched == {local: 1, shop: 1}
-    folders = {p.parent.parent.name for p in asset_files(store) if p.suffix == ".body"}
-    assert len(folders) == 3  # "a", the local session's origin, and "shop"
+    with store._read() as conn:
+        sites = {row[0] for row in conn.execute("SELECT site FROM asset_urls").fetchall()}
+    assert len(sites) == 3  # "a", the local session's origin, and "shop"
 
 
 def test_players_do_not_list_unvouched_internal_origins(browser, store, internal):

@@ -1,4 +1,6 @@
-"""The session store on a real SQLite file: idempotent chunks, import/export, damage."""
+"""The session store on a real SQLite file and a real PostgreSQL database: idempotent chunks,
+import/export, damage. `store` here is conftest's `backend_store` (once per backend); the tests
+named for SQLite look inside its file and run on SQLite only."""
 
 from __future__ import annotations
 
@@ -34,8 +36,30 @@ def route(t: int, href: str, kind: str = "push") -> dict:
             "timestamp": t}
 
 
+@pytest.fixture
+def store(backend_store):
+    return backend_store
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    with SessionStore(tmp_path / "sessions.db") as s:
+        yield s
+
+
+def damage(store: SessionStore, sql: str, params: tuple = ()) -> None:
+    """Change rows behind the store's back (what a disk or a hand with a SQL shell might do)."""
+    with store._write() as conn:
+        conn.execute(sql, params)
+
+
+def count(store: SessionStore, table: str) -> int:
+    with store._read() as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
 def table_counts(store: SessionStore) -> dict[str, int]:
-    return {t: store.db[t].count for t in ("sessions", "chunks", "pageviews")}
+    return {t: count(store, t) for t in ("sessions", "chunks", "pageviews")}
 
 
 def test_duplicate_chunk_write_changes_nothing(store):
@@ -93,7 +117,7 @@ def test_a_corrupt_chunk_stops_reading_there_and_says_so(store):
     sid = "session-bad-1"
     for seq in range(3):
         store.append_chunk(sid, seq, [meta(T0 + seq * 10) if seq == 0 else move(T0 + seq * 10)])
-    store.db.conn.execute("UPDATE chunks SET data = x'00ff00' WHERE session_id = ? AND seq = 1", (sid,))
+    damage(store, "UPDATE chunks SET data = ? WHERE session_id = ? AND seq = 1", (b"\x00\xff\x00", sid))
     read = store.read_events(sid)
     assert len(read.events) == 1 and not read.complete
     assert read.problems[0].seq == 1 and "unreadable" in read.problems[0].reason
@@ -109,7 +133,9 @@ def test_a_missing_chunk_stops_reading_there(store):
     assert len(read.events) == 2 and read.problems[0].reason.startswith("chunk 1 is missing")
 
 
-def test_damaged_properties_do_not_take_the_store_down(store):
+def test_damaged_properties_do_not_take_the_sqlite_store_down(sqlite_store):
+    # (PostgreSQL keeps properties as JSONB, which holds nothing else.)
+    store = sqlite_store
     sid = store.create_session("session-prop-1", properties={"a": 1})
     store.db.conn.execute("UPDATE sessions SET properties = '{not json' WHERE id = ?", (sid,))
     assert store.get_session(sid)["properties"] == {}
@@ -123,7 +149,8 @@ def test_session_ids_have_a_safe_form(store, bad_id):
         store.append_chunk(bad_id, 0, [meta(T0)])
 
 
-def test_store_uses_wal_and_compresses(store):
+def test_sqlite_store_uses_wal_and_compresses(sqlite_store):
+    store = sqlite_store
     sid = "session-wal-1"
     events = [meta(T0), snapshot(T0 + 1)] + [move(T0 + i, i) for i in range(2, 400)]
     store.append_chunk(sid, 0, events)
@@ -145,7 +172,7 @@ def test_long_strings_are_stored_once_and_round_trip_exactly(store, tmp_path):
         store.append_chunk(sid, 0, events)
         store.append_chunk(sid, 1, plain)
         assert store.read_events(sid).events == events + plain
-    assert store.db["blobs"].count == 1
+    assert count(store, "blobs") == 1
     assert store.get_session("session-blob-1")["n_bytes"] < len(css) / 10
     exported = store.export_events("session-blob-1")
     other = SessionStore(tmp_path / "o.db")
@@ -154,12 +181,12 @@ def test_long_strings_are_stored_once_and_round_trip_exactly(store, tmp_path):
 
 def test_a_missing_blob_is_damage_not_a_crash(store):
     store.append_chunk("session-blob-3", 0, [meta(T0, href="http://h/" + "x" * 2000)])
-    store.db.conn.execute("DELETE FROM blobs")
+    damage(store, "DELETE FROM blobs")
     read = store.read_events("session-blob-3")
     assert not read.events and "missing" in read.problems[0].reason
 
 
-def test_pages_are_matched_by_an_indexed_path_also_in_a_store_from_version_1(tmp_path):
+def test_pages_are_matched_by_an_indexed_path_also_in_a_sqlite_store_from_version_1(tmp_path):
     """Heatmaps select pageviews by page path in SQL (fast at 100 000 sessions); a store written
     before that column existed gets it filled in when opened."""
     import sqlite3
@@ -249,7 +276,7 @@ def test_delete_session_removes_it_and_only_it(store):
     # a named event (a goal's `sessionheat.event`) is kept in a table of its own: it goes too
     store.append_chunk("drop-this-one", 1, [{"type": 5, "timestamp": T0 + 3, "data": {
         "tag": TAG_ANNOTATION, "payload": {"name": "signup", "data": {}}}}])
-    assert store.db.execute("SELECT COUNT(*) FROM named_events").fetchone()[0] == 1
+    assert count(store, "named_events") == 1
     assert store.delete_session("drop-this-one") is True
     assert store.get_session("drop-this-one") is None
     assert table_counts(store) == {"sessions": 1, "chunks": 1, "pageviews": 1}

@@ -64,6 +64,8 @@ class ChunkWriter:
         self.store.set_wal_autocheckpoint(1000)
 
     def _checkpoint_loop(self) -> None:
+        if self.store.backend_name != "sqlite":  # the PostgreSQL server checkpoints on its own
+            return
         conn = sqlite3.connect(str(self.store.path), timeout=30, isolation_level=None)
         last_checkpoint = time.monotonic()
         try:

@@ -1,0 +1,138 @@
+"""The two SQL dialects the store speaks, SQLite and PostgreSQL, and a connection that hides which.
+
+The store's SQL is written once, in the common ground of both (with `?` placeholders and SQLite's
+`INSERT OR IGNORE`, `instr`, `INDEXED BY`, which `Dialect.sql` rewrites for PostgreSQL). Where the
+two differ in more than spelling (JSON properties, GLOB, arrays of ids), a `Dialect` method gives
+the fragment. Nothing here knows the schema; plumbing/store/ does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.I)
+_INDEXED_BY = re.compile(r"\s+INDEXED BY \w+", re.I)
+
+
+class Dialect:
+    """SQLite: the SQL as written."""
+
+    name = "sqlite"
+
+    def sql(self, text: str) -> str:
+        return text
+
+    def property_text(self, column: str) -> str:
+        """A JSON object column's value at a key (one `?`: the key), as text."""
+        return f"CAST(json_extract({column}, '$.' || json_quote(?)) AS TEXT)"
+
+    def glob(self, column: str) -> str:
+        """`column` matches a pattern (one `?`: `glob_pattern(...)`), where `*` is any run of characters."""
+        return f"{column} GLOB ?"
+
+    def glob_pattern(self, pattern: str) -> str:
+        """A pattern whose only wildcard is `*`, as `glob` takes it: everything else literal."""
+        return "".join(f"[{c}]" if c in "?[" else c for c in pattern)
+
+    def int_array(self) -> str:
+        """A SELECT of one column `v`: the integers of a JSON array (one `?`: its text)."""
+        return "SELECT value AS v FROM json_each(?)"
+
+    def group_array(self, column: str) -> str:
+        """An aggregate: the column's values as a JSON array's text ('[]' for none)."""
+        return f"json_group_array({column})"
+
+    def set_property(self, column: str, key: str, value_sql: str) -> str:
+        """A JSON object column with `key` (a plain word, not a parameter) set to `value_sql`."""
+        return f"json_set({column}, '$.{key}', {value_sql})"
+
+    def remove_property(self, column: str, key: str) -> str:
+        return f"json_remove({column}, '$.{key}')"
+
+    def has_property(self, column: str, key: str) -> str:
+        return f"json_type({column}, '$.{key}') IS NOT NULL"
+
+    def valid_object(self, column: str) -> str:
+        """True where the column holds readable JSON (a damaged row is left alone, never fatal)."""
+        return f"json_valid({column})"
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: `?` becomes `%s`; properties are a JSONB column."""
+
+    name = "postgresql"
+
+    def sql(self, text: str) -> str:
+        return _postgres_sql(text)
+
+    def property_text(self, column: str) -> str:
+        return f"({column} ->> ?)"
+
+    def glob(self, column: str) -> str:
+        return f"{column} LIKE ?"
+
+    def glob_pattern(self, pattern: str) -> str:
+        escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return escaped.replace("*", "%")
+
+    def int_array(self) -> str:
+        return "SELECT jsonb_array_elements_text(?::jsonb)::bigint AS v"
+
+    def group_array(self, column: str) -> str:
+        return f"COALESCE(json_agg({column})::text, '[]')"
+
+    def set_property(self, column: str, key: str, value_sql: str) -> str:
+        return f"({column} || jsonb_build_object('{key}', {value_sql}))"
+
+    def remove_property(self, column: str, key: str) -> str:
+        return f"({column} - '{key}')"
+
+    def has_property(self, column: str, key: str) -> str:
+        return f"jsonb_exists({column}, '{key}')"
+
+    def valid_object(self, column: str) -> str:
+        return "TRUE"  # a JSONB column holds nothing else
+
+
+SQLITE = Dialect()
+POSTGRES = PostgresDialect()
+
+
+@lru_cache(maxsize=1024)
+def _postgres_sql(text: str) -> str:
+    out = text.replace("%", "%%").replace("?", "%s")
+    out = _INDEXED_BY.sub("", out)
+    out = out.replace("instr(", "strpos(")
+    if _INSERT_OR_IGNORE.match(out):
+        out = _INSERT_OR_IGNORE.sub("INSERT INTO", out, count=1) + " ON CONFLICT DO NOTHING"
+    return out
+
+
+class SqlConnection:
+    """A DB-API connection (sqlite3 or psycopg) that takes the store's SQL in either dialect."""
+
+    def __init__(self, raw: Any, dialect: Dialect):
+        self.raw = raw
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The cursor (fetchone, fetchall, iteration, description, rowcount)."""
+        return self.raw.execute(self.dialect.sql(sql), () if params is None else params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self.dialect is SQLITE:
+            self.raw.executemany(sql, rows)
+            return
+        rows = list(rows)
+        if rows:
+            with self.raw.cursor() as cur:
+                cur.executemany(self.dialect.sql(sql), rows)
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """The result as dicts by column name."""
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -1,0 +1,115 @@
+"""Moving house: copying a whole store into another (a SQLite file into PostgreSQL, typically).
+
+Chunks travel as stored (the same compressed bytes), blobs by hash, everything else row by row.
+Copying again is safe: the rows of each session are replaced whole, and shared rows (sites, users,
+blobs...) already there are kept. The check reads every session back from both stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from plumbing.sql_dialect import SqlConnection
+from plumbing.store.connection import StoreConnection
+from plumbing.store.formats import _json, _properties
+from plumbing.store.reading import EventReading
+
+# Shared rows, in the order foreign keys need them; each is kept when the target has it already.
+SHARED_TABLES = ("sites", "goals", "users", "api_tokens", "logins", "settings", "assets", "asset_urls")
+SESSION_BATCH = 200
+
+
+@dataclass
+class CopyReport:
+    """What `copy_store` copied, and what its check found."""
+
+    sessions: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows in the target afterwards
+    blobs: int = 0
+    mismatched: list[str] = field(default_factory=list)  # tables whose counts differ, sessions whose export does
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatched
+
+
+def copy_store(source: EventReading, target: EventReading, *, check: bool = True,
+               progress: Callable[[str, int, int], None] | None = None) -> CopyReport:
+    """Copy every row of `source` into `target` (two `SessionStore`s), then, with `check`,
+    compare the row counts of every table and `export_events` of every session, byte for byte.
+    `progress(stage, done, total)` is told as it goes."""
+    report = CopyReport()
+    with source._read() as src, target._write() as dst:
+        for table in SHARED_TABLES:
+            _copy_rows(src, dst, table, f"SELECT * FROM {_quoted(table)}", [], keep_existing=True)
+    ids = [r[0] for r in _all(source, "SELECT id FROM sessions ORDER BY id")]
+    tables = [t for t in source._backend.session_tables() if t in set(target._backend.session_tables())]
+    for start in range(0, len(ids), SESSION_BATCH):
+        batch = ids[start:start + SESSION_BATCH]
+        marks = ", ".join("?" * len(batch))
+        with source._read() as src, target._write() as dst:
+            for table in tables:  # the batch's rows go, then come again: a second copy is the same
+                dst.execute(f"DELETE FROM {_quoted(table)} WHERE session_id IN ({marks})", batch)
+            dst.execute(f"DELETE FROM sessions WHERE id IN ({marks})", batch)
+            _copy_rows(src, dst, "sessions", f"SELECT * FROM sessions WHERE id IN ({marks})", batch)
+            for table in tables:
+                _copy_rows(src, dst, table, f"SELECT * FROM {_quoted(table)} WHERE session_id IN ({marks})",
+                           batch)
+        if progress:
+            progress("sessions", start + len(batch), len(ids))
+    hashes = [r[0] for r in _all(source, "SELECT hash FROM blobs ORDER BY hash")]
+    for start in range(0, len(hashes), SESSION_BATCH):
+        batch = hashes[start:start + SESSION_BATCH]
+        marks = ", ".join("?" * len(batch))
+        with source._read() as src, target._write() as dst:
+            _copy_rows(src, dst, "blobs", f"SELECT * FROM blobs WHERE hash IN ({marks})", batch,
+                       keep_existing=True)
+        if progress:
+            progress("blobs", start + len(batch), len(hashes))
+    report.sessions, report.blobs = len(ids), len(hashes)
+    for table in ("sessions", "blobs", *SHARED_TABLES, *tables):
+        report.rows[table] = _count(target, table)
+        if check and _count(source, table) > report.rows[table]:
+            report.mismatched.append(f"table {table}")
+    if check:
+        for done, session_id in enumerate(ids, 1):
+            if source.export_events(session_id) != target.export_events(session_id):
+                report.mismatched.append(f"session {session_id}")
+            if progress:
+                progress("check", done, len(ids))
+    return report
+
+
+def _copy_rows(src: SqlConnection, dst: SqlConnection, table: str, select: str, params: list[Any],
+               keep_existing: bool = False) -> None:
+    cur = src.execute(select, params)
+    names = [d[0] for d in cur.description]
+    rows = [_row(names, row) for row in cur.fetchall()]
+    if not rows:
+        return
+    verb = "INSERT OR IGNORE INTO" if keep_existing else "INSERT INTO"
+    dst.executemany(f"{verb} {_quoted(table)} ({', '.join(map(_quoted, names))})"
+                    f" VALUES ({', '.join('?' * len(names))})", rows)
+
+
+def _row(names: list[str], row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row as the target takes it: properties as a JSON object's text (a damaged value, which
+    PostgreSQL's JSONB would refuse, as none), bytes as bytes."""
+    return tuple(_json(_properties(v)) if n == "properties" else bytes(v) if isinstance(v, memoryview) else v
+                 for n, v in zip(names, row))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _all(store: StoreConnection, sql: str) -> list[tuple[Any, ...]]:
+    with store._read() as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def _count(store: StoreConnection, table: str) -> int:
+    with store._read() as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {_quoted(table)}").fetchone()[0])
