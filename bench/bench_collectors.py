@@ -190,12 +190,8 @@ def run(quick: bool = False) -> list[Figure]:
         sqlite = measure(str(tmp / "collectors.db"), tmp, "sqlite", senders, chunks, seconds, [])
         figures += _figures("sqlite", sqlite, note + ", one WAL file")
         _tests_on_path()
-        from postgres_server import PostgresServer, store_speaks_postgresql
+        from postgres_server import PostgresServer
 
-        if not store_speaks_postgresql():  # issue 14 lands the backend in steps
-            figures.append(Figure("collectors (postgresql)", "not measured", 0, "",
-                                  note="the store has no PostgreSQL backend in this checkout yet"))
-            return figures
         with PostgresServer() as server:
             url = server.create_database("bench_collectors")
             pg = measure(url, tmp, "postgresql", senders, chunks, seconds, [server.pid])

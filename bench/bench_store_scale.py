@@ -369,12 +369,8 @@ def run(quick: bool = False, n: int | None = None, show_plans: bool = False) -> 
         figures += measure(str(path), "sqlite", rounds)
         path.unlink()
     sys.path.insert(0, str(ROOT / "tests"))
-    from postgres_server import PostgresServer, store_speaks_postgresql
+    from postgres_server import PostgresServer
 
-    if not store_speaks_postgresql():
-        figures.append(Figure("store scale (postgresql)", "not measured", 0, "",
-                              note="the store has no PostgreSQL backend in this checkout yet"))
-        return figures
     settings = {"shared_preload_libraries": "auto_explain", "auto_explain.log_min_duration": f"{SLOW_MS}ms",
                 "auto_explain.log_analyze": "on", "auto_explain.log_buffers": "on",
                 "shared_buffers": "256MB", "work_mem": "16MB"}

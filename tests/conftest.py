@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from postgres_server import store_speaks_postgresql
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -134,24 +133,8 @@ def backend_store(store_location: str) -> Iterator[Any]:
     s.close()
 
 
-STORE_SPEAKS_POSTGRESQL = store_speaks_postgresql()
-
-
 def pytest_report_header(config: pytest.Config) -> str:
-    return ("store backends: sqlite, postgresql" if STORE_SPEAKS_POSTGRESQL else
-            "store backends: sqlite only (this checkout's store has no PostgreSQL backend yet)")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Until the store's PostgreSQL backend is in this checkout (issue 14 lands it in steps), the
-    postgresql runs of `store_location` are deselected, as the header says; then they go live."""
-    if STORE_SPEAKS_POSTGRESQL:
-        return
-    waiting = [item for item in items if getattr(item, "callspec", None) is not None
-               and item.callspec.params.get("store_location") == "postgresql"]
-    if waiting:
-        config.hook.pytest_deselected(items=waiting)
-        items[:] = [item for item in items if item not in waiting]
+    return "store backends: sqlite, postgresql"
 
 
 def chromium_pids() -> set[int]:

@@ -64,20 +64,6 @@ def find_bindir() -> Path:
         "(it installs Debian's postgresql package); the PostgreSQL tests need a real server")
 
 
-def store_speaks_postgresql() -> bool:
-    """Whether this checkout's store has its PostgreSQL backend (issue 14 lands it in steps). Until
-    it does, `SessionStore("postgresql://...")` would make a SQLite file of that name, so the tests
-    and benchmarks that ask for PostgreSQL check this first."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("plumbing.store")
-    if spec is None or spec.origin is None:
-        return False
-    origin = Path(spec.origin)
-    sources = origin.parent.glob("*.py") if origin.name == "__init__.py" else [origin]
-    return any("postgresql://" in source.read_text(errors="replace") for source in sources)
-
-
 def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(part) for part in name.split(".") if part.isdigit()) or (0,)
 
