@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from distributed import Client, WorkerPlugin, as_completed, get_worker
+from distributed import Client, KilledWorker, WorkerPlugin, as_completed, get_worker
 
 from plumbing.store import SessionStore
 
@@ -150,6 +150,9 @@ def index_on_cluster(store: SessionStore, cluster: str | Client, *, rebuild: boo
                 by_session[result.session_id] = result
                 if progress:
                     progress(result)
+        except KilledWorker as exc:  # a session whose task took down worker after worker
+            client.cancel(futures)
+            raise ClusterError(f"indexing stopped: {exc}") from None
         except BaseException:
             client.cancel(futures)  # a client the caller keeps must not go on indexing
             raise

@@ -55,18 +55,20 @@ def copy_of(raw: Path, path: Path) -> SessionStore:
 
 
 def hit_rows(store: SessionStore) -> Counter[tuple[Any, ...]]:
-    """Every hit as a row of all its columns but the autoincrement id, counted: equal Counters
-    are the same rows, order aside, and a row written twice counts twice."""
-    columns = ", ".join(SessionStore.HIT_COLUMNS)
-    return Counter(store.db.conn.execute(f"SELECT {columns} FROM hits").fetchall())
+    """Every hit as a row of all its columns, counted: equal Counters are the same rows, order
+    aside, and a row written twice counts twice. (The hits table has no id column of its own.)"""
+    pairs = [(s["id"], p["index"]) for s in store.list_sessions() for p in store.pageviews(s["id"])]
+    return Counter(tuple(sorted(hit.items())) for hit in store.hits(pairs))
 
 
-def indexed_rows(store: SessionStore) -> set[tuple[Any, ...]]:
-    return set(store.db.conn.execute("SELECT session_id, n_events, problem FROM indexed").fetchall())
+def indexed_rows(store: SessionStore) -> set[tuple[str, int]]:
+    """(session, events its hits were made from) of every indexed session."""
+    marks = store.index_marks(s["id"] for s in store.list_sessions())
+    return {(session_id, n_events) for session_id, (n_events, _) in marks.items()}
 
 
 @pytest.fixture(scope="module")
-def local(raw_db, browser, tmp_path_factory) -> tuple[Counter[tuple[Any, ...]], set[tuple[Any, ...]]]:
+def local(raw_db, browser, tmp_path_factory) -> tuple[Counter[tuple[Any, ...]], set[tuple[str, int]]]:
     """The hits (and indexed rows) of a local index of those sessions."""
     store = copy_of(raw_db, tmp_path_factory.mktemp("local") / "local.db")
     try:
