@@ -21,6 +21,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from collector_helpers import TEAM, ThreadServer
+from conftest import chromium_pids
 from distributed import Client, LocalCluster
 
 from plumbing.store import SessionStore
@@ -120,6 +121,7 @@ def test_the_uis_background_indexer_indexes_on_the_cluster(raw_db, local, cluste
     local_hits, _ = local
     lc, client = cluster
     store = copy_of(raw_db, tmp_path / "ui.db")
+    before = chromium_pids()
     try:
         with ThreadServer(create_app(store, cluster=lc.scheduler_address)) as server, \
                 httpx.Client(headers=TEAM, base_url=server.url, timeout=30) as http:
@@ -130,6 +132,10 @@ def test_the_uis_background_indexer_indexes_on_the_cluster(raw_db, local, cluste
             while (status := http.get("/heatmaps/jobs/index").json())["state"] in ("queued", "running"):
                 assert time.monotonic() < deadline, status
                 time.sleep(0.2)
+            # The browsers were the workers' own: the server started none (it would keep one
+            # open for a minute after a job).
+            workers_own = set().union(*client.run(chromium_pids).values())
+            assert workers_own and not chromium_pids() - before - workers_own
         assert status["state"] == "done" and status["done"] == status["total"] == N_SESSIONS, status
         assert hit_rows(store) == local_hits
         pages = client.run(lambda dask_worker: sorted(dask_worker.plugins["sessionheat-replay"]._held["pages"]))

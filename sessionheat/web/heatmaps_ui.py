@@ -177,7 +177,8 @@ class Explorer:
                 index_sessions(self.store, browser=browser, progress=one)
             progress(f"indexed {done} session{'s' * (done != 1)}", done, total)
 
-        return self.worker.submit(INDEX_JOB, "Index new sessions", work)
+        # On a cluster, the workers hold the browsers: this server starts none for the job.
+        return self.worker.submit(INDEX_JOB, "Index new sessions", work, browser=self.cluster is None)
 
     def _job_json(self, status: JobStatus) -> dict[str, Any]:
         return {**status.as_json(self.worker.ahead_of(status.job_id)),
