@@ -14,9 +14,11 @@ this module.
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client, KilledWorker, WorkerPlugin, as_completed, get_worker
@@ -84,6 +86,10 @@ class ReplayWorker(WorkerPlugin):
             self._start()
         stores, pages = self._held["stores"], self._held["pages"]
         if location not in stores:
+            if "://" not in location and not Path(location).is_file():  # opening would create it
+                raise ClusterError(f"the Dask worker on {socket.gethostname()} finds no store at {location}: "
+                                   "a SQLite store serves workers on its own machine (or a disk they share); "
+                                   "give the others a PostgreSQL store (--db postgresql://...)")
             stores[location] = SessionStore(location)
         if location not in pages:
             pages[location] = replay_page(self._held["browser"], location)

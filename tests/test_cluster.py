@@ -28,6 +28,8 @@ from plumbing.store import SessionStore
 
 from demo.job import plan_demo_visitors
 from heatmap import IndexResult, index_sessions
+from heatmap.index import ClusterError
+from heatmap.index_cluster import index_on_worker
 from recorder import record_journeys
 from sessionheat.cli import main
 from sessionheat.web import create_app
@@ -113,6 +115,11 @@ def test_a_cluster_index_writes_the_rows_a_local_index_does(raw_db, local, clust
         assert hit_rows(store) == local_hits
     finally:
         store.close()
+    # A worker that cannot see a SQLite store says so, and leaves no empty database behind.
+    elsewhere = tmp_path / "elsewhere.db"
+    with pytest.raises(ClusterError, match="finds no store"):
+        client.submit(index_on_worker, str(elsewhere), "any", pure=False).result()
+    assert not elsewhere.exists()
 
 
 def test_the_uis_background_indexer_indexes_on_the_cluster(raw_db, local, cluster, tmp_path):
