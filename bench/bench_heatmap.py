@@ -225,7 +225,7 @@ def _build_times(store: SessionStore, browser: Any, url: str, width: int, repeat
 def _warm_worker(session_id: str) -> int:
     """Index one session, then hold the worker a moment, so that each worker of a fresh pool
     takes one: its replay page has then replayed a session, as in any long queue."""
-    from heatmap.index import _index_in_worker
+    from heatmap.index_workers import _index_in_worker
 
     _index_in_worker(session_id)
     time.sleep(1.0)
@@ -240,7 +240,7 @@ def _started_workers(store: SessionStore, workers: int, rounds: int) -> tuple[in
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from heatmap.index import _index_in_worker, _start_worker
+    from heatmap.index_workers import _index_in_worker, _start_worker
 
     todo = [s["id"] for s in store.list_sessions()]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),

@@ -46,7 +46,8 @@ from heatmap.build import (  # noqa: E402
     write_compare,
 )
 from heatmap.coverage import Coverage, build_coverage  # noqa: E402
-from heatmap.index import IndexResult, index_session, index_sessions  # noqa: E402
+from heatmap.index import IndexResult, index_session  # noqa: E402
+from heatmap.index_workers import index_sessions  # noqa: E402
 from heatmap.session_diff import SessionDiff, diff_sessions  # noqa: E402
 
 __all__ += ["Heatmap", "HeatmapError", "IndexResult", "build_compare", "build_heatmap", "compare_pageviews",

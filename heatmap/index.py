@@ -7,11 +7,7 @@ bottom edges. What comes out is the hits table, which is all a heatmap needs.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +23,10 @@ if TYPE_CHECKING:  # Playwright and the replay page load only when indexing
 
 MIN_DWELL_MS = 250  # a viewport position held shorter than this was passed through, not looked at
 NODE_KINDS = {*CLICK_KINDS, INPUT, MOVE}
+
+
+class ClusterError(Exception):
+    """Indexing on a cluster cannot start: Dask is not installed, or its scheduler cannot be reached."""
 
 
 @dataclass
@@ -292,56 +292,9 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     return result
 
 
-def index_sessions(store: SessionStore, *, rebuild: bool = False, workers: int | None = None,
-                   browser: Any = None, progress: Callable[[IndexResult], None] | None = None
-                   ) -> list[IndexResult]:
-    """Index every session not yet indexed (or all, with `rebuild`), `workers` at a time, each
-    worker a process with its own Chromium (one per core by default; `browser` means one worker,
-    in this process, on that browser). Each worker replays all its sessions on one reused page."""
-    todo = store.sessions_to_index(rebuild=rebuild)
-    workers = 1 if browser is not None else max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    results: list[IndexResult] = []
-    if workers == 1:
-        from plumbing.browser import chromium
-
-        from replay import AssetCache, ReplayPage
-
-        with ExitStack() as stack:
-            if browser is None:
-                browser = stack.enter_context(chromium())
-            page = stack.enter_context(ReplayPage(browser, assets=AssetCache.for_store(store)))
-            for session_id in todo:
-                results.append(index_session(store, session_id, page=page))
-                if progress:
-                    progress(results[-1])
-        return results
-    context = multiprocessing.get_context("spawn")  # Playwright's threads do not survive fork
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(store.location,)) as pool:
-        for result in pool.map(_index_in_worker, todo):
-            results.append(result)
-            if progress:
-                progress(result)
-    return results
-
-
-_worker: dict[str, Any] = {}
-
-
-def _start_worker(location: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from plumbing.browser import launch_chromium
-
+def replay_page(browser: Any, store: SessionStore) -> "ReplayPage":
+    """An index worker's reused replay page, with the store's asset cache: assets live in the
+    store, so workers (here or on another machine) share them and fetch an image once."""
     from replay import AssetCache, ReplayPage
 
-    playwright = sync_playwright().start()
-    browser = launch_chromium(playwright)
-    # Workers share the store's asset cache on disk: an image is fetched once, not once each.
-    store = SessionStore(location)
-    page = ReplayPage(browser, assets=AssetCache.for_store(store))
-    _worker.update(store=store, browser=browser, page=page)
-
-
-def _index_in_worker(session_id: str) -> IndexResult:
-    return index_session(_worker["store"], session_id, page=_worker["page"])
+    return ReplayPage(browser, assets=AssetCache.for_store(store))

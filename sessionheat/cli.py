@@ -30,6 +30,7 @@ from sessionheat.command_options import (
     GoalParam,
     ViewportParam,
     WordChoice,
+    cluster_option,
     db_option,
     json_option,
     open_store,
@@ -245,13 +246,24 @@ def _check_moment(store: Any, session_id: str, at_ms: float) -> None:
 @json_option
 @click.option("--rebuild", is_flag=True, help="Recompute every session's hits from its raw events.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
-              help="Sessions indexed at once, one Chromium each.  [default: one per core]")
-def index_command(db_path: Path | str, as_json: bool, rebuild: bool, workers: int | None) -> None:
+              help="Sessions indexed at once on this machine, one process and Chromium each.  "
+                   "[default: one per core]")
+@cluster_option("Index on the Dask cluster whose scheduler is here (tcp://HOST:8786), one browser "
+                "per Dask worker; needs the `cluster` extra. [env SESSIONHEAT_CLUSTER; --workers "
+                "indexes here instead]")
+def index_command(db_path: Path | str, as_json: bool, rebuild: bool, workers: int | None,
+                  cluster: str | None) -> None:
     """Resolve every interaction of sessions not yet indexed to the element it hit."""
     from rich.console import Console
 
     from heatmap import index_sessions
+    from heatmap.index import ClusterError
 
+    ctx = click.get_current_context()
+    if cluster is not None and workers is not None:
+        if ctx.get_parameter_source("cluster") != click.core.ParameterSource.ENVIRONMENT:
+            raise click.UsageError("give --workers (processes on this machine) or --cluster, not both")
+        cluster = None  # --workers on the command line beats SESSIONHEAT_CLUSTER
     store = open_store(db_path)
     todo = store.sessions_to_index(rebuild=rebuild)
     if not todo:
@@ -264,8 +276,11 @@ def index_command(db_path: Path | str, as_json: bool, rebuild: bool, workers: in
         return
     with progress_bars(Console(stderr=True)) as bar:
         task = bar.add_task("indexing sessions", total=len(todo))
-        results = index_sessions(store, rebuild=rebuild, workers=workers,
-                                 progress=lambda r: bar.advance(task))
+        try:
+            results = index_sessions(store, rebuild=rebuild, workers=workers, cluster=cluster,
+                                     progress=lambda r: bar.advance(task))
+        except ClusterError as exc:
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], indent=2))
         return

@@ -165,3 +165,10 @@ def progress_bars(console: Any) -> Any:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
+
+
+def cluster_option(help_text: str) -> Callable[[F], F]:
+    """`--cluster ADDRESS`, a Dask scheduler to index on (the `cluster` extra), or
+    SESSIONHEAT_CLUSTER for every command that indexes."""
+    return click.option("--cluster", metavar="ADDRESS", envvar="SESSIONHEAT_CLUSTER", help=help_text)
+

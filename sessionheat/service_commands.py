@@ -22,6 +22,7 @@ from sessionheat.command_options import (
     F,
     GoalParam,
     WordChoice,
+    cluster_option,
     db_option,
     json_option,
     open_store,
@@ -50,8 +51,12 @@ from sessionheat.command_options import (
 @click.option("--site-mb-per-s", default=8.0, show_default=True, type=click.FloatRange(0),
               help="Event data each site may send per second, in MiB (bursts of 16 s allowed; "
                    "0: no limit). Over it, chunks get 429 and the snippet retries them later.")
+@cluster_option("Index new sessions (the explorer's \"Index\" button) on the Dask cluster whose "
+                "scheduler is here (tcp://HOST:8786) instead of in this process; needs the `cluster` "
+                "extra. [env SESSIONHEAT_CLUSTER]")
 def serve_command(db_path: Path | str, host: str, port: int, role: str, allowed_hosts: tuple[str, ...],
-                  trusted_proxies: tuple[str, ...], proxy_user_header: str, site_mb_per_s: float) -> None:
+                  trusted_proxies: tuple[str, ...], proxy_user_header: str, site_mb_per_s: float,
+                  cluster: str | None) -> None:
     """Serve the web UI, the recording snippet (/snippet.js) and the collector that stores sessions."""
     import uvicorn
 
@@ -59,6 +64,11 @@ def serve_command(db_path: Path | str, host: str, port: int, role: str, allowed_
     from sessionheat.web.access import AccessPolicy, is_loopback
     from sessionheat.web.auth import LocalLink
 
+    if cluster is not None and role != "collector":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise click.ClickException("--cluster needs Dask distributed: pip install 'sessionheat[cluster]'")
     rate = int(site_mb_per_s * 1024 * 1024)
     limits = Limits(site_bytes_per_s=rate, site_burst_bytes=16 * rate)
     store = open_store(db_path)
@@ -77,6 +87,8 @@ def serve_command(db_path: Path | str, host: str, port: int, role: str, allowed_
     parts = {"all": f"UI at {base}/ , snippet at {base}/snippet.js", "ui": f"UI at {base}/",
              "collector": f"collector only: snippet at {base}/snippet.js"}[role]
     click.echo(f"sessionheat: {parts}, sessions in {shown_location(db_path)}", err=True)
+    if cluster is not None and role != "collector":
+        click.echo(f"sessionheat: new sessions are indexed on the Dask cluster at {cluster}", err=True)
     if link is not None:
         click.echo(f"sessionheat: no user exists yet; open this one-time link to log in as admin:\n"
                    f"    {base}/login/link?token={link.token}\n"
@@ -84,7 +96,7 @@ def serve_command(db_path: Path | str, host: str, port: int, role: str, allowed_
     if host in ("0.0.0.0", "::") and not allowed_hosts:
         click.echo("sessionheat: only requests for loopback names are answered; add the names people "
                    "and pages use to reach this server with --allowed-host NAME", err=True)
-    uvicorn.run(create_app(store, limits=limits, own_process=True, role=role, access=access),
+    uvicorn.run(create_app(store, limits=limits, own_process=True, role=role, access=access, cluster=cluster),
                 host=host, port=port, log_level="info", access_log=False)
 
 

@@ -76,13 +76,14 @@ async def _health(request: Request) -> JSONResponse:
 
 def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | None = None,
                own_process: bool = False, role: str = "all",
-               access: AccessPolicy | None = None) -> Starlette:
+               access: AccessPolicy | None = None, cluster: str | None = None) -> Starlette:
     """The ASGI app over a store (or a SQLite path, opened here and closed at shutdown).
 
     `access` says which host names are answered and which SSO proxy is trusted (default: loopback
     names only); every route but the public ones needs a login. `own_process=True` (what
     `sessionheat serve` passes) also tunes the garbage collector for a process that only serves
-    this app: see `_tune_gc`.
+    this app: see `_tune_gc`. `cluster`, a Dask scheduler's address (tcp://HOST:8786): the
+    background indexer indexes there (see `heatmap.index_cluster`) instead of in this process.
     """
     if role not in ROLES:
         raise ValueError(f"role is one of {', '.join(ROLES)}")
@@ -112,7 +113,7 @@ def create_app(store_or_path: SessionStore | str | Path, *, limits: Limits | Non
         routes += [Route("/snippet.js", snippet_js, methods=["GET", "HEAD"], name="snippet"),
                    *collector.routes()]
     if role != "collector":
-        routes += [*login_ui.routes(auth), *ui_routes(store)]
+        routes += [*login_ui.routes(auth), *ui_routes(store, cluster=cluster)]
     app = Starlette(routes=guard_routes(routes, auth, access), lifespan=lifespan)
     app.add_middleware(HostCheck, policy=access)
     app.state.store = store

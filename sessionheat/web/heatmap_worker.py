@@ -24,7 +24,7 @@ IDLE_SECONDS = 60.0  # close Chromium after this long without a job
 KEEP_STATUSES = 200  # finished jobs remembered, so a page polling late still hears how it ended
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-Work = Callable[[Any, Progress], None]  # (browser, progress)
+Work = Callable[[Any, Progress], None]  # (browser, or None for a job that needs none; progress)
 
 
 class QueueFull(Exception):
@@ -64,7 +64,7 @@ class HeatmapWorker:
                  launch: Callable[[], Any] | None = None):
         self.idle_seconds = idle_seconds
         self._launch = launch  # a context manager factory yielding a browser; default: ours
-        self._queue: queue.Queue[tuple[JobStatus, Work] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[JobStatus, Work, bool] | None] = queue.Queue()
         self._statuses: OrderedDict[str, JobStatus] = OrderedDict()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -72,9 +72,11 @@ class HeatmapWorker:
 
     # -- the server's side ------------------------------------------------------------------
 
-    def submit(self, job_id: str, title: str, work: Work, *, max_queued: int | None = None) -> JobStatus:
+    def submit(self, job_id: str, title: str, work: Work, *, max_queued: int | None = None,
+               browser: bool = True) -> JobStatus:
         """Queue `work` unless the same job is already queued or running; returns its status.
-        With `max_queued`, raises QueueFull when that many jobs are waiting already."""
+        With `max_queued`, raises QueueFull when that many jobs are waiting already. `browser=False`:
+        the work gets None for a browser, and none is started for it (indexing on a cluster)."""
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the heatmap worker has stopped")
@@ -87,7 +89,7 @@ class HeatmapWorker:
             self._statuses[job_id] = status
             self._statuses.move_to_end(job_id)
             self._forget_old()
-            self._queue.put((status, work))
+            self._queue.put((status, work, browser))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="sessionheat-heatmaps", daemon=True)
                 self._thread.start()
@@ -148,18 +150,18 @@ class HeatmapWorker:
                     continue
                 if item is None:
                     return
-                status, work = item
+                status, work, needs_browser = item
 
                 def progress(stage: str, done: int = 0, total: int = 0, status: JobStatus = status) -> None:
                     status.stage, status.done, status.total = stage, done, total
 
                 status.state, status.started_at = "running", time.time()
-                status.stage = "starting Chromium" if browser is None else "starting"
+                status.stage = "starting Chromium" if browser is None and needs_browser else "starting"
                 try:
-                    if browser is None or not browser.is_connected():
+                    if needs_browser and (browser is None or not browser.is_connected()):
                         stack.close()
                         browser = self._browser(stack)
-                    work(browser, progress)
+                    work(browser if needs_browser else None, progress)
                 except Exception as exc:  # the page shows it; the worker goes on with the next job
                     status.error = str(exc) or type(exc).__name__
                     status.state = "failed"

@@ -60,9 +60,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 _explorers: "weakref.WeakKeyDictionary[SessionStore, list[Explorer]]" = weakref.WeakKeyDictionary()
 
 
-def routes(store: SessionStore) -> list[BaseRoute]:
-    """The explorer's routes over `store`; its background worker stops in `stop_background_work`."""
-    explorer = Explorer(store)
+def routes(store: SessionStore, *, cluster: str | None = None) -> list[BaseRoute]:
+    """The explorer's routes over `store`; its background worker stops in `stop_background_work`.
+    `cluster`: the Dask scheduler new sessions are indexed on (None: on this machine)."""
+    explorer = Explorer(store, cluster=cluster)
     _explorers.setdefault(store, []).append(explorer)
     return explorer.routes()
 
@@ -91,8 +92,9 @@ class Resolved:
 class Explorer:
     """The explorer's pages over one store, with its map cache and background worker."""
 
-    def __init__(self, store: SessionStore):
+    def __init__(self, store: SessionStore, *, cluster: str | None = None):
         self.store = store
+        self.cluster = cluster  # a Dask scheduler's address: index there, not in our worker
         self.cache = MapCache.beside(store)
         self.worker = HeatmapWorker()
         self._pages: tuple[tuple[int, int] | None, list[tuple[str, int]]] = (None, [])
@@ -169,10 +171,14 @@ class Explorer:
                 done += 1
                 progress("indexing sessions", done, total)
 
-            index_sessions(self.store, browser=browser, progress=one)
+            if self.cluster is not None:
+                index_sessions(self.store, cluster=self.cluster, progress=one)
+            else:
+                index_sessions(self.store, browser=browser, progress=one)
             progress(f"indexed {done} session{'s' * (done != 1)}", done, total)
 
-        return self.worker.submit(INDEX_JOB, "Index new sessions", work)
+        # On a cluster, the workers hold the browsers: this server starts none for the job.
+        return self.worker.submit(INDEX_JOB, "Index new sessions", work, browser=self.cluster is None)
 
     def _job_json(self, status: JobStatus) -> dict[str, Any]:
         return {**status.as_json(self.worker.ahead_of(status.job_id)),

@@ -18,8 +18,9 @@ from sessionheat.web import heatmaps_ui, sessions_ui
 from sessionheat.web.pages import SECURITY_HEADERS, WEB_DIR
 
 
-def ui_routes(store: SessionStore) -> list[BaseRoute]:
-    """Every UI route: the home redirect, static files, and each area's pages."""
+def ui_routes(store: SessionStore, *, cluster: str | None = None) -> list[BaseRoute]:
+    """Every UI route: the home redirect, static files, and each area's pages (`cluster`: the
+    Dask scheduler the heatmap explorer indexes new sessions on)."""
 
     async def home(request: Request) -> Response:
         return RedirectResponse(request.url_for("sessions"), status_code=303)
@@ -34,5 +35,5 @@ def ui_routes(store: SessionStore) -> list[BaseRoute]:
         Route("/favicon.ico", favicon, name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
         *sessions_ui.routes(store),
-        *heatmaps_ui.routes(store),
+        *heatmaps_ui.routes(store, cluster=cluster),
     ]
