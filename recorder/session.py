@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from plumbing import json_text
-from plumbing.assets import amd_safe, package_text, page_script, vendor_text
+from plumbing.assets import amd_safe, package_text, page_script, rrweb_for_recording
 from plumbing.browser import chromium
 from plumbing.events import EventType
 from plumbing.store import SessionStore, new_session_id
@@ -50,7 +50,7 @@ def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_b
     return (
         boot.replace("/*@CONFIG@*/", json.dumps(config))
         .replace("/*@RECORD@*/", page_script("recorder", "record.js"))
-        .replace("/*@RRWEB@*/", amd_safe(vendor_text("rrweb.js"), "holder"))
+        .replace("/*@RRWEB@*/", amd_safe(rrweb_for_recording(), "holder"))
     )
 
 
