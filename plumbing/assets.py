@@ -19,6 +19,7 @@ RRWEB_PLAYER_VERSION = "2.1.7"
 
 VENDOR_FILES: dict[str, str] = {
     "rrweb.js": f"rrweb-{RRWEB_VERSION}.umd.min.js",
+    "rrweb-record.js": f"rrweb-{RRWEB_VERSION}.record.min.js",  # rrweb's `record` alone (recorders)
     "rrweb.css": f"rrweb-{RRWEB_VERSION}.style.min.css",
     "rrweb-player.js": f"rrweb-player-{RRWEB_PLAYER_VERSION}.umd.min.js",
     "rrweb-player.css": f"rrweb-player-{RRWEB_PLAYER_VERSION}.style.min.css",
@@ -115,14 +116,16 @@ _TAINT_TABLES = (
     ('ShadowRoot:["getSelection"],Element:[],MutationObserver:["constructor"]',
      'ShadowRoot:["getSelection"],Element:["querySelector","querySelectorAll"],MutationObserver:["constructor"]'),
 )
-_TAINT_TABLE_COPIES = 3  # rrweb 2.2.2's UMD build bundles rrweb-utils three times
+_TAINT_TABLE_COPIES = 2  # the record build bundles rrweb-utils twice (rrweb-snapshot's, rrweb's)
 
 
 @cache
 def rrweb_for_recording() -> str:
-    """The vendored rrweb bundle as the recorders put it in pages: its taint-check table
-    corrected (see above). A refreshed bundle whose table differs fails here, loudly."""
-    source = vendor_text("rrweb.js")
+    """The rrweb the recorders put in pages: the record-only build (`rrweb-record.js`, made from
+    the same rrweb release by scripts/build_rrweb_record.sh: the full bundle's Replayer cost each
+    recorded page load ~90 ms of renderer time for nothing), its taint-check table corrected (see
+    above). A refreshed bundle whose table differs fails here, loudly."""
+    source = vendor_text("rrweb-record.js")
     for wrong, right in _TAINT_TABLES:
         found = source.count(wrong)
         if found != _TAINT_TABLE_COPIES:
