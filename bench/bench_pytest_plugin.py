@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from plumbing.browser import CHROMIUM_ARGS, chromium_executable
@@ -84,6 +85,7 @@ def test_scrolling_down_the_home_page(page, steps):
     assert page.evaluate("window.scrollY") > 0
 '''
 N_TESTS = 24
+PLUGIN_MODULE = "sessionheat.pytest_plugin"
 
 
 def _suite(folder: Path) -> None:
@@ -92,10 +94,17 @@ def _suite(folder: Path) -> None:
     (folder / "test_site.py").write_text(SUITE)
 
 
+def _plugin_args() -> list[str]:
+    """`-p` the plugin only where its `pytest11` entry point does not load it already (an
+    installed copy): loading it twice is an error."""
+    installed = any(ep.value == PLUGIN_MODULE for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", PLUGIN_MODULE]
+
+
 def _run(folder: Path, base_url: str, *extra: str) -> float:
     """Seconds one pytest run of the suite took; it must pass."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "sessionheat.pytest_plugin",
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_plugin_args(),
             "--base-url", base_url, *extra]
     start = time.perf_counter()
     done = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True, timeout=600)

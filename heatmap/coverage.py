@@ -63,6 +63,7 @@ class Coverage:
     elements: list[ElementCoverage]  # most clicked by visitors first
     reference: ReferenceLayout
     image: np.ndarray
+    n_unindexed: int = 0  # sessions of the selection left out, not indexed yet (indexed_only)
 
     @property
     def percent(self) -> float:
@@ -91,16 +92,18 @@ class Coverage:
             Path(json_path).write_text(json.dumps(self.to_json(), indent=1))
 
 
-def _pageviews(store: SessionStore, segment: Segment, *, tests: bool, origin: str | None = None
-               ) -> tuple[list[dict[str, Any]], str | None]:
-    """The segment's pageviews of test sessions (`tests`) or of visitors' sessions, from one site."""
+def _pageviews(store: SessionStore, segment: Segment, *, tests: bool, origin: str | None = None,
+               indexed_only: bool = False) -> tuple[list[dict[str, Any]], str | None, int]:
+    """The segment's pageviews of test sessions (`tests`) or of visitors' sessions, from one site,
+    and how many of their sessions were left out as not indexed yet (with `indexed_only`; else
+    those refuse)."""
     choice = segment.select_one_origin(store, prefer=origin)
     rows = [p for p in choice.pageviews if (PROP_TEST in p["properties"]) == tests]
     unindexed = {p["session_id"] for p in rows} - set(store.index_marks(p["session_id"] for p in rows))
-    if unindexed:
+    if unindexed and not indexed_only:
         raise HeatmapError(f"{counted(len(unindexed), 'session')} of {segment.label()} not indexed yet: "
                            "run `sessionheat index` first")
-    return rows, choice.origin
+    return [p for p in rows if p["session_id"] not in unindexed], choice.origin, len(unindexed)
 
 
 def _clicks(store: SessionStore, pageviews: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -109,15 +112,20 @@ def _clicks(store: SessionStore, pageviews: Sequence[Mapping[str, Any]]) -> list
 
 
 def build_coverage(store: SessionStore, url: str, *, tests: Segment | None = None,
-                   visitors: Segment | None = None, browser: Any = None) -> Coverage:
-    """Which of the elements visitors click on `url` some test clicked too (see module doc)."""
+                   visitors: Segment | None = None, browser: Any = None, indexed_only: bool = False
+                   ) -> Coverage:
+    """Which of the elements visitors click on `url` some test clicked too (see module doc).
+    A session not indexed yet refuses, unless `indexed_only` leaves it out (and counts it: the
+    explorer draws what is indexed and says what is not)."""
     visitors = visitors or Segment()
     tests = tests or Segment()
     visitors.url = tests.url = url
-    visitor_views, origin = _pageviews(store, visitors, tests=False)
+    visitor_views, origin, unindexed = _pageviews(store, visitors, tests=False, indexed_only=indexed_only)
     if not visitor_views:
-        raise HeatmapError(f"no visitor's pageview of {visitors.label()} (sessions without a `{PROP_TEST}` property)")
-    test_views, _ = _pageviews(store, tests, tests=True, origin=origin)
+        waiting = f"; {counted(unindexed, 'session')} not indexed yet" if unindexed else ""
+        raise HeatmapError(f"no visitor's pageview of {visitors.label()} (sessions without a `{PROP_TEST}` "
+                           f"property){waiting}")
+    test_views, _, unindexed_tests = _pageviews(store, tests, tests=True, origin=origin, indexed_only=indexed_only)
     visitor_clicks = _clicks(store, visitor_views)
     if not visitor_clicks:
         raise HeatmapError(f"visitors made no click on {visitors.label()}")
@@ -136,7 +144,8 @@ def build_coverage(store: SessionStore, url: str, *, tests: Segment | None = Non
                                 key=lambda s: (-s.hits, s.element_key))]
     n_visitors = len({p["session_id"] for p in visitor_views})
     n_tests = len({p["session_id"] for p in test_views})
-    result = Coverage(url, visitors, tests, n_visitors, n_tests, elements, ref, np.zeros((1, 1, 3), np.uint8))
+    result = Coverage(url, visitors, tests, n_visitors, n_tests, elements, ref, np.zeros((1, 1, 3), np.uint8),
+                      n_unindexed=unindexed + unindexed_tests)
     outlines = [ElementOutline(*e.box, count=e.visitor_clicks, label=f"untested: {e.label}")
                 for e in result.untested[:OUTLINED_UNTESTED] if e.box]
     points = np.array([(p.x, p.y) for p in placement.points], dtype=np.float64).reshape(-1, 2)

@@ -19,6 +19,7 @@ RRWEB_PLAYER_VERSION = "2.1.7"
 
 VENDOR_FILES: dict[str, str] = {
     "rrweb.js": f"rrweb-{RRWEB_VERSION}.umd.min.js",
+    "rrweb-record.js": f"rrweb-{RRWEB_VERSION}.record.min.js",  # rrweb's `record` alone (recorders)
     "rrweb.css": f"rrweb-{RRWEB_VERSION}.style.min.css",
     "rrweb-player.js": f"rrweb-player-{RRWEB_PLAYER_VERSION}.umd.min.js",
     "rrweb-player.css": f"rrweb-player-{RRWEB_PLAYER_VERSION}.style.min.css",
@@ -99,3 +100,36 @@ def amd_safe(umd_source: str, holder: str) -> str:
     leave our global undefined; shadowing the three names makes the UMD fall through to `this`.
     """
     return f"(function(define, exports, module){{\n{umd_source}\n}}).call({holder});"
+
+
+# rrweb's "taint check" (rrweb-utils' getUntaintedPrototype, one copy per bundled package) asks
+# whether the page has patched the DOM getters and methods rrweb relies on; only a patched
+# prototype needs a pristine one from a new, hidden iframe. Its table lists Element's
+# `querySelector` and `querySelectorAll` among the getters, though they are methods: the
+# getter test then always fails, and every page load built an iframe per bundled copy (about 20 ms
+# of the demo page's renderer time). Listed as methods, they are checked as methods: a page that
+# did patch them still gets its iframe.
+_TAINT_TABLES = (
+    ('ShadowRoot:["host","styleSheets"],Element:["shadowRoot","querySelector","querySelectorAll"],'
+     'MutationObserver:[]',
+     'ShadowRoot:["host","styleSheets"],Element:["shadowRoot"],MutationObserver:[]'),
+    ('ShadowRoot:["getSelection"],Element:[],MutationObserver:["constructor"]',
+     'ShadowRoot:["getSelection"],Element:["querySelector","querySelectorAll"],MutationObserver:["constructor"]'),
+)
+_TAINT_TABLE_COPIES = 2  # the record build bundles rrweb-utils twice (rrweb-snapshot's, rrweb's)
+
+
+@cache
+def rrweb_for_recording() -> str:
+    """The rrweb the recorders put in pages: the record-only build (`rrweb-record.js`, made from
+    the same rrweb release by scripts/build_rrweb_record.sh: the full bundle's Replayer cost each
+    recorded page load ~90 ms of renderer time for nothing), its taint-check table corrected (see
+    above). A refreshed bundle whose table differs fails here, loudly."""
+    source = vendor_text("rrweb-record.js")
+    for wrong, right in _TAINT_TABLES:
+        found = source.count(wrong)
+        if found != _TAINT_TABLE_COPIES:
+            raise RuntimeError(f"rrweb {RRWEB_VERSION}: expected its taint-check table {wrong!r} "
+                               f"{_TAINT_TABLE_COPIES} times, found it {found} times; see plumbing/assets.py")
+        source = source.replace(wrong, right)
+    return source

@@ -32,6 +32,7 @@ from recorder.session import (
     open_transport,
     recorder_init_script,
     stop_recording,
+    stop_recording_through,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class ContextRecording:
     started: dict[str, int] = field(default_factory=dict)  # session id -> its first event's epoch ms
     marks: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (epoch ms, name, data)
     writes: "queue.Queue[Callable[[], object] | None]" = field(default_factory=queue.Queue)
+    transports: dict[str, "CDPSession"] = field(default_factory=dict)  # session id -> its page's CDP
 
     def __post_init__(self) -> None:
         self.script = recorder_init_script(mask_inputs=self.mask_inputs, flush_ms=self.flush_ms,
@@ -111,6 +113,7 @@ class ContextRecording:
             self.writes.put(functools.partial(session._receive, payload))
 
         cdp = open_transport(self.context, page, receive)
+        self.transports[session.id] = cdp
         try:  # through the session just opened: one round trip, whatever document is there now
             answer = cdp.send("Runtime.evaluate", {"expression": "navigator.userAgent", "returnByValue": True})
             agent.append(str(answer["result"]["value"]))
@@ -143,7 +146,11 @@ class ContextRecording:
     def stop(self) -> None:
         """Hand over each open page's last batch and stop its recorder (before the context closes)."""
         for session in self.sessions:
-            stop_recording(session.page)
+            cdp = self.transports.get(session.id)
+            if cdp is None:  # the page went before its transport was there
+                stop_recording(session.page)
+            else:
+                stop_recording_through(cdp, session.page)
 
     def finish(self, properties: dict[str, Any] | None = None) -> None:
         """Write the marks and `properties` (what is known only at the end: an outcome) into every

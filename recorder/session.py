@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from plumbing import json_text
-from plumbing.assets import amd_safe, package_text, page_script, vendor_text
+from plumbing.assets import amd_safe, package_text, page_script, rrweb_for_recording
 from plumbing.browser import chromium
 from plumbing.events import EventType
 from plumbing.store import SessionStore, new_session_id
@@ -50,7 +50,7 @@ def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_b
     return (
         boot.replace("/*@CONFIG@*/", json.dumps(config))
         .replace("/*@RECORD@*/", page_script("recorder", "record.js"))
-        .replace("/*@RRWEB@*/", amd_safe(vendor_text("rrweb.js"), "holder"))
+        .replace("/*@RRWEB@*/", amd_safe(rrweb_for_recording(), "holder"))
     )
 
 
@@ -100,8 +100,9 @@ def annotation_event(name: str, data: dict[str, Any] | None = None, *, at_ms: fl
 # Stop after one zero-delay timer turn: rrweb notes some things a timer turn after they happen (a
 # font added through `document.fonts.add`), and a journey that ends right after such a step
 # would otherwise stop the recorder before that event exists.
-_STOP_JS = ("() => new Promise((done) => setTimeout(done, 0)).then(() =>"
-            " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
+STOP_EXPRESSION = ("new Promise((done) => setTimeout(done, 0)).then(() =>"
+                   " window.__sessionheatRecorder && window.__sessionheatRecorder.stop())")
+_STOP_JS = "() => " + STOP_EXPRESSION
 
 
 def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> "CDPSession":
@@ -125,6 +126,17 @@ def stop_recording(page: "Page") -> None:
     try:
         if not page.is_closed():
             page.evaluate(_STOP_JS)
+    except Exception:
+        pass
+
+
+def stop_recording_through(cdp: "CDPSession", page: "Page") -> None:
+    """`stop_recording` through the page's own transport (`open_transport`'s CDP session): a page
+    the test never evaluated in would otherwise first have Playwright set up its evaluation
+    helpers there (~13 ms), only to be stopped. The last batch still arrives before this returns."""
+    try:
+        if not page.is_closed():
+            cdp.send("Runtime.evaluate", {"expression": STOP_EXPRESSION, "awaitPromise": True})
     except Exception:
         pass
 

@@ -34,7 +34,6 @@ from plumbing.vocabulary import (
 )
 
 from recorder.contexts import ContextRecording
-from replay.player import write_player_html
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext
@@ -221,6 +220,8 @@ class SuiteRecording:
             self.writing = [r for r in self.writing if r.writer.is_alive()] + [recording]  # the next
             # test need not wait for this one's writes
         if failed:
+            from replay.player import write_player_html  # ~35 ms of imports a passing run never needs
+
             for index, session in enumerate(recording.recorded):
                 path = attempt.folder / REPLAY_FILE.format(_suffix(index))
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from plumbing.events import EventType, IncrementalSource
 from plumbing.vocabulary import TAG_LIVE_CLICK
 
 from recorder import record
+from recorder.contexts import ContextRecording
 
 EMAIL = "alice.secret@example.com"
 PASSWORD = "hunter2-Very-Secret"
@@ -95,6 +96,43 @@ def test_amd_pages_and_blank_iframes_record(browser, asset_server, store):
     assert not captured, "our rrweb must not register with the page's AMD loader"
     events = store.read_events(session.id).events
     assert EventType.FULL_SNAPSHOT in types(events) and clicks(events)
+
+
+# Counts the iframes anything adds to the page (rrweb's taint check adds a hidden one for a pristine
+# prototype); with `patch`, the page wraps Element.prototype.querySelector first, as some libraries do.
+IFRAME_COUNTER = """
+window.__iframesAdded = 0;
+new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach((n) => {
+  if (n.nodeName === "IFRAME") window.__iframesAdded += 1;
+}))).observe(document, {childList: true, subtree: true});
+if (%s) {
+  const original = Element.prototype.querySelector;
+  Element.prototype.querySelector = function (selector) { return original.call(this, selector); };
+}
+"""
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_a_pristine_page_costs_rrweb_no_iframe_a_patched_one_still_gets_it(browser, asset_server, store,
+                                                                           patched):
+    context = browser.new_context()
+    try:
+        context.add_init_script(script=IFRAME_COUNTER % ("true" if patched else "false"))
+        recording = ContextRecording(context, store=store)
+        page = context.new_page()
+        page.goto(asset_server.url("form.html"))
+        page.click("#submit")
+        added = page.evaluate("() => window.__iframesAdded")
+        recording.stop()
+        recording.finish()
+        recording.wait()
+    finally:
+        context.close()
+    assert (added > 0) if patched else added == 0, added
+    (session,) = recording.recorded
+    events = store.read_events(session.id).events
+    assert EventType.FULL_SNAPSHOT in types(events)
+    assert [c["id"] for c in clicks(events)] == node_id_by_attr(events, "id", "submit")
 
 
 def test_annotations_and_click_evidence(browser, asset_server, store):

@@ -8,6 +8,9 @@ its ranked element table, and go from a hot element to the sessions that clicked
                                                   the current map (202 + job status while drawing)
     GET  /heatmaps/maps/{key}/{file}               a drawn map's PNG / JSON (immutable)
     GET  /heatmaps/jobs/{job}                      a background job's status, polled by the page
+    GET  /heatmaps/coverage?url=…&tests=k=v&visitors=k=v, /heatmaps/coverage.{png,json}?<same>
+                                                  which elements visitors click that no test
+                                                  clicks (coverage_ui)
     POST /heatmaps/index                           index sessions not yet indexed, in the background
 
 Drawing a map replays its reference layout in Chromium, and indexing replays every new session:
@@ -38,6 +41,7 @@ from starlette.routing import BaseRoute, Route
 from plumbing.devices import DEVICES, TYPICAL_WIDTHS
 from plumbing.store import SessionStore
 
+from sessionheat.web.coverage_ui import CoveragePages
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
 from sessionheat.web.heatmap_request import KINDS, MapRequest, page_path
 from sessionheat.web.heatmap_worker import HeatmapWorker, JobStatus, QueueFull
@@ -112,6 +116,7 @@ class Explorer:
             Route("/heatmaps/maps/{key:str}/{name:str}", self.map_file, name="heatmap_file"),
             Route("/heatmaps/jobs/{job:str}", self.job, name="heatmap_job"),
             Route("/heatmaps/index", self.index, methods=["POST"], name="heatmap_index"),
+            *CoveragePages(self).routes(),
         ]
 
     # -- data -------------------------------------------------------------------------------
@@ -179,6 +184,21 @@ class Explorer:
 
         # On a cluster, the workers hold the browsers: this server starts none for the job.
         return self.worker.submit(INDEX_JOB, "Index new sessions", work, browser=self.cluster is None)
+
+    max_queued_maps = MAX_QUEUED_MAPS
+    session_href = staticmethod(session_href)
+
+    def job_json(self, status: JobStatus) -> dict[str, Any]:
+        """A job's status as the pages poll it."""
+        return self._job_json(status)
+
+    def index_job_json(self) -> dict[str, Any] | None:
+        """The indexing job, while it runs and a while after."""
+        return self._index_job()
+
+    def cached_file(self, key: str, name: str) -> Response:
+        """A drawn map's file for a stable address (not kept by browsers: the address's map changes)."""
+        return self._file(key, name, cache_state="hit", immutable=False)
 
     def _job_json(self, status: JobStatus) -> dict[str, Any]:
         return {**status.as_json(self.worker.ahead_of(status.job_id)),

@@ -15,7 +15,7 @@ from functools import cache
 from starlette.requests import Request
 from starlette.responses import Response
 
-from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, page_script, vendor_text
+from plumbing.assets import RRWEB_VERSION, amd_safe, package_text, page_script, rrweb_for_recording
 
 from sessionheat import __version__
 
@@ -44,7 +44,7 @@ def build_snippet() -> str:
     return (
         transport.replace("/*@VERSION@*/", SNIPPET_VERSION)
         .replace("/*@RECORD@*/", record)
-        .replace("/*@RRWEB@*/", amd_safe(vendor_text("rrweb.js"), "holder"))
+        .replace("/*@RRWEB@*/", amd_safe(rrweb_for_recording(), "holder"))
     )
 
 
