@@ -232,16 +232,25 @@ class PostgresBackend:
                 " AND column_name = 'session_id' ORDER BY table_name").fetchall()]
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
+        """Rows counted as they stream from a server-side cursor, so a count stopped by the budget
+        (the statement timeout, or the clock between fetches) still says how many it saw."""
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        n = 0
         with self.pool.connection() as raw:
             try:
                 with raw.transaction():
                     if budget_ms is not None:
                         raw.execute(f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
-                    row = raw.execute(f"SELECT COUNT(*) FROM ({POSTGRES.sql(sql)}) AS matched",
-                                      params).fetchone()
-                return int(row[0]) if row else 0, True
+                    with raw.cursor(name="sessionheat_count") as cursor:
+                        cursor.execute(POSTGRES.sql(sql), params)
+                        while len(rows := cursor.fetchmany(2000)) == 2000:
+                            n += len(rows)
+                            if deadline is not None and time.perf_counter() > deadline:
+                                return n, False
+                        n += len(rows)
+                return n, True
             except self._psycopg.errors.QueryCanceled:
-                return 0, False
+                return n, False
 
     def change_marker(self) -> tuple[int, int]:
         """The WAL position: it moves with every write to the server (a few more than ours: harmless)."""
