@@ -301,3 +301,24 @@ def test_session_rows_are_typed_and_still_read_as_the_dicts_they_were(store):
     listed = store.query_sessions().sessions
     assert [type(r) for r in listed] == [ListedSession] and listed[0].indexed_events is None
     assert {k: listed[0][k] for k in SessionRow.names()} == dict(row)
+
+
+def test_a_stores_old_asset_folder_moves_into_the_store_once(tmp_path):
+    """Replay assets used to be kept in `<db>.assets/` beside a SQLite file: opening the store
+    keeps them inside it (so replays of a site long gone keep their images) and renames the folder."""
+    from replay import AssetCache
+
+    db = tmp_path / "old.db"
+    SessionStore(db).close()
+    folder = tmp_path / "old.db.assets"
+    old = AssetCache(directory=folder)
+    old.put("http://shop.test/logo.png", (200, {"content-type": "image/png"}, b"\x89PNG logo"), site="shop")
+    old.put("http://shop.test/gone.png", (404, {}, b"no"), site="shop")  # never kept
+    with SessionStore(db) as store:
+        assert store.replay_asset("shop", "http://shop.test/logo.png") == (
+            200, {"content-type": "image/png"}, b"\x89PNG logo")
+        assert store.replay_asset("other", "http://shop.test/logo.png") is None  # sites kept apart
+        assert store.replay_asset_stats()["urls"] == 1
+    assert not folder.exists() and (tmp_path / "old.db.assets.adopted").is_dir()
+    with SessionStore(db) as store:  # read once
+        assert store.replay_asset_stats()["urls"] == 1

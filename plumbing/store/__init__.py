@@ -12,6 +12,8 @@ plumbing/sql_dialect.py hold what differs between SQLite and PostgreSQL; `Sessio
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from plumbing.page_paths import page_path
 from plumbing.store.bulk import BulkLoading
 from plumbing.store.codec import (
@@ -55,6 +57,12 @@ from plumbing.vocabulary import SESSION_ID_RE
 class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistry, TeamRegistry, BulkLoading,
                    Retention, ReplayAssets):
     """A store of recorded sessions. Safe to share between threads of one process."""
+
+    def __init__(self, location: str | Path):
+        super().__init__(location)
+        folder = self.path.with_name(self.path.name + ".assets")  # a SQLite store's, before assets moved in
+        if self.backend_name == "sqlite" and folder.is_dir():
+            self.adopt_asset_folder(folder)
 
 
 __all__ = [
