@@ -322,3 +322,28 @@ def test_a_stores_old_asset_folder_moves_into_the_store_once(tmp_path):
     assert not folder.exists() and (tmp_path / "old.db.assets.adopted").is_dir()
     with SessionStore(db) as store:  # read once
         assert store.replay_asset_stats()["urls"] == 1
+
+
+def test_two_index_runs_of_one_session_at_once_leave_one_set_of_hits(store, store_location):
+    """replace_hits from two processes' stores at the same moment (two UIs' Index buttons, a Dask
+    task redone while its first worker still runs): the session ends with one run's hits, not both."""
+    import threading
+
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)])
+    hits = [{"pageview": 0, "t": t, "kind": "click", "element_key": f"k{t}", "x": 1, "y": 1} for t in range(2000)]
+    others = [SessionStore(store_location) for _ in range(2)]
+    start = threading.Barrier(len(others))
+
+    def index(other: SessionStore) -> None:
+        start.wait()
+        other.replace_hits(session_id, hits, n_events=2)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=index, args=(other,)) for other in others]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert count(store, "hits") == len(hits)
+    for other in others:
+        other.close()
