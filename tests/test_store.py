@@ -347,3 +347,37 @@ def test_two_index_runs_of_one_session_at_once_leave_one_set_of_hits(store, stor
         assert count(store, "hits") == len(hits)
     for other in others:
         other.close()
+
+
+def test_processes_starting_together_agree_on_a_setting_and_refuse_a_second_user_cleanly(store, store_location):
+    """Two `serve`s starting at once on a new store both make the cookie secret: the first insert
+    wins and both read it (PostgreSQL raised a unique violation in one). Adding one user or site
+    name twice at once is a StoreError for the second, never an IntegrityError."""
+    import threading
+
+    others = [SessionStore(store_location) for _ in range(2)]
+    start = threading.Barrier(2)
+    got: dict[int, object] = {}
+
+    def race(n: int, other: SessionStore) -> None:
+        start.wait()
+        try:
+            got[n] = other.setting(f"secret-{round_}", lambda: f"made by {n}")
+        except Exception as exc:  # noqa: BLE001 - what the test looks for
+            got[n] = exc
+
+    for round_ in range(5):
+        threads = [threading.Thread(target=race, args=(n, o)) for n, o in enumerate(others)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert got[0] == got[1] and str(got[0]).startswith("made by"), got
+    store.add_user("ada", "admin", None)
+    with pytest.raises(StoreError, match="already exists"):
+        others[0].add_user("ada", "viewer", None)
+    store.add_site("shop", ["http://shop.test"])
+    with pytest.raises(StoreError, match="already exists"):
+        others[1].add_site("shop", ["http://shop.test"])
+    for other in others:
+        other.close()
