@@ -381,3 +381,15 @@ def test_processes_starting_together_agree_on_a_setting_and_refuse_a_second_user
         others[1].add_site("shop", ["http://shop.test"])
     for other in others:
         other.close()
+
+
+def test_another_apps_table_with_a_session_id_is_left_alone(store):
+    """delete_session (and prune, migrate) act on the store's own tables, never on whatever else
+    shares the database: another app's `session_id` column may be a number, or its rows not ours."""
+    damage(store, "CREATE TABLE web_events (session_id BIGINT, note TEXT)")
+    damage(store, "CREATE TABLE web_visits (session_id TEXT, note TEXT)")
+    damage(store, "INSERT INTO web_events VALUES (7, 'theirs')")
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)])
+    damage(store, "INSERT INTO web_visits VALUES (?, 'theirs too')", (session_id,))
+    assert store.delete_session(session_id)
+    assert (count(store, "web_events"), count(store, "web_visits"), count(store, "sessions")) == (1, 1, 0)
