@@ -359,15 +359,15 @@ def test_processes_starting_together_agree_on_a_setting_and_refuse_a_second_user
     start = threading.Barrier(2)
     got: dict[int, object] = {}
 
-    def race(n: int, other: SessionStore) -> None:
+    def race(n: int, other: SessionStore, name: str) -> None:
         start.wait()
         try:
-            got[n] = other.setting(f"secret-{round_}", lambda: f"made by {n}")
+            got[n] = other.setting(name, lambda: f"made by {n}")
         except Exception as exc:  # noqa: BLE001 - what the test looks for
             got[n] = exc
 
     for round_ in range(5):
-        threads = [threading.Thread(target=race, args=(n, o)) for n, o in enumerate(others)]
+        threads = [threading.Thread(target=race, args=(n, o, f"secret-{round_}")) for n, o in enumerate(others)]
         for thread in threads:
             thread.start()
         for thread in threads:

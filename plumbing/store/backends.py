@@ -191,18 +191,22 @@ class PostgresBackend:
         self._psycopg = psycopg
         self.url = url
         self.local_path = postgres_local_path(url)
+        pool = None
         try:
-            self.pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
-                                       open=True, timeout=30, name="sessionheat")
-            self.pool.wait(timeout=30)
-        except Exception as exc:  # a bad URL, a server that is not there: say so, no traceback
+            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+                                  open=True, timeout=30, name="sessionheat")
+            pool.wait(timeout=30)
+            with pool.connection() as raw:
+                raw.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))  # one migrator at a time
+                try:
+                    raw.execute(postgres_tables())
+                finally:
+                    raw.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        except Exception as exc:  # a bad URL, a server that is not there, no right to create tables
+            if pool is not None:  # its threads would go on reconnecting for the life of the process
+                pool.close()
             raise StoreError(f"cannot open the PostgreSQL store: {str(exc).strip() or type(exc).__name__}") from None
-        with self.pool.connection() as raw:
-            raw.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))  # one migrator at a time
-            try:
-                raw.execute(postgres_tables())
-            finally:
-                raw.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        self.pool = pool
 
     @property
     def location(self) -> str:
