@@ -101,7 +101,7 @@ def property_terms(properties: Mapping[str, str], goals: Sequence[Goal] = (), di
             params += reached_params
         else:
             terms.append(f"{dialect.property_text('s.properties')} = ?")
-            params += [key, str(value)]
+            params += [*dialect.property_params(key), str(value)]
     return terms, params
 
 

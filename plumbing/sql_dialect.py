@@ -26,8 +26,14 @@ class Dialect:
         return text
 
     def property_text(self, column: str) -> str:
-        """A JSON object column's value at a key (one `?`: the key), as text."""
-        return f"CAST(json_extract({column}, '$.' || json_quote(?)) AS TEXT)"
+        """A JSON object column's value at a key (its `?`s: `property_params(key)`), as text, as
+        PostgreSQL's `->>` gives it: a JSON true is 'true' (json_extract alone says 1)."""
+        path = "'$.' || json_quote(?)"
+        return (f"CASE json_type({column}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+                f" ELSE CAST(json_extract({column}, {path}) AS TEXT) END")
+
+    def property_params(self, key: str) -> list[str]:
+        return [key, key]
 
     def glob(self, column: str) -> str:
         """`column` matches a pattern (one `?`: `glob_pattern(...)`), where `*` is any run of characters."""
@@ -70,6 +76,9 @@ class PostgresDialect(Dialect):
 
     def property_text(self, column: str) -> str:
         return f"({column} ->> ?)"
+
+    def property_params(self, key: str) -> list[str]:
+        return [key]
 
     def glob(self, column: str) -> str:
         return f"{column} LIKE ?"

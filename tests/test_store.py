@@ -393,3 +393,19 @@ def test_another_apps_table_with_a_session_id_is_left_alone(store):
     damage(store, "INSERT INTO web_visits VALUES (?, 'theirs too')", (session_id,))
     assert store.delete_session(session_id)
     assert (count(store, "web_events"), count(store, "web_visits"), count(store, "sessions")) == (1, 1, 0)
+
+
+def test_a_property_filter_reads_values_alike_on_both_backends(store):
+    """A segment selects the same sessions after `migrate`: JSON true is `true`, numbers and
+    strings their text, on SQLite as on PostgreSQL."""
+    from plumbing.store import SessionFilter
+
+    props = {"beta": True, "gamma": False, "n": 3, "r": 1.5, "quote": 'say "hi"', "none": None}
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)], properties=props)
+
+    def matches(key: str, value: str) -> bool:
+        return [r.id for r in store.query_sessions(SessionFilter(properties={key: value})).sessions] == [session_id]
+
+    assert matches("beta", "true") and matches("gamma", "false") and matches("n", "3")
+    assert matches("r", "1.5") and matches("quote", 'say "hi"')
+    assert not matches("beta", "1") and not matches("none", "None") and not matches("missing", "")
