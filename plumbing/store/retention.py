@@ -46,8 +46,9 @@ class Retention(StoreConnection):
         doomed = f"SELECT id FROM sessions WHERE {where}"
         report = PruneReport(dry_run=dry_run)
         tables = self._backend.session_tables()
-        with self._write() as conn:
-            self._backend.lock_for_prune(conn)
+        with self._read() if dry_run else self._write() as conn:
+            if not dry_run:  # a count holds up no collector (the sweep does: see lock_for_prune)
+                self._backend.lock_for_prune(conn)
             for table in tables:
                 verb = "SELECT COUNT(*) FROM" if dry_run else "DELETE FROM"
                 cur = conn.execute(f'{verb} "{table}" WHERE session_id IN ({doomed})', params)
