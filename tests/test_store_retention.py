@@ -179,3 +179,19 @@ def test_migrate_and_prune_refuse_what_is_not_a_store_or_an_age_without_a_traceb
     assert (tmp_path / "text.db").read_text() == "not a database, just text\n"  # left alone
     result = CliRunner().invoke(main, ["prune", "--db", str(db), "--older-than", "\u00b2d"])
     assert result.exit_code == 2 and "give an age such as 30d" in result.output
+
+
+def test_migrate_reports_a_site_the_target_already_had_with_another_key(tmp_path, postgres_url):
+    """The target's row is kept (nothing is overwritten), and the copy is not called a match: the
+    snippets sending the source's key would be refused after the move."""
+    source = SessionStore(tmp_path / "s.db")
+    source.add_site("shop", ["http://shop.test"])
+    source.add_site("blog", ["http://blog.test"])
+    target = SessionStore(postgres_url)
+    target_key = target.add_site("shop", ["http://shop.test"])
+    report = copy_store(source, target)
+    assert not report.ok and report.mismatched == ["sites 'shop' differs in the target (its row was kept)"]
+    assert [s["key"] for s in target.list_sites() if s["name"] == "shop"] == [target_key]
+    assert copy_store(source, SessionStore(tmp_path / "fresh.db")).ok  # no false alarm on a clean copy
+    source.close()
+    target.close()

@@ -21,6 +21,7 @@ from plumbing.store.reading import EventReading
 # Shared rows, in the order foreign keys need them; each is kept when the target has it already.
 SHARED_TABLES = ("sites", "goals", "users", "api_tokens", "logins", "settings", "assets", "asset_urls")
 SESSION_BATCH = 200
+NAMED_TABLES = ("sites", "users", "settings")  # keyed by `name`, first column: checked for conflicts
 
 
 @dataclass
@@ -85,6 +86,7 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
         if check and _count(source, table, report.kept) > _count(target, table, report.kept):
             report.mismatched.append(f"table {table}")
     if check:
+        report.mismatched += _differing_named_rows(source, target)
         kept = set(report.kept)
         for done, session_id in enumerate(ids, 1):
             if session_id in kept:
@@ -122,6 +124,29 @@ def _quoted(name: str) -> str:
 def _all(store: StoreConnection, sql: str) -> list[tuple[Any, ...]]:
     with store._read() as conn:
         return list(conn.execute(sql).fetchall())
+
+
+def _differing_named_rows(source: StoreConnection, target: StoreConnection) -> list[str]:
+    """Sites, users and settings the target already had under a source's name, with other values
+    (a site's key, say: the snippets that send the source's key would be refused after the move).
+    The target's rows were kept; they are reported, not overwritten."""
+    found = []
+    for table in NAMED_TABLES:
+        sql = f"SELECT * FROM {_quoted(table)} ORDER BY name"
+        with source._read() as src:
+            cur = src.execute(sql)
+            names = [d[0] for d in cur.description]
+            mine = {row[0]: _row(names, row) for row in cur.fetchall()}
+        with target._read() as dst:
+            theirs = {row[0]: _row(names, row) for row in dst.execute(sql).fetchall()}
+        found += [f"{table} {name!r} differs in the target (its row was kept)"
+                  for name, row in mine.items() if name in theirs and _comparable(theirs[name]) != _comparable(row)]
+    return found
+
+
+def _comparable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Values as both backends give them back (JSON text read as JSON, times as text)."""
+    return tuple(str(v) if v is not None and not isinstance(v, (int, float, bytes)) else v for v in row)
 
 
 def _sessions_with_more(src: SqlConnection, dst: SqlConnection, batch: list[str], marks: str) -> list[str]:
