@@ -95,6 +95,9 @@ def _insert_blobs(conn: SqlConnection, blobs: dict[str, str]) -> None:
             conn.executemany("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)", missing)
 
 
+# Plain ints: folding compares every event's type, and an enum member costs a lookup each time.
+_META, _CUSTOM = int(EventType.META), int(EventType.CUSTOM)
+
 # What folding a chunk into its session reads of the session row.
 _FOLDED = "first_ts, last_ts, properties, viewport_w, entry_url, user_agent, site"
 
@@ -291,10 +294,13 @@ class Ingest(StoreConnection):
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
         named: list[tuple[int, str]] = []  # (ts, name) of custom events fired: see _named_events
         for event in events:
-            etype, data = event["type"], event.get("data") or {}
-            if etype == EventType.META:
+            etype = event["type"]
+            if etype != _META and etype != _CUSTOM:  # most events: moves, mutations, scrolls
+                continue
+            data = event.get("data") or {}
+            if etype == _META:
                 marks.append((int(event["timestamp"]), data["href"], int(data["width"]), int(data["height"])))
-            elif etype == EventType.CUSTOM:
+            else:
                 payload = data.get("payload")
                 if data["tag"] == TAG_SET_PROPERTIES and isinstance(payload, dict):
                     properties.update(payload)
