@@ -267,7 +267,7 @@ def _replay_costs(store: SessionStore, browser: Any) -> dict[str, float]:
     from replay import AssetCache, ReplayPage, open_session
 
     parts: dict[str, list[float]] = defaultdict(list)
-    with ReplayPage(browser, assets=AssetCache.for_store(store.path)) as page:
+    with ReplayPage(browser, assets=AssetCache.for_store(store)) as page:
         for session in store.list_sessions():
             read = store.read_events(session["id"])
             items = node_interactions(extract_interactions(read.events))

@@ -103,13 +103,12 @@ class ContextRecording:
         size = (viewport["width"], viewport["height"]) if viewport else None
         agent: list[str] = []
 
-        def receive(payload: str) -> None:  # called on the thread driving Playwright
-            if session.id not in self.started:
-                url, first_ts = first_page(payload)
-                self.started[session.id] = first_ts
+        def receive(payload: str) -> None:  # called on the thread driving Playwright: the test waits
+            if session.id not in self.started:  # the first batch (a full snapshot) is parsed by the writer
+                self.started[session.id] = 0  # its first timestamp, set by the writer before any later task
                 self.writes.put(functools.partial(
-                    self.store.create_session, session.id, site=origin_of(url) if url else "",
-                    user_agent=agent[0] if agent else "", viewport=size, properties=dict(self.properties)))
+                    self._create_session, session.id, payload, user_agent=agent[0] if agent else "",
+                    viewport=size, properties=dict(self.properties)))
             self.writes.put(functools.partial(session._receive, payload))
 
         cdp = open_transport(self.context, page, receive)
@@ -121,6 +120,11 @@ class ContextRecording:
                 self._record_popup(page, cdp)
         except Exception:  # closed already (or while waiting for the popup's page)
             pass
+
+    def _create_session(self, session_id: str, payload: str, **known: Any) -> None:
+        """On the writer: the session's row, its site the origin its first batch was recorded on."""
+        url, self.started[session_id] = first_page(payload)
+        self.store.create_session(session_id, site=origin_of(url) if url else "", **known)
 
     def _record_popup(self, page: "Page", cdp: "CDPSession") -> None:
         """A popup's first page can load without the context's init script (Chromium has navigated it
@@ -158,17 +162,22 @@ class ContextRecording:
         from before a session's first event is not its. Call it after `stop`, once."""
         properties = properties or {}
         self.properties.update(properties)
-        for session in self.recorded:
+        # On the writer, after the first batches it parses (which say where each session starts).
+        self.writes.put(functools.partial(self._write_marks, self.recorded, list(self.marks), properties))
+        self.marks.clear()
+        self.writes.put(None)  # the run is over: the writer ends once all is written
+
+    def _write_marks(self, sessions: list[RecordedSession], marks: list[tuple[float, str, dict[str, Any]]],
+                     properties: dict[str, Any]) -> None:
+        for session in sessions:
             start = self.started[session.id]
-            events = [annotation_event(name, data, at_ms=at) for at, name, data in self.marks if at >= start]
+            events = [annotation_event(name, data, at_ms=at) for at, name, data in marks if at >= start]
             if properties:
                 end = max([start, *(e["timestamp"] for e in events)])
                 events.append({"type": int(EventType.CUSTOM), "timestamp": end,
                                "data": {"tag": TAG_SET_PROPERTIES, "payload": properties}})
             if events:
-                self.writes.put(functools.partial(session._receive, json.dumps(events)))
-        self.marks.clear()
-        self.writes.put(None)  # the run is over: the writer ends once all is written
+                session._receive(json.dumps(events))
 
     def wait(self) -> None:
         """Until everything received (and, after `finish`, written by it) is in the store."""

@@ -63,7 +63,8 @@ def write_player_html(store: SessionStore, session_id: str, path: str | Path, *,
     the site is gone. Without it the player loads them from the site when opened.
     """
     read = store.read_events(session_id)
-    site = (store.get_session(session_id) or {}).get("site") or ""
+    session = store.get_session(session_id)
+    site = session.site if session else ""
     recorded = Timeline(read.events).page_origins() | asset_origins(read.events)  # pages, what they loaded
     vouched = vouched_origins(site, store.site_origins(), recorded)
     events = read.events

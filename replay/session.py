@@ -435,7 +435,8 @@ def open_session(
     extra = {origin_of(o) for o in allow_origins}  # the caller's own choice: vouched for
     recorded = timeline.page_origins() | asset_origins(read.events)  # the pages and what they loaded
     origins = recorded | extra
-    site = (store.get_session(session_id) or {}).get("site") or ""
+    session = store.get_session(session_id)
+    site = session.site if session else ""
     vouched = vouched_origins(site, store.site_origins(), recorded) | extra
     pageviews = [Pageview(p["index"], p["url"], p["t_start"], p["t_end"], p["width"], p["height"])
                  for p in store.pageviews(session_id)]

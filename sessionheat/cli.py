@@ -113,7 +113,7 @@ def sessions_command(db_path: Path | str, as_json: bool, limit: int) -> None:
     """List recorded sessions."""
     rows = open_store(db_path).list_sessions(limit=limit)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([dict(row) for row in rows], indent=2))
         return
     from rich.console import Console
     from rich.table import Table

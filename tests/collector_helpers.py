@@ -113,8 +113,9 @@ def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float =
 class ServeProcess:
     """`python -m sessionheat serve` as a child process, so a test can SIGKILL it like a crash."""
 
-    def __init__(self, db: Path, port: int, log: Path, *extra_args: str, team: bool = True):
-        """`team`: give the store the tester admin first (see `enroll_team`)."""
+    def __init__(self, db: Path | str, port: int, log: Path, *extra_args: str, team: bool = True):
+        """`db`: a SQLite file or a PostgreSQL URL. `team`: give the store the tester admin first
+        (see `enroll_team`)."""
         self.db, self.port, self.log_path = db, port, log
         self.team = team
         self.extra_args = extra_args

@@ -39,3 +39,18 @@ def test_wheel_holds_the_files_read_at_run_time(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     declared = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[sessionheat.commands]\ndemo = demo.cli:demo_command\n" in declared, declared
+
+
+def test_vendored_files_match_the_hashes_their_readme_records() -> None:
+    """vendor/rrweb/README.md names where each file came from and its sha256: a file changed by
+    hand (or a refresh that forgot the README) fails here."""
+    import hashlib
+    import re
+
+    vendor = ROOT / "vendor" / "rrweb"
+    recorded = dict((name, digest) for digest, name in
+                    re.findall(r"^([0-9a-f]{64})  (\S+)$", (vendor / "README.md").read_text(), re.M))
+    shipped = {p.name for p in vendor.iterdir() if p.suffix in (".js", ".css")}
+    assert set(recorded) == shipped, "every vendored file has one sha256 line in vendor/rrweb/README.md"
+    for name, digest in recorded.items():
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name

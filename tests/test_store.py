@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plumbing.store import SessionStore, StoreError
+from plumbing.store import ListedSession, SessionRow, SessionStore, StoreError
 from plumbing.vocabulary import TAG_ANNOTATION
 
 T0 = 1_790_000_000_000
@@ -282,3 +282,43 @@ def test_delete_session_removes_it_and_only_it(store):
     assert table_counts(store) == {"sessions": 1, "chunks": 1, "pageviews": 1}
     assert len(store.read_events("keep-this-one").events) == 3
     assert store.delete_session("drop-this-one") is False
+
+
+def test_session_rows_are_typed_and_still_read_as_the_dicts_they_were(store):
+    """`get_session`, `list_sessions` and the list's rows are dataclasses; code written for the
+    dicts they were (row["site"], .get, dict(row), == a dict) reads them unchanged."""
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)], site="shop", properties={"plan": "pro"})
+    row = store.get_session(session_id)
+    assert isinstance(row, SessionRow)
+    assert (row.site, row["site"], row.get("site"), row.properties["plan"]) == ("shop", "shop", "shop", "pro")
+    assert (row.first_ts, row.n_pageviews, row.n_events) == (T0, 1, 2)
+    as_dict = json.loads(json.dumps(dict(row)))
+    assert list(as_dict) == list(SessionRow.names()) and row == as_dict
+    assert row.get("no such column") is None and "no such column" not in row
+    with pytest.raises(KeyError):
+        row["no such column"]
+    assert store.list_sessions() == [row]
+    listed = store.query_sessions().sessions
+    assert [type(r) for r in listed] == [ListedSession] and listed[0].indexed_events is None
+    assert {k: listed[0][k] for k in SessionRow.names()} == dict(row)
+
+
+def test_a_stores_old_asset_folder_moves_into_the_store_once(tmp_path):
+    """Replay assets used to be kept in `<db>.assets/` beside a SQLite file: opening the store
+    keeps them inside it (so replays of a site long gone keep their images) and renames the folder."""
+    from replay import AssetCache
+
+    db = tmp_path / "old.db"
+    SessionStore(db).close()
+    folder = tmp_path / "old.db.assets"
+    old = AssetCache(directory=folder)
+    old.put("http://shop.test/logo.png", (200, {"content-type": "image/png"}, b"\x89PNG logo"), site="shop")
+    old.put("http://shop.test/gone.png", (404, {}, b"no"), site="shop")  # never kept
+    with SessionStore(db) as store:
+        assert store.replay_asset("shop", "http://shop.test/logo.png") == (
+            200, {"content-type": "image/png"}, b"\x89PNG logo")
+        assert store.replay_asset("other", "http://shop.test/logo.png") is None  # sites kept apart
+        assert store.replay_asset_stats()["urls"] == 1
+    assert not folder.exists() and (tmp_path / "old.db.assets.adopted").is_dir()
+    with SessionStore(db) as store:  # read once
+        assert store.replay_asset_stats()["urls"] == 1

@@ -12,6 +12,8 @@ plumbing/sql_dialect.py hold what differs between SQLite and PostgreSQL; `Sessio
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from plumbing.page_paths import page_path
 from plumbing.store.bulk import BulkLoading
 from plumbing.store.codec import (
@@ -40,8 +42,10 @@ from plumbing.store.rows import (
     ChunkProblem,
     ChunkWrite,
     FieldGuard,
+    ListedSession,
     SessionEvents,
     SessionPage,
+    SessionRow,
     StoreError,
 )
 from plumbing.store.schema import SCHEMA_VERSION
@@ -54,11 +58,17 @@ class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistr
                    Retention, ReplayAssets):
     """A store of recorded sessions. Safe to share between threads of one process."""
 
+    def __init__(self, location: str | Path):
+        super().__init__(location)
+        folder = self.path.with_name(self.path.name + ".assets")  # a SQLite store's, before assets moved in
+        if self.backend_name == "sqlite" and folder.is_dir():
+            self.adopt_asset_folder(folder)
+
 
 __all__ = [
     "BLOB_LITERAL", "BLOB_MIN_CHARS", "BLOB_REF", "CODEC", "CODEC_BLOBS", "IMPORT_CHUNK_EVENTS",
     "SCHEMA_VERSION", "SESSION_ID_RE", "SESSION_SORTS", "SITE_POLICY", "URL_RARE_SHARE",
-    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "CopyReport", "EncodedChunk", "PruneReport", "FieldGuard", "SessionEvents",
-    "SessionFilter", "SessionPage", "SessionStore", "StoreError", "_extract_blobs", "_extract_blobs_text",
+    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "CopyReport", "EncodedChunk", "PruneReport", "FieldGuard", "ListedSession",
+    "SessionEvents", "SessionFilter", "SessionPage", "SessionRow", "SessionStore", "StoreError", "_extract_blobs", "_extract_blobs_text",
     "copy_store", "day_ms", "decode_chunk", "encode_events", "new_session_id", "origin_of", "page_path",
 ]

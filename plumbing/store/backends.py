@@ -8,6 +8,7 @@ returns (what the collector acknowledges after), the schema brought up to date o
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -18,8 +19,6 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
-
-import sqlite_utils
 
 from plumbing.sql_dialect import POSTGRES, SQLITE, Dialect, SqlConnection
 from plumbing.store.rows import StoreError
@@ -78,7 +77,6 @@ class SqliteBackend:
         self.local_path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
-        self.db = sqlite_utils.Database(raw)
         self.lock = threading.RLock()
         self.conn = SqlConnection(raw, SQLITE)
         raw.execute("PRAGMA journal_mode=WAL")
@@ -94,6 +92,15 @@ class SqliteBackend:
     @property
     def location(self) -> str:
         return str(self.local_path.resolve())
+
+    @functools.cached_property
+    def db(self) -> Any:
+        """sqlite-utils' view of the file, made when first asked for: importing sqlite-utils
+        costs ~0.2 s (it brings numpy when installed), which every `pytest --sessionheat` run
+        and CLI command would otherwise pay for nothing."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn.raw)
 
     @contextmanager
     def read(self) -> Iterator[SqlConnection]:
@@ -121,8 +128,10 @@ class SqliteBackend:
 
     def session_tables(self) -> list[str]:
         with self.lock:
-            return [name for name in self.db.table_names()
-                    if name != "sessions" and "session_id" in self.db[name].columns_dict]
+            raw = self.conn.raw
+            names = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return [name for name in names if name != "sessions" and any(
+                column[1] == "session_id" for column in raw.execute(f'PRAGMA table_info("{name}")'))]
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
         """How many rows `sql` yields, stopped after `budget_ms`: (n, whether it ran to the end)."""
@@ -236,16 +245,25 @@ class PostgresBackend:
                 " AND column_name = 'session_id' ORDER BY table_name").fetchall()]
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
+        """Rows counted as they stream from a server-side cursor, so a count stopped by the budget
+        (the statement timeout, or the clock between fetches) still says how many it saw."""
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        n = 0
         with self.pool.connection() as raw:
             try:
                 with raw.transaction():
                     if budget_ms is not None:
                         raw.execute(f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
-                    row = raw.execute(f"SELECT COUNT(*) FROM ({POSTGRES.sql(sql)}) AS matched",
-                                      params).fetchone()
-                return int(row[0]) if row else 0, True
+                    with raw.cursor(name="sessionheat_count") as cursor:
+                        cursor.execute(POSTGRES.sql(sql), params)
+                        while len(rows := cursor.fetchmany(2000)) == 2000:
+                            n += len(rows)
+                            if deadline is not None and time.perf_counter() > deadline:
+                                return n, False
+                        n += len(rows)
+                return n, True
             except self._psycopg.errors.QueryCanceled:
-                return 0, False
+                return n, False
 
     def change_marker(self) -> tuple[int, int]:
         """The WAL position: it moves with every write to the server (a few more than ours: harmless)."""

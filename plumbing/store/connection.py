@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from plumbing.sql_dialect import SqlConnection
 from plumbing.store.backends import Backend, SqliteBackend, open_backend
@@ -25,8 +25,13 @@ class StoreConnection:
         self.dialect = self._backend.dialect
         self.path = self._backend.local_path
         self._url_shares: dict[str, tuple[float, float]] = {}  # see _url_share
-        if isinstance(self._backend, SqliteBackend):
-            self.db = self._backend.db  # sqlite-utils, for tests and tools that look inside the file
+
+    @property
+    def db(self) -> Any:
+        """sqlite-utils' Database on a SQLite store's file, for tests and tools that look inside."""
+        if not isinstance(self._backend, SqliteBackend):
+            raise AttributeError("a PostgreSQL store has no sqlite-utils view (store.db)")
+        return self._backend.db
 
     @contextmanager
     def _read(self) -> Iterator[SqlConnection]:

@@ -12,7 +12,9 @@ from plumbing.store.formats import (
     _properties,
 )
 from plumbing.store.rows import (
+    ListedSession,
     SessionPage,
+    SessionRow,
     StoreError,
 )
 from plumbing.vocabulary import (
@@ -23,11 +25,11 @@ from plumbing.vocabulary import (
 class SessionQueries(StoreConnection):
     """The session list and what a session page shows beside its replay."""
 
-    def get_session(self, session_id: str) -> dict[str, Any] | None:
+    def get_session(self, session_id: str) -> SessionRow | None:
         rows = list(self._session_rows("WHERE s.id = ?", (session_id,)))
         return rows[0] if rows else None
 
-    def list_sessions(self, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    def list_sessions(self, *, limit: int | None = None, offset: int = 0) -> list[SessionRow]:
         """Sessions, newest first, each with its pageview count and parsed properties."""
         clause = "ORDER BY s.first_ts IS NULL, s.first_ts DESC, s.id"
         params: tuple[Any, ...] = ()
@@ -75,16 +77,15 @@ class SessionQueries(StoreConnection):
         with self._read() as conn:
             cur = conn.execute(sql, [*params, limit + 1])
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, row)) for row in cur.fetchall()]
-        more = len(rows) > limit
-        rows = rows[:limit]
+            read = [dict(zip(names, row)) for row in cur.fetchall()]
+        more = len(read) > limit
+        read = read[:limit]
         if backwards:
-            rows.reverse()
-        for row in rows:
-            row["properties"] = _properties(row["properties"])
+            read.reverse()
+        rows = [ListedSession.from_columns(row, _properties(row["properties"])) for row in read]
         key = SESSION_SORTS[sort]
-        first = _encode_cursor(rows[0][key], rows[0]["id"]) if rows else None
-        last = _encode_cursor(rows[-1][key], rows[-1]["id"]) if rows else None
+        first = _encode_cursor(rows[0][key], rows[0].id) if rows else None
+        last = _encode_cursor(rows[-1][key], rows[-1].id) if rows else None
         if backwards:
             return SessionPage(rows, next_cursor=last, prev_cursor=first if more else None)
         return SessionPage(rows, next_cursor=last if more else None,
@@ -146,7 +147,7 @@ class SessionQueries(StoreConnection):
         return {"indexed": True, "indexed_events": row[0], "indexed_at": row[1],
                 "problem": row[2], "clicks": clicks}
 
-    def _session_rows(self, clause: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+    def _session_rows(self, clause: str, params: tuple[Any, ...]) -> Iterator[SessionRow]:
         sql = (
             "SELECT s.*, (SELECT COUNT(*) FROM pageviews p WHERE p.session_id = s.id) AS n_pageviews"
             f" FROM sessions s {clause}"
@@ -157,8 +158,7 @@ class SessionQueries(StoreConnection):
             rows = cur.fetchall()
         for row in rows:
             record = dict(zip(names, row))
-            record["properties"] = _properties(record["properties"])
-            yield record
+            yield SessionRow.from_columns(record, _properties(record["properties"]))
 
     def pageviews(self, session_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from pathlib import Path
 from typing import Any
 
 from plumbing.store.connection import StoreConnection
@@ -50,6 +51,28 @@ class ReplayAssets(StoreConnection):
                 " ON CONFLICT (site, url) DO UPDATE SET status = excluded.status, headers = excluded.headers,"
                 " hash = excluded.hash, fetched_at = excluded.fetched_at",
                 (site, url, int(status), json.dumps(headers, sort_keys=True), digest, _now_iso()))
+
+    def adopt_asset_folder(self, folder: Path) -> int:
+        """Keep the answers of an asset folder (`<db>.assets/`, where stores kept them before they
+        lived in the store) in the store, then rename it `<name>.adopted`, so it is read once and
+        nothing is deleted. Returns how many answers were kept; an unreadable file is skipped."""
+        kept = 0
+        for meta_path in sorted(folder.glob("site-*/*/*.json")):
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                body = meta_path.with_suffix(".body").read_bytes()
+                if meta["size"] != len(body) or int(meta["status"]) >= 400:
+                    continue
+                self.keep_replay_asset(str(meta["site"]), str(meta["url"]), int(meta["status"]),
+                                       {str(k): str(v) for k, v in dict(meta["headers"]).items()}, body)
+                kept += 1
+            except (OSError, ValueError, KeyError, TypeError):  # torn or not ours
+                continue
+        try:
+            folder.rename(folder.with_name(folder.name + ".adopted"))
+        except OSError:  # another process adopted it just now, or the disk is read-only
+            pass
+        return kept
 
     def replay_asset_stats(self) -> dict[str, Any]:
         """How many URLs and distinct bodies are kept, and their stored bytes."""

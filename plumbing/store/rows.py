@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 
 class StoreError(ValueError):
@@ -80,10 +80,78 @@ class ChunkWrite:
     guard: FieldGuard | None = None
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class SessionRow(Mapping[str, Any]):
+    """A recorded session as the store summarises it (`get_session`, `list_sessions`).
+
+    Read its fields (`row.site`). It is also a read-only mapping of the same names (`row["site"]`,
+    `row.get(...)`, `dict(row)`, equal to a dict of them) for code written when rows were dicts.
+    """
+
+    id: str
+    site: str = ""
+    started_at: str | None = None  # ISO time of the first event
+    ended_at: str | None = None
+    duration_ms: int | None = None
+    first_ts: int | None = None  # epoch ms of the first event
+    last_ts: int | None = None
+    user_agent: str = ""
+    device: str | None = None  # desktop / tablet / mobile (plumbing.devices)
+    viewport_w: int | None = None
+    viewport_h: int | None = None
+    entry_url: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    n_events: int = 0
+    n_chunks: int = 0
+    n_bytes: int = 0  # as stored (compressed, deduplicated)
+    n_raw_bytes: int = 0  # as the recorder sent them
+    created_at: str | None = None
+    n_pageviews: int = 0
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The field names, in order (what `dict(row)` holds)."""
+        known = _FIELD_NAMES.get(cls)
+        if known is None:
+            known = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        return known
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], properties: dict[str, Any]) -> Self:
+        """From a row read by name, with its `properties` parsed; columns the class lacks are
+        left out (a newer schema's)."""
+        return cls(**{name: columns[name] for name in cls.names() if name in columns and name != "properties"},
+                   properties=properties)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+
+@dataclass(frozen=True, eq=False)
+class ListedSession(SessionRow):
+    """A row of the session list (`query_sessions`): the session and what the list shows beside it."""
+
+    n_rage: int = 0  # rage and dead clicks found by indexing
+    n_dead: int = 0
+    indexed_events: int | None = None  # events the index covered; None: not indexed
+    index_problem: str | None = None
+
+
 @dataclass
 class SessionPage:
     """One page of the session list, with opaque cursors to the pages beside it."""
 
-    sessions: list[dict[str, Any]]
+    sessions: list[ListedSession]
     next_cursor: str | None
     prev_cursor: str | None

@@ -19,6 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from plumbing.devices import VIEWPORT_BUCKETS
+from plumbing.vocabulary import MAX_VIEWPORT_PX
+
 WEB_DIR = Path(__file__).resolve().parent
 
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
@@ -57,7 +60,16 @@ def csrf_input(request: Request) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
 
 
-templates.env.globals.update(identity=identity, csrf_input=csrf_input)
+def _viewport_classes() -> list[tuple[str, str]]:
+    """(name, title) of each viewport class, widest first, for the explorer's pickers."""
+    def title(name: str, low: int, high: int) -> str:
+        span = (f"under {high + 1} px" if low == 0 else f"{low} px and wider" if high == MAX_VIEWPORT_PX
+                else f"{low}–{high} px")
+        return f"{name.capitalize()} ({span})"
+    return [(name, title(name, low, high)) for name, low, high in reversed(VIEWPORT_BUCKETS)]
+
+
+templates.env.globals.update(identity=identity, csrf_input=csrf_input, viewport_classes=_viewport_classes())
 
 # The UI's own pages: only our scripts and styles, images from us or data:, frames only from us.
 UI_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

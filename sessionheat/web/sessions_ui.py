@@ -51,7 +51,9 @@ from plumbing.devices import DEVICES
 from plumbing.events import EventType
 from plumbing.store import (
     SESSION_SORTS,
+    ListedSession,
     SessionFilter,
+    SessionRow,
     SessionStore,
     StoreError,
     day_ms,
@@ -219,11 +221,11 @@ def format_started(iso: str | None) -> str:
         return iso
 
 
-def _index_state(row: dict[str, Any]) -> str:
+def _index_state(row: ListedSession) -> str:
     """indexed / stale / none: rage and dead clicks are known only for indexed sessions."""
-    if row.get("indexed_events") is None:
+    if row.indexed_events is None:
         return "none"
-    return "stale" if row["indexed_events"] < row["n_events"] else "indexed"
+    return "stale" if row.indexed_events < row.n_events else "indexed"
 
 
 @cache
@@ -350,11 +352,8 @@ def routes(store: SessionStore) -> list[BaseRoute]:
                 total, exact = store.count_sessions(q.filters, cap=COUNT_CAP, budget_ms=COUNT_BUDGET_MS)
             except StoreError as exc:
                 q.errors.append(str(exc))
-        rows = result.sessions if result else []
-        for row in rows:
-            row["index_state"] = _index_state(row)
-            row["started"] = format_started(row.get("started_at"))
-            row["duration"] = format_duration(row.get("duration_ms"))
+        rows = [{**row, "index_state": _index_state(row), "started": format_started(row.started_at),
+                 "duration": format_duration(row.duration_ms)} for row in (result.sessions if result else [])]
         return page(
             request, "sessions.html", status_code=400 if q.errors else 200,
             title="Sessions", area="sessions", q=q, rows=rows, total=total, exact=exact,
@@ -366,7 +365,7 @@ def routes(store: SessionStore) -> list[BaseRoute]:
             first_link=_page_link(request.query_params) if (q.after or q.before) else None,
         )
 
-    def _session_or_404(request: Request) -> dict[str, Any] | None:
+    def _session_or_404(request: Request) -> SessionRow | None:
         session_id = request.path_params["session_id"]
         if not SESSION_ID_RE.match(session_id):
             return None
