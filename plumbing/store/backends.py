@@ -231,7 +231,7 @@ class PostgresBackend:
         # batch of chunks pays one round trip instead of one per session.
         locks = ", ".join(["pg_advisory_xact_lock_shared(?)",
                            *["pg_advisory_xact_lock(hashtextextended(?, ?))"] * len(ids)])
-        conn.execute(f"SELECT {locks}",
+        conn.run(f"SELECT {locks}",
                      (PRUNE_LOCK, *[value for session_id in ids for value in (session_id, SESSION_LOCK_SPACE)]))
 
     def lock_for_prune(self, conn: SqlConnection) -> None:

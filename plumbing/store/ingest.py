@@ -184,8 +184,8 @@ class Ingest(StoreConnection):
 
     def _append(self, conn: SqlConnection, write: ChunkWrite, encoded: EncodedChunk | None,
                 goals: dict[str, tuple[Goal, ...]]) -> ChunkOutcome:
-        session = conn.execute(f"SELECT site, n_events, n_raw_bytes, {_FOLDED} FROM sessions WHERE id = ?",
-                               (write.session_id,)).fetchone()
+        session = conn.one(f"SELECT site, n_events, n_raw_bytes, {_FOLDED} FROM sessions WHERE id = ?",
+                           (write.session_id,))
         if session is not None and session[0] != write.site:
             return ChunkOutcome.FOREIGN
         if session is not None and encoded is None and (stored := self._stored_chunk(conn, write)):
@@ -226,8 +226,8 @@ class Ingest(StoreConnection):
     @staticmethod
     def _stored_chunk(conn: SqlConnection, write: ChunkWrite) -> tuple[str, bytes] | None:
         """The codec and data of the chunk stored under `write`'s number, if there is one."""
-        row = conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
-                           (write.session_id, write.seq)).fetchone()
+        row = conn.one("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                       (write.session_id, write.seq))
         return None if row is None else (row[0], row[1])
 
     @staticmethod
@@ -262,13 +262,13 @@ class Ingest(StoreConnection):
     def _insert_chunk(self, conn: SqlConnection, session_id: str, seq: int,
                       events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
         stamps = [e["timestamp"] for e in events]
-        cur = conn.execute(
+        inserted = conn.run(
             "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), encoded.codec,
              encoded.data),
         )
-        if cur.rowcount == 0:
+        if inserted == 0:
             return False
         if encoded.blobs:
             _insert_blobs(conn, encoded.blobs)  # on PostgreSQL, stored already: only checked
@@ -325,7 +325,7 @@ class Ingest(StoreConnection):
                     "UPDATE sessions SET viewport_w = ?, viewport_h = ?, device = ? WHERE id = ?",
                     (metas[0][2], metas[0][3], classify_device(metas[0][2], user_agent), session_id),
                 )
-        conn.execute(
+        conn.run(
             "UPDATE sessions SET first_ts = ?, last_ts = ?, started_at = ?, ended_at = ?,"
             " duration_ms = ?, properties = ?, n_events = n_events + ?, n_chunks = n_chunks + 1,"
             " n_bytes = n_bytes + ?, n_raw_bytes = n_raw_bytes + ? WHERE id = ?",
@@ -336,9 +336,9 @@ class Ingest(StoreConnection):
         if marks or was_first != first_ts:
             self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
         else:  # the same pages from the same start: only the last one lasts longer
-            conn.execute('UPDATE pageviews SET t_end = ? WHERE session_id = ? AND "index" ='
-                         ' (SELECT MAX("index") FROM pageviews WHERE session_id = ?)',
-                         (last_ts - first_ts, session_id, session_id))
+            conn.run('UPDATE pageviews SET t_end = ? WHERE session_id = ? AND "index" ='
+                     ' (SELECT MAX("index") FROM pageviews WHERE session_id = ?)',
+                     (last_ts - first_ts, session_id, session_id))
         if named:
             note_named_events(conn, session_id, named)
         # `converted` can change only with a new page or custom event, and never back from yes
