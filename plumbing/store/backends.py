@@ -232,7 +232,7 @@ class PostgresBackend:
         locks = ", ".join(["pg_advisory_xact_lock_shared(?)",
                            *["pg_advisory_xact_lock(hashtextextended(?, ?))"] * len(ids)])
         conn.run(f"SELECT {locks}",
-                     (PRUNE_LOCK, *[value for session_id in ids for value in (session_id, SESSION_LOCK_SPACE)]))
+                 (PRUNE_LOCK, *[value for session_id in ids for value in (session_id, SESSION_LOCK_SPACE)]))
 
     def lock_for_prune(self, conn: SqlConnection) -> None:
         """Wait for the chunk writes in flight, and hold new ones until this transaction ends."""
