@@ -48,6 +48,8 @@ class EncodedChunk:
     data: bytes
     raw_size: int  # bytes of the events as JSON, before anything was taken out
     blobs: dict[str, str]  # hash -> long string, to store once in the blobs table
+    t_first: int = 0  # the earliest and latest event timestamps (epoch ms), read once here for
+    t_last: int = 0  # the chunk's row and its session's (0 for no events)
 
 
 def compressed_blob(text: str) -> bytes:
@@ -159,6 +161,8 @@ def encode_events(events: list[dict[str, Any]], raw_json: str | None = None) -> 
     `raw_json` is the events' JSON text when the caller has it (the collector keeps what it
     received), which spares dumping the events again.
     """
+    stamps = [event["timestamp"] for event in events]
+    bounds = (int(min(stamps)), int(max(stamps))) if stamps else (0, 0)
     raw = _json(events) if raw_json is None else raw_json
     raw_bytes = _utf8(raw, events)
     blobs: dict[str, str] = {}
@@ -166,13 +170,14 @@ def encode_events(events: list[dict[str, Any]], raw_json: str | None = None) -> 
         try:
             body = _extract_blobs_text(raw, blobs)
             if not blobs:
-                return EncodedChunk(CODEC, zlib.compress(raw_bytes, CHUNK_LEVEL), len(raw_bytes), {})
+                return EncodedChunk(CODEC, zlib.compress(raw_bytes, CHUNK_LEVEL), len(raw_bytes), {}, *bounds)
             return EncodedChunk(CODEC_BLOBS, zlib.compress(body.encode("utf-8"), CHUNK_LEVEL), len(raw_bytes),
-                                blobs)
+                                blobs, *bounds)
         except (UnicodeEncodeError, ValueError):  # a lone surrogate kept inline, text that is not JSON
             blobs = {}
     body = _extract_blobs(events, blobs)
-    return EncodedChunk(CODEC_BLOBS, zlib.compress(_utf8(_json(body), body), CHUNK_LEVEL), len(raw_bytes), blobs)
+    return EncodedChunk(CODEC_BLOBS, zlib.compress(_utf8(_json(body), body), CHUNK_LEVEL), len(raw_bytes), blobs,
+                        *bounds)
 
 
 # A blob reference as `encode_events` writes it. In JSON text this can only be an object (a quote

@@ -261,12 +261,10 @@ class Ingest(StoreConnection):
 
     def _insert_chunk(self, conn: SqlConnection, session_id: str, seq: int,
                       events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
-        stamps = [e["timestamp"] for e in events]
         inserted = conn.run(
             "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), encoded.codec,
-             encoded.data),
+            (session_id, seq, encoded.t_first, encoded.t_last, len(events), encoded.codec, encoded.data),
         )
         if inserted == 0:
             return False
@@ -286,9 +284,8 @@ class Ingest(StoreConnection):
             row = conn.execute(f"SELECT {_FOLDED} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         first_ts, last_ts, props_json, viewport_w, entry_url, user_agent, site = row
         was_first = first_ts
-        stamps = [e["timestamp"] for e in events]
-        first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
-        last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
+        first_ts = encoded.t_first if first_ts is None else int(min(first_ts, encoded.t_first))
+        last_ts = encoded.t_last if last_ts is None else int(max(last_ts, encoded.t_last))
         properties = _properties(props_json)  # a damaged row must not stop new data
 
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
