@@ -241,11 +241,11 @@ def index_session(store: SessionStore, session_id: str, *, browser: Any = None,
     from replay import ReplayError, open_session
 
     result = IndexResult(session_id)
-    read = store.read_events(session_id)
-    session = store.get_session(session_id)
-    if session is None:
+    session = store.get_session(session_id)  # before the events: a chunk stored in between is
+    if session is None:  # then replayed but not counted, and the session is indexed again later
         raise ValueError(f"no session {session_id!r} in this store")
-    n_events = session["n_events"]
+    n_events = session.n_events
+    read = store.read_events(session_id)
     if read.problems:
         result.problem = "; ".join(p.reason for p in read.problems)
     interactions = extract_interactions(read.events)

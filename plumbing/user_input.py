@@ -109,7 +109,7 @@ AGE_UNITS = {"h": 3_600, "d": 86_400, "w": 7 * 86_400}
 def parse_age(text: str, field: str) -> int:
     """An age in whole hours, days or weeks (`36h`, `30d`, `8w`), as seconds."""
     number, unit = text.strip()[:-1], text.strip()[-1:].lower()
-    if unit not in AGE_UNITS or not number.isdigit() or int(number) > 100_000:
+    if unit not in AGE_UNITS or not (number.isascii() and number.isdigit()) or int(number) > 100_000:
         raise InputError(field, text, "give an age such as 30d (h: hours, d: days, w: weeks)")
     return int(number) * AGE_UNITS[unit]
 

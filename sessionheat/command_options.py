@@ -130,12 +130,16 @@ def parse_properties(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def open_store(db_path: Path | str) -> Any:
     """The store at `--db`; a PostgreSQL store that cannot be opened is a clean CLI error."""
+    import sqlite3
+
     from plumbing.store import SessionStore, StoreError
 
     try:
         return SessionStore(db_path)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.DatabaseError as exc:  # a folder, or a file that is not a SQLite database
+        raise click.ClickException(f"{db_path}: not a sessionheat store ({exc})") from None
 
 
 def refusals(fn: F) -> F:

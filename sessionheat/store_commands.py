@@ -69,11 +69,21 @@ def migrate_command(db_path: Path | str, target: str, no_check: bool) -> None:
                 tasks[stage] = bars.add_task(stage, total=total)
             bars.update(tasks[stage], completed=done)
 
-        report = copy_store(source, dest, check=not no_check, progress=progress)
+        try:
+            report = copy_store(source, dest, check=not no_check, progress=progress)
+        except Exception as exc:  # the database refused a row: say which, keep what is copied
+            if type(exc).__module__.partition(".")[0] not in ("psycopg", "sqlite3"):
+                raise
+            raise click.ClickException(f"the copy stopped: {exc}. What was copied stays; the source is "
+                                       "untouched; run it again once that is fixed") from None
     click.echo(f"copied {counted(report.sessions, 'session')} and {counted(report.blobs, 'blob')} "
                f"into {shown_location(target)}")
     for table, n in sorted(report.rows.items()):
         click.echo(f"  {table}: {n}")
+    if report.kept:
+        click.echo(f"left {counted(len(report.kept), 'session')} as the target has them: it holds chunks "
+                   f"the source lacks (recorded there since): {', '.join(report.kept[:5])}"
+                   + (" ..." if len(report.kept) > 5 else ""))
     if not report.ok:
         shown = report.mismatched[:10]
         raise click.ClickException("the copy does not match its source: " + ", ".join(shown)

@@ -322,3 +322,74 @@ def test_a_stores_old_asset_folder_moves_into_the_store_once(tmp_path):
     assert not folder.exists() and (tmp_path / "old.db.assets.adopted").is_dir()
     with SessionStore(db) as store:  # read once
         assert store.replay_asset_stats()["urls"] == 1
+
+
+def test_two_index_runs_of_one_session_at_once_leave_one_set_of_hits(store, store_location):
+    """replace_hits from two processes' stores at the same moment (two UIs' Index buttons, a Dask
+    task redone while its first worker still runs): the session ends with one run's hits, not both."""
+    import threading
+
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)])
+    hits = [{"pageview": 0, "t": t, "kind": "click", "element_key": f"k{t}", "x": 1, "y": 1} for t in range(2000)]
+    others = [SessionStore(store_location) for _ in range(2)]
+    start = threading.Barrier(len(others))
+
+    def index(other: SessionStore) -> None:
+        start.wait()
+        other.replace_hits(session_id, hits, n_events=2)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=index, args=(other,)) for other in others]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert count(store, "hits") == len(hits)
+    for other in others:
+        other.close()
+
+
+def test_processes_starting_together_agree_on_a_setting_and_refuse_a_second_user_cleanly(store, store_location):
+    """Two `serve`s starting at once on a new store both make the cookie secret: the first insert
+    wins and both read it (PostgreSQL raised a unique violation in one). Adding one user or site
+    name twice at once is a StoreError for the second, never an IntegrityError."""
+    import threading
+
+    others = [SessionStore(store_location) for _ in range(2)]
+    start = threading.Barrier(2)
+    got: dict[int, object] = {}
+
+    def race(n: int, other: SessionStore) -> None:
+        start.wait()
+        try:
+            got[n] = other.setting(f"secret-{round_}", lambda: f"made by {n}")
+        except Exception as exc:  # noqa: BLE001 - what the test looks for
+            got[n] = exc
+
+    for round_ in range(5):
+        threads = [threading.Thread(target=race, args=(n, o)) for n, o in enumerate(others)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert got[0] == got[1] and str(got[0]).startswith("made by"), got
+    store.add_user("ada", "admin", None)
+    with pytest.raises(StoreError, match="already exists"):
+        others[0].add_user("ada", "viewer", None)
+    store.add_site("shop", ["http://shop.test"])
+    with pytest.raises(StoreError, match="already exists"):
+        others[1].add_site("shop", ["http://shop.test"])
+    for other in others:
+        other.close()
+
+
+def test_another_apps_table_with_a_session_id_is_left_alone(store):
+    """delete_session (and prune, migrate) act on the store's own tables, never on whatever else
+    shares the database: another app's `session_id` column may be a number, or its rows not ours."""
+    damage(store, "CREATE TABLE web_events (session_id BIGINT, note TEXT)")
+    damage(store, "CREATE TABLE web_visits (session_id TEXT, note TEXT)")
+    damage(store, "INSERT INTO web_events VALUES (7, 'theirs')")
+    session_id, _ = store.import_events([meta(T0), snapshot(T0 + 1)])
+    damage(store, "INSERT INTO web_visits VALUES (?, 'theirs too')", (session_id,))
+    assert store.delete_session(session_id)
+    assert (count(store, "web_events"), count(store, "web_visits"), count(store, "sessions")) == (1, 1, 0)

@@ -117,6 +117,29 @@ def test_migrate_copies_a_sqlite_store_into_postgresql_byte_for_byte(tmp_path, p
     assert again.ok and again.rows == report.rows
 
 
+def test_migrate_again_after_the_cutover_keeps_what_the_target_acknowledged_since(tmp_path, postgres_url):
+    """Migrate, point the collectors at PostgreSQL, migrate again for stragglers: a session that
+    went on in PostgreSQL keeps its newer chunks (it is left as the target has it, and said so);
+    the others are copied as before."""
+    source = SessionStore(tmp_path / "s.db")
+    source.append_chunk("spans-cutover", 0, events(NOW - 1000))
+    target = SessionStore(postgres_url)
+    assert copy_store(source, target).ok
+    assert target.append_chunk("spans-cutover", 1, events(NOW)[2:])  # acknowledged by a collector there
+    source.append_chunk("straggler-01", 0, events(NOW - 500))  # recorded into SQLite meanwhile
+    again = copy_store(source, target)
+    assert again.ok and again.kept == ["spans-cutover"] and again.sessions == 2
+    assert target.next_seq("spans-cutover") == 2 and target.get_session("spans-cutover")["n_chunks"] == 2
+    assert target.export_events("straggler-01") == source.export_events("straggler-01")
+    db = tmp_path / "s.db"
+    source.close()
+    done = subprocess.run([sys.executable, "-m", "sessionheat", "migrate", "--db", str(db), "--to", postgres_url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "left 1 session as the target has them" in done.stdout and "spans-cutover" in done.stdout
+    target.close()
+
+
 def test_migrate_command_shows_progress_and_checks(tmp_path, postgres_url):
     db = tmp_path / "s.db"
     with SessionStore(db) as store:
@@ -140,3 +163,19 @@ def test_several_processes_open_a_new_postgresql_store_at_once(postgres_url):
     assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
     with SessionStore(postgres_url) as store:  # the same chunk from four processes: stored once
         assert count(store, "chunks") == 1 and store.get_session("racing-chunk-1")["n_events"] == 3
+
+
+def test_migrate_and_prune_refuse_what_is_not_a_store_or_an_age_without_a_traceback(tmp_path):
+    db = tmp_path / "s.db"
+    SessionStore(db).close()
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "text.db").write_text("not a database, just text\n")
+    from sessionheat.cli import main
+
+    for target in ("folder", "text.db"):
+        result = CliRunner().invoke(main, ["migrate", "--db", str(db), "--to", str(tmp_path / target)])
+        assert result.exit_code == 1 and "not a sessionheat store" in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (tmp_path / "text.db").read_text() == "not a database, just text\n"  # left alone
+    result = CliRunner().invoke(main, ["prune", "--db", str(db), "--older-than", "\u00b2d"])
+    assert result.exit_code == 2 and "give an age such as 30d" in result.output

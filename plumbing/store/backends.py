@@ -24,6 +24,7 @@ from plumbing.sql_dialect import POSTGRES, SQLITE, Dialect, SqlConnection
 from plumbing.store.rows import StoreError
 from plumbing.store.schema import (
     SCHEMA_VERSION,
+    SESSION_TABLES,
     TABLES,
     backfill_named_events,
     migrate,
@@ -127,11 +128,7 @@ class SqliteBackend:
         """Nothing to do, as above."""
 
     def session_tables(self) -> list[str]:
-        with self.lock:
-            raw = self.conn.raw
-            names = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return [name for name in names if name != "sessions" and any(
-                column[1] == "session_id" for column in raw.execute(f'PRAGMA table_info("{name}")'))]
+        return list(SESSION_TABLES)
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
         """How many rows `sql` yields, stopped after `budget_ms`: (n, whether it ran to the end)."""
@@ -239,10 +236,7 @@ class PostgresBackend:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (PRUNE_LOCK,))
 
     def session_tables(self) -> list[str]:
-        with self.read() as conn:
-            return [r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND column_name = 'session_id' ORDER BY table_name").fetchall()]
+        return list(SESSION_TABLES)
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
         """Rows counted as they stream from a server-side cursor, so a count stopped by the budget

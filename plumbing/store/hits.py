@@ -31,6 +31,10 @@ class HitQueries(StoreConnection):
         rows = [tuple(session_id if c == "session_id" else int(bool(h.get(c))) if c in flags else h.get(c)
                       for c in cols) for h in hits]
         with self._write() as conn:
+            # Two index runs of one session at once (two UIs, a Dask task redone while its first
+            # worker still runs): on PostgreSQL each DELETE would miss the other's rows, and both
+            # inserts stay. The session's lock makes them take turns (SQLite's writer already does).
+            self._backend.lock_sessions(conn, [session_id])
             conn.execute("DELETE FROM hits WHERE session_id = ?", (session_id,))
             conn.executemany(
                 f"INSERT INTO hits ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)

@@ -2,7 +2,9 @@
 
 Chunks travel as stored (the same compressed bytes), blobs by hash, everything else row by row.
 Copying again is safe: the rows of each session are replaced whole, and shared rows (sites, users,
-blobs...) already there are kept. The check reads every session back from both stores.
+blobs...) already there are kept. A session the target holds chunks of that the source lacks
+(collectors already writing there, the usual cutover) is left as the target has it and reported:
+replacing it would delete acknowledged chunks. The check reads every session back from both stores.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows in the target afterwards
     blobs: int = 0
     mismatched: list[str] = field(default_factory=list)  # tables whose counts differ, sessions whose export does
+    kept: list[str] = field(default_factory=list)  # sessions left as the target had them (it has more)
 
     @property
     def ok(self) -> bool:
@@ -50,6 +53,14 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
         batch = ids[start:start + SESSION_BATCH]
         marks = ", ".join("?" * len(batch))
         with source._read() as src, target._write() as dst:
+            target._backend.lock_sessions(dst, batch)  # no collector folds into them meanwhile
+            newer = _sessions_with_more(src, dst, batch, marks)
+            if newer:
+                report.kept += newer
+                batch = [session_id for session_id in batch if session_id not in newer]
+                marks = ", ".join("?" * len(batch))
+            if not batch:
+                continue
             for table in tables:  # the batch's rows go, then come again: a second copy is the same
                 dst.execute(f"DELETE FROM {_quoted(table)} WHERE session_id IN ({marks})", batch)
             dst.execute(f"DELETE FROM sessions WHERE id IN ({marks})", batch)
@@ -58,7 +69,7 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
                 _copy_rows(src, dst, table, f"SELECT * FROM {_quoted(table)} WHERE session_id IN ({marks})",
                            batch)
         if progress:
-            progress("sessions", start + len(batch), len(ids))
+            progress("sessions", min(start + SESSION_BATCH, len(ids)), len(ids))
     hashes = [r[0] for r in _all(source, "SELECT hash FROM blobs ORDER BY hash")]
     for start in range(0, len(hashes), SESSION_BATCH):
         batch = hashes[start:start + SESSION_BATCH]
@@ -71,10 +82,13 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
     report.sessions, report.blobs = len(ids), len(hashes)
     for table in ("sessions", "blobs", *SHARED_TABLES, *tables):
         report.rows[table] = _count(target, table)
-        if check and _count(source, table) > report.rows[table]:
+        if check and _count(source, table, report.kept) > _count(target, table, report.kept):
             report.mismatched.append(f"table {table}")
     if check:
+        kept = set(report.kept)
         for done, session_id in enumerate(ids, 1):
+            if session_id in kept:
+                continue
             if source.export_events(session_id) != target.export_events(session_id):
                 report.mismatched.append(f"session {session_id}")
             if progress:
@@ -110,6 +124,18 @@ def _all(store: StoreConnection, sql: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(sql).fetchall())
 
 
-def _count(store: StoreConnection, table: str) -> int:
+def _sessions_with_more(src: SqlConnection, dst: SqlConnection, batch: list[str], marks: str) -> list[str]:
+    """The batch's sessions of which the target holds a chunk the source does not."""
+    sql = f"SELECT session_id, seq FROM chunks WHERE session_id IN ({marks})"
+    have = set(map(tuple, src.execute(sql, batch).fetchall()))
+    return sorted({row[0] for row in dst.execute(sql, batch).fetchall() if tuple(row) not in have})
+
+
+def _count(store: StoreConnection, table: str, leaving_out: list[str] | None = None) -> int:
+    """Rows of `table`, leaving out those of the sessions `leaving_out` (tables keyed by session)."""
+    sql, params = f"SELECT COUNT(*) FROM {_quoted(table)}", []
+    if leaving_out and table not in (*SHARED_TABLES, "blobs"):
+        params = list(leaving_out)
+        sql += f" WHERE {'id' if table == 'sessions' else 'session_id'} NOT IN ({', '.join('?' * len(params))})"
     with store._read() as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {_quoted(table)}").fetchone()[0])
+        return int(conn.execute(sql, params).fetchone()[0])

@@ -188,6 +188,14 @@ CREATE TABLE IF NOT EXISTS masked_nodes (
 
 
 
+# The store's own tables keyed by a session (delete_session, prune and migrate act on them), read
+# from the schema above: never whatever else shares the database and has a `session_id` column.
+SESSION_TABLES: tuple[str, ...] = tuple(
+    match.group(1) for statement in re.split(r"(?=CREATE )", TABLES)
+    if (match := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)) and match.group(1) != "sessions"
+    and re.search(r"^\s*session_id\s", statement, re.M))
+
+
 def postgres_tables() -> str:
     """The same tables in PostgreSQL's types: epoch ms need 64 bits, REAL is single precision
     there, BLOB is BYTEA, and a session's properties are JSONB (a JSON object, nothing else)."""

@@ -58,13 +58,13 @@ class SiteRegistry(StoreConnection):
             raise StoreError(f"{name!r} cannot name a site: it must be non-empty, not \"import\", "
                              "and not contain \"://\" (those mark sessions recorded or imported here)")
         key = _new_site_key()
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
-                raise StoreError(f"a site named {name!r} already exists")
-            conn.execute(
-                "INSERT INTO sites (name, key, origins, created_at) VALUES (?, ?, ?, ?)",
+        with self._write() as conn:  # one statement: two adding the same name at once get a clean refusal
+            added = conn.execute(
+                "INSERT OR IGNORE INTO sites (name, key, origins, created_at) VALUES (?, ?, ?, ?)",
                 (name, key, json.dumps(sorted(set(origins))), _now_iso()),
-            )
+            ).rowcount
+            if not added:
+                raise StoreError(f"a site named {name!r} already exists")
             self._set_policy(conn, name, policy)
         return key
 

@@ -20,20 +20,20 @@ class TeamRegistry(StoreConnection):
     def setting(self, name: str, make: Any) -> str:
         """A server-wide value (the cookie-signing secret), made by `make()` on first use and then
         shared by every process on this store, so restarts and sibling processes agree."""
-        with self._write() as conn:
+        with self._read() as conn:
             row = conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-            if row is not None:
-                return str(row[0])
-            value = str(make())
-            conn.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (name, value))
-            return value
+        if row is not None:
+            return str(row[0])
+        with self._write() as conn:  # two processes starting at once: the first insert wins, both read it
+            conn.execute("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", (name, str(make())))
+            return str(conn.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()[0])
 
     def add_user(self, name: str, role: str, password_hash: str | None) -> None:
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+        with self._write() as conn:  # one statement: two adding the same name at once get a clean refusal
+            added = conn.execute("INSERT OR IGNORE INTO users (name, role, password_hash, created_at)"
+                                 " VALUES (?, ?, ?, ?)", (name, role, password_hash, _now_iso())).rowcount
+            if not added:
                 raise StoreError(f"a user named {name!r} already exists")
-            conn.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                         (name, role, password_hash, _now_iso()))
 
     def get_user(self, name: str) -> dict[str, Any] | None:
         with self._read() as conn:
