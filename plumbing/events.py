@@ -76,10 +76,18 @@ MAX_PAGE_SIZE_PX = 1_000_000
 
 
 _NUMBER_TYPES = frozenset({int, float})
-_MOVE_SOURCES = frozenset({IncrementalSource.MOUSE_MOVE, IncrementalSource.TOUCH_MOVE,
-                           IncrementalSource.DRAG})
-# Exact type tests (JSON yields plain int/float/bool), since the collector checks every event of
-# every chunk: these run millions of times a minute under load.
+# Plain ints and sets of ints: the collector checks every event of every chunk (these run millions
+# of times a minute under load), and an enum member costs an attribute lookup each time.
+_EVENT_TYPES = frozenset(map(int, EventType))
+_SOURCES = frozenset(map(int, IncrementalSource))
+_MOUSE_INTERACTIONS = frozenset(map(int, MouseInteraction))
+_MOVE_SOURCES = frozenset({int(IncrementalSource.MOUSE_MOVE), int(IncrementalSource.TOUCH_MOVE),
+                           int(IncrementalSource.DRAG)})
+_INCREMENTAL, _META, _FULL = int(EventType.INCREMENTAL_SNAPSHOT), int(EventType.META), int(EventType.FULL_SNAPSHOT)
+_CUSTOM, _PLUGIN = int(EventType.CUSTOM), int(EventType.PLUGIN)
+_NO_DATA_NEEDED = frozenset({int(EventType.DOM_CONTENT_LOADED), int(EventType.LOAD)})
+_POSITION_RULE = "each data.positions entry needs numeric x, y, timeOffset and an integer id"
+# Exact type tests (JSON yields plain int/float/bool), inlined where a loop runs them per value.
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -90,49 +98,88 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
     return type(value) in _NUMBER_TYPES and value - value == 0  # false for inf and nan
 
 
-def _incremental_problem(data: dict[str, Any]) -> str | None:
-    """Strict shapes for the sources replay and the heatmap read; the others need only be objects."""
-    source = data.get("source")
-    if not _is_int(source):
-        return "an IncrementalSnapshot event needs an integer data.source"
-    if source not in IncrementalSource._value2member_map_:
-        return f"unknown incremental source {source}"
-    if source in _MOVE_SOURCES:
-        positions = data.get("positions")
-        if type(positions) is not list:
-            return "a move event needs a data.positions array"
-        for p in positions:
-            if not (type(p) is dict and type(p.get("id")) is int and _is_number(p.get("x"))
-                    and _is_number(p.get("y")) and _is_number(p.get("timeOffset"))):
-                return "each data.positions entry needs numeric x, y, timeOffset and an integer id"
-    elif source == IncrementalSource.MOUSE_INTERACTION:
-        if not _is_int(data.get("type")) or data["type"] not in MouseInteraction._value2member_map_:
-            return "a mouse interaction needs a known integer data.type"
-        if not _is_int(data.get("id")):
-            return "a mouse interaction needs an integer data.id"
-        for key in ("x", "y"):  # absent (or null) for focus and blur
-            if data.get(key) is not None and not _is_number(data[key]):
-                return f"a mouse interaction's data.{key} must be a number"
-    elif source == IncrementalSource.SCROLL:
-        if not (_is_int(data.get("id")) and _is_number(data.get("x")) and _is_number(data.get("y"))):
-            return "a scroll event needs an integer data.id and numeric data.x, data.y"
-    elif source == IncrementalSource.VIEWPORT_RESIZE:
-        if not (_is_number(data.get("width")) and _is_number(data.get("height"))):
-            return "a viewport resize needs numeric data.width and data.height"
-    elif source == IncrementalSource.INPUT:
-        if not _is_int(data.get("id")):
-            return "an input event needs an integer data.id"
-        if "text" in data and not isinstance(data["text"], str):
-            return "an input event's data.text must be a string"
-        if "isChecked" in data and not isinstance(data["isChecked"], bool):
-            return "an input event's data.isChecked must be a boolean"
-    elif source == IncrementalSource.MUTATION:
-        for key in ("adds", "removes", "texts", "attributes"):
-            if not isinstance(data.get(key), list):
-                return f"a mutation needs a data.{key} array"
-            if any(type(item) is not dict for item in data[key]):
+def _moves_problem(data: dict[str, Any]) -> str | None:
+    positions = data.get("positions")
+    if type(positions) is not list:
+        return "a move event needs a data.positions array"
+    numbers = _NUMBER_TYPES
+    for p in positions:
+        if type(p) is not dict or type(p.get("id")) is not int:
+            return _POSITION_RULE
+        x: Any = p.get("x")
+        y: Any = p.get("y")
+        offset: Any = p.get("timeOffset")
+        if not (type(x) in numbers and type(y) in numbers and type(offset) in numbers
+                and x - x == 0 and y - y == 0 and offset - offset == 0):
+            return _POSITION_RULE
+    return None
+
+
+def _mouse_interaction_problem(data: dict[str, Any]) -> str | None:
+    if not _is_int(data.get("type")) or data["type"] not in _MOUSE_INTERACTIONS:
+        return "a mouse interaction needs a known integer data.type"
+    if not _is_int(data.get("id")):
+        return "a mouse interaction needs an integer data.id"
+    for key in ("x", "y"):  # absent (or null) for focus and blur
+        if data.get(key) is not None and not _is_number(data[key]):
+            return f"a mouse interaction's data.{key} must be a number"
+    return None
+
+
+def _scroll_problem(data: dict[str, Any]) -> str | None:
+    if not (_is_int(data.get("id")) and _is_number(data.get("x")) and _is_number(data.get("y"))):
+        return "a scroll event needs an integer data.id and numeric data.x, data.y"
+    return None
+
+
+def _viewport_resize_problem(data: dict[str, Any]) -> str | None:
+    if not (_is_number(data.get("width")) and _is_number(data.get("height"))):
+        return "a viewport resize needs numeric data.width and data.height"
+    return None
+
+
+def _input_problem(data: dict[str, Any]) -> str | None:
+    if not _is_int(data.get("id")):
+        return "an input event needs an integer data.id"
+    if "text" in data and not isinstance(data["text"], str):
+        return "an input event's data.text must be a string"
+    if "isChecked" in data and not isinstance(data["isChecked"], bool):
+        return "an input event's data.isChecked must be a boolean"
+    return None
+
+
+def _mutation_problem(data: dict[str, Any]) -> str | None:
+    for key in ("adds", "removes", "texts", "attributes"):
+        items = data.get(key)
+        if not isinstance(items, list):
+            return f"a mutation needs a data.{key} array"
+        for item in items:
+            if type(item) is not dict:
                 return f"each data.{key} entry of a mutation must be an object"
     return None
+
+
+# Strict shapes for the sources replay and the heatmap read; the others need only be objects.
+_SOURCE_PROBLEMS = {
+    int(IncrementalSource.MOUSE_MOVE): _moves_problem,
+    int(IncrementalSource.TOUCH_MOVE): _moves_problem,
+    int(IncrementalSource.DRAG): _moves_problem,
+    int(IncrementalSource.MOUSE_INTERACTION): _mouse_interaction_problem,
+    int(IncrementalSource.SCROLL): _scroll_problem,
+    int(IncrementalSource.VIEWPORT_RESIZE): _viewport_resize_problem,
+    int(IncrementalSource.INPUT): _input_problem,
+    int(IncrementalSource.MUTATION): _mutation_problem,
+}
+
+
+def _incremental_problem(data: dict[str, Any]) -> str | None:
+    source = data.get("source")
+    if type(source) is not int:
+        return "an IncrementalSnapshot event needs an integer data.source"
+    if source not in _SOURCES:
+        return f"unknown incremental source {source}"
+    check = _SOURCE_PROBLEMS.get(source)
+    return None if check is None else check(data)
 
 
 def event_problem(event: Any) -> str | None:
@@ -143,33 +190,34 @@ def event_problem(event: Any) -> str | None:
     """
     if not isinstance(event, dict):
         return f"an event must be a JSON object, not {type(event).__name__}"
-    extra = event.keys() - EVENT_KEYS
-    if extra:
-        return f"unexpected event field {sorted(map(str, extra))[0]!r}"
+    if not EVENT_KEYS.issuperset(event):
+        return f"unexpected event field {sorted(map(str, event.keys() - EVENT_KEYS))[0]!r}"
     etype = event.get("type")
-    if not _is_int(etype):
+    if type(etype) is not int:
         return "an event needs an integer 'type'"
-    if etype not in EventType._value2member_map_:
+    if etype not in _EVENT_TYPES:
         return f"unknown event type {etype}"
-    ts = event.get("timestamp")
-    if not _is_number(ts):
+    ts: Any = event.get("timestamp")
+    if not (type(ts) in _NUMBER_TYPES and ts - ts == 0):
         return "an event needs a numeric 'timestamp' (ms since the epoch)"
     if not MIN_TIMESTAMP_MS <= ts <= MAX_TIMESTAMP_MS:
         return f"timestamp {ts} is not a plausible epoch time in ms"
     if "delay" in event and not _is_number(event["delay"]):
         return "an event's 'delay' must be a number"
     data = event.get("data")
-    if etype in (EventType.DOM_CONTENT_LOADED, EventType.LOAD):
+    if etype == _INCREMENTAL:  # most events
+        return _incremental_problem(data) if isinstance(data, dict) else f"event type {etype} needs a 'data' object"
+    if etype in _NO_DATA_NEEDED:
         return None if data is None or isinstance(data, dict) else "'data' must be an object"
     if not isinstance(data, dict):
         return f"event type {etype} needs a 'data' object"
-    if etype == EventType.META:
+    if etype == _META:
         if not isinstance(data.get("href"), str):
             return "a Meta event needs data.href"
         for key in ("width", "height"):
             if not _is_number(data.get(key)) or not 0 <= data[key] <= MAX_PAGE_SIZE_PX:
                 return f"a Meta event needs a numeric data.{key} from 0 to {MAX_PAGE_SIZE_PX}"
-    elif etype == EventType.FULL_SNAPSHOT:
+    elif etype == _FULL:
         node = data.get("node")
         if not isinstance(node, dict) or not _is_int(node.get("id")) or not _is_int(node.get("type")):
             return "a FullSnapshot event needs data.node with integer id and type"
@@ -177,13 +225,11 @@ def event_problem(event: Any) -> str | None:
         if offset is not None and not (isinstance(offset, dict) and _is_number(offset.get("left"))
                                        and _is_number(offset.get("top"))):
             return "a FullSnapshot's data.initialOffset needs numeric left and top"
-    elif etype == EventType.INCREMENTAL_SNAPSHOT:
-        return _incremental_problem(data)
-    elif etype == EventType.CUSTOM:
+    elif etype == _CUSTOM:
         tag = data.get("tag")
         if not isinstance(tag, str) or not 0 < len(tag) <= MAX_TAG_LENGTH:
             return f"a Custom event needs a string data.tag of 1 to {MAX_TAG_LENGTH} characters"
-    elif etype == EventType.PLUGIN:
+    elif etype == _PLUGIN:
         if not isinstance(data.get("plugin"), str):
             return "a Plugin event needs a string data.plugin"
     return None

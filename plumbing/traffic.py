@@ -154,9 +154,12 @@ def drop_visitor_notes(events: list[dict[str, Any]]) -> bool:
     """Take `visitor` and `first_seen` out of the visit events among `events` (in place), for a
     site whose policy keeps no visitor notes; True if anything was taken out."""
     changed = False
+    custom = int(EventType.CUSTOM)  # a plain int: compared with every event of every chunk
     for event in events:
+        if event.get("type") != custom:
+            continue
         data = event.get("data")
-        if event.get("type") == EventType.CUSTOM and isinstance(data, dict) and data.get("tag") == TAG_VISIT:
+        if isinstance(data, dict) and data.get("tag") == TAG_VISIT:
             payload = data.get("payload")
             if isinstance(payload, dict):
                 for key in (VISITOR, FIRST_SEEN):

@@ -13,7 +13,7 @@ from plumbing.events import events_problem
 from plumbing.store import SessionStore, decode_chunk
 
 from sessionheat.web import Limits, add_site, create_app
-from sessionheat.web.payload import Refusal, parse_body
+from sessionheat.web.payload import Refusal, parse_body, parse_body_members
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
@@ -80,10 +80,14 @@ def test_arbitrary_json_never_errors_and_never_stores_an_invalid_event(tmp_path)
 def test_the_member_parser_agrees_with_json_loads(value, events, indent, separators):
     body = {"meta": value, "events": events} if isinstance(value, dict) else value
     text = json.dumps(body, indent=indent, separators=separators, ensure_ascii=False)
-    parsed, events_text = parse_body(text.encode())
+    parsed, events_text = parse_body_members(text.encode())
     assert parsed == json.loads(text)
     if isinstance(body, dict):
         assert json.loads(events_text) == events
+    fast, fast_events_text = parse_body(text.encode())  # orjson where it reads the same, else the above
+    assert fast == parsed
+    if isinstance(body, dict):
+        assert json.loads(fast_events_text) == events
 
 
 @settings(max_examples=300, deadline=None)
@@ -95,11 +99,12 @@ def test_the_member_parser_refuses_what_json_loads_refuses(text):
         expected = Refusal
     except RecursionError:
         return
-    try:
-        got = parse_body(text.encode())[0]
-    except Refusal as refusal:
-        got = Refusal
-        if expected is not Refusal:  # stricter only about numbers JSON cannot hold (1e999)
-            assert "out of range" in refusal.reason
-            return
-    assert got == expected
+    for parse in (parse_body, parse_body_members):
+        try:
+            got = parse(text.encode())[0]
+        except Refusal as refusal:
+            got = Refusal
+            if expected is not Refusal:  # stricter only about numbers JSON cannot hold (1e999)
+                assert "out of range" in refusal.reason
+                continue
+        assert got == expected

@@ -227,9 +227,13 @@ class PostgresBackend:
         two collectors folding chunks of one session must not both read, then write, its row. The
         prune lock, shared, first: a blob sweep never runs while a chunk that may reference a blob
         it is about to remove is uncommitted."""
-        conn.execute("SELECT pg_advisory_xact_lock_shared(?)", (PRUNE_LOCK,))
-        for session_id in sorted(set(session_ids)):
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, ?))", (session_id, SESSION_LOCK_SPACE))
+        ids = sorted(set(session_ids))
+        # One statement: its select list is evaluated left to right, so the order holds, and a
+        # batch of chunks pays one round trip instead of one per session.
+        locks = ", ".join(["pg_advisory_xact_lock_shared(?)",
+                           *["pg_advisory_xact_lock(hashtextextended(?, ?))"] * len(ids)])
+        conn.run(f"SELECT {locks}",
+                 (PRUNE_LOCK, *[value for session_id in ids for value in (session_id, SESSION_LOCK_SPACE)]))
 
     def lock_for_prune(self, conn: SqlConnection) -> None:
         """Wait for the chunk writes in flight, and hold new ones until this transaction ends."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from typing import Any
 
 from plumbing.conversions import (
@@ -20,6 +19,7 @@ from plumbing.sql_dialect import SqlConnection
 from plumbing.store.codec import (
     EncodedChunk,
     _event_name,
+    compressed_blob,
     decode_chunk,
     encode_events,
 )
@@ -51,6 +51,7 @@ from plumbing.vocabulary import (
 )
 
 IMPORT_CHUNK_EVENTS = 500
+BLOB_QUERY_HASHES = 500  # hashes looked up in one query (SQLite binds at most 32,766 values)
 
 
 def _check_chunk(session_id: Any, seq: Any, events: Any) -> None:
@@ -79,6 +80,23 @@ def _insert_session(
          json.dumps(properties or {}, sort_keys=True), _now_iso()),
     )
 
+
+def _insert_blobs(conn: SqlConnection, blobs: dict[str, str]) -> None:
+    """Store the blobs the store does not hold yet. Most are there already (a site's stylesheet is
+    in every snapshot of every visit), and compressing each again only to have the insert ignore
+    it cost the collector milliseconds per snapshot."""
+    digests = sorted(blobs)
+    for start in range(0, len(digests), BLOB_QUERY_HASHES):
+        part = digests[start:start + BLOB_QUERY_HASHES]
+        present = {row[0] for row in conn.execute(
+            f"SELECT hash FROM blobs WHERE hash IN ({', '.join('?' * len(part))})", part).fetchall()}
+        missing = [(digest, compressed_blob(blobs[digest])) for digest in part if digest not in present]
+        if missing:
+            conn.executemany("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)", missing)
+
+
+# Plain ints: folding compares every event's type, and an enum member costs a lookup each time.
+_META, _CUSTOM = int(EventType.META), int(EventType.CUSTOM)
 
 # What folding a chunk into its session reads of the session row.
 _FOLDED = "first_ts, last_ts, properties, viewport_w, entry_url, user_agent, site"
@@ -152,45 +170,51 @@ class Ingest(StoreConnection):
             return [self._append(conn, write, chunk, goals) for write, chunk in zip(writes, encoded)]
 
     def _store_blobs(self, encoded: EncodedChunk) -> None:
-        """PostgreSQL: store a chunk's blobs ahead of its transaction, each insert committed on its
-        own. Many collectors write the same blobs (a site's stylesheet is in every snapshot): held
-        to the end of a batch's transaction, two batches taking them in other orders would
-        deadlock. The chunk's transaction inserts them again, a no-op unless `prune` swept them in
-        between (it waits for the chunks in flight, see backends.PRUNE_LOCK). A blob whose chunk
-        then fails is unreferenced, and `prune` removes it. SQLite has one writer at a time, and
-        stores them with the chunk only."""
+        """PostgreSQL: store a chunk's blobs ahead of its transaction, committed on their own. Many
+        collectors write the same blobs (a site's stylesheet is in every snapshot): held to the
+        end of a batch's transaction, two batches taking them in other orders would deadlock. The
+        chunk's transaction checks for them again (`_insert_blobs`), and stores any that `prune`
+        swept in between (it waits for the chunks in flight, see backends.PRUNE_LOCK). A blob
+        whose chunk then fails is unreferenced, and `prune` removes it. SQLite has one writer at a
+        time, and stores them with the chunk only."""
         if self.dialect.name == "sqlite" or not encoded.blobs:
             return
         with self._read() as conn:
-            conn.executemany("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
-                             [(digest, zlib.compress(text.encode("utf-8"), 6))
-                              for digest, text in sorted(encoded.blobs.items())])
+            _insert_blobs(conn, encoded.blobs)
 
     def _append(self, conn: SqlConnection, write: ChunkWrite, encoded: EncodedChunk | None,
                 goals: dict[str, tuple[Goal, ...]]) -> ChunkOutcome:
-        session = conn.execute(f"SELECT site, n_events, n_raw_bytes, {_FOLDED} FROM sessions WHERE id = ?",
-                               (write.session_id,)).fetchone()
+        session = conn.one(f"SELECT site, n_events, n_raw_bytes, {_FOLDED} FROM sessions WHERE id = ?",
+                           (write.session_id,))
         if session is not None and session[0] != write.site:
             return ChunkOutcome.FOREIGN
-        stored = session and conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
-                                          (write.session_id, write.seq)).fetchone()
-        if stored:
+        if session is not None and encoded is None and (stored := self._stored_chunk(conn, write)):
+            # Settled before masking it by the session's state, which a retry would not need.
             return ChunkOutcome.DUPLICATE if self._same_chunk(conn, stored, write) else ChunkOutcome.CONFLICT
         if encoded is None:
             assert write.guard is not None
             changed = write.guard.mask(self._masked_of_asked(conn, write))
             encoded = encode_events(write.events, None if changed else write.raw_json)
         n_events, n_raw_bytes = session[1:3] if session else (0, 0)
+        over = None
         if write.max_events and n_events + len(write.events) > write.max_events:
-            return ChunkOutcome.OVER_EVENTS
-        if write.max_raw_bytes and n_raw_bytes + encoded.raw_size > write.max_raw_bytes:
-            return ChunkOutcome.OVER_BYTES
+            over = ChunkOutcome.OVER_EVENTS
+        elif write.max_raw_bytes and n_raw_bytes + encoded.raw_size > write.max_raw_bytes:
+            over = ChunkOutcome.OVER_BYTES
+        if over is not None:  # a chunk stored already is a retry (or a conflict) all the same
+            earlier = self._stored_chunk(conn, write) if session is not None else None
+            if earlier is None:
+                return over
+            return ChunkOutcome.DUPLICATE if self._same_chunk(conn, earlier, write) else ChunkOutcome.CONFLICT
         if session is None:
             _insert_session(conn, write.session_id, write.site, write.user_agent, write.viewport)
         if not self._insert_chunk(conn, write.session_id, write.seq, write.events, encoded):
-            stored = conn.execute("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
-                                  (write.session_id, write.seq)).fetchone()  # another writer's, just now
-            return ChunkOutcome.DUPLICATE if self._same_chunk(conn, stored, write) else ChunkOutcome.CONFLICT
+            # Stored before (a retry: inserting first spares every new chunk a lookup), or by
+            # another writer just now.
+            theirs = self._stored_chunk(conn, write)
+            if theirs is None:  # cannot be: an insert ignored over a chunk that is not there
+                raise StoreError(f"chunk {write.seq} of session {write.session_id} was neither stored nor found")
+            return ChunkOutcome.DUPLICATE if self._same_chunk(conn, theirs, write) else ChunkOutcome.CONFLICT
         if write.guard and write.guard.declared:
             conn.execute("INSERT OR IGNORE INTO masked_nodes (session_id, node_id)"
                          f" SELECT ?, v FROM ({self.dialect.int_array()}) AS declared",
@@ -198,6 +222,13 @@ class Ingest(StoreConnection):
         self._fold_into_session(conn, write.session_id, write.events, encoded,
                                 session[3:] if session else None, goals)
         return ChunkOutcome.STORED
+
+    @staticmethod
+    def _stored_chunk(conn: SqlConnection, write: ChunkWrite) -> tuple[str, bytes] | None:
+        """The codec and data of the chunk stored under `write`'s number, if there is one."""
+        row = conn.one("SELECT codec, data FROM chunks WHERE session_id = ? AND seq = ?",
+                       (write.session_id, write.seq))
+        return None if row is None else (row[0], row[1])
 
     @staticmethod
     def _same_chunk(conn: SqlConnection, stored: tuple[str, bytes], write: ChunkWrite) -> bool:
@@ -230,18 +261,15 @@ class Ingest(StoreConnection):
 
     def _insert_chunk(self, conn: SqlConnection, session_id: str, seq: int,
                       events: list[dict[str, Any]], encoded: EncodedChunk) -> bool:
-        stamps = [e["timestamp"] for e in events]
-        cur = conn.execute(
+        inserted = conn.run(
             "INSERT OR IGNORE INTO chunks (session_id, seq, t_first, t_last, n_events, codec, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, seq, int(min(stamps)), int(max(stamps)), len(events), encoded.codec,
-             encoded.data),
+            (session_id, seq, encoded.t_first, encoded.t_last, len(events), encoded.codec, encoded.data),
         )
-        if cur.rowcount == 0:
+        if inserted == 0:
             return False
-        for digest, text in sorted(encoded.blobs.items()):  # on PostgreSQL, stored already (no-op)
-            conn.execute("INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)",
-                         (digest, zlib.compress(text.encode("utf-8"), 6)))
+        if encoded.blobs:
+            _insert_blobs(conn, encoded.blobs)  # on PostgreSQL, stored already: only checked
         return True
 
     def _fold_into_session(
@@ -256,18 +284,20 @@ class Ingest(StoreConnection):
             row = conn.execute(f"SELECT {_FOLDED} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         first_ts, last_ts, props_json, viewport_w, entry_url, user_agent, site = row
         was_first = first_ts
-        stamps = [e["timestamp"] for e in events]
-        first_ts = int(min(stamps) if first_ts is None else min(first_ts, min(stamps)))
-        last_ts = int(max(stamps) if last_ts is None else max(last_ts, max(stamps)))
+        first_ts = encoded.t_first if first_ts is None else int(min(first_ts, encoded.t_first))
+        last_ts = encoded.t_last if last_ts is None else int(max(last_ts, encoded.t_last))
         properties = _properties(props_json)  # a damaged row must not stop new data
 
         marks: list[tuple[int, str, int | None, int | None]] = []  # (ts, url, w, h)
         named: list[tuple[int, str]] = []  # (ts, name) of custom events fired: see _named_events
         for event in events:
-            etype, data = event["type"], event.get("data") or {}
-            if etype == EventType.META:
+            etype = event["type"]
+            if etype != _META and etype != _CUSTOM:  # most events: moves, mutations, scrolls
+                continue
+            data = event.get("data") or {}
+            if etype == _META:
                 marks.append((int(event["timestamp"]), data["href"], int(data["width"]), int(data["height"])))
-            elif etype == EventType.CUSTOM:
+            else:
                 payload = data.get("payload")
                 if data["tag"] == TAG_SET_PROPERTIES and isinstance(payload, dict):
                     properties.update(payload)
@@ -292,7 +322,7 @@ class Ingest(StoreConnection):
                     "UPDATE sessions SET viewport_w = ?, viewport_h = ?, device = ? WHERE id = ?",
                     (metas[0][2], metas[0][3], classify_device(metas[0][2], user_agent), session_id),
                 )
-        conn.execute(
+        conn.run(
             "UPDATE sessions SET first_ts = ?, last_ts = ?, started_at = ?, ended_at = ?,"
             " duration_ms = ?, properties = ?, n_events = n_events + ?, n_chunks = n_chunks + 1,"
             " n_bytes = n_bytes + ?, n_raw_bytes = n_raw_bytes + ? WHERE id = ?",
@@ -303,9 +333,9 @@ class Ingest(StoreConnection):
         if marks or was_first != first_ts:
             self._rebuild_pageviews(conn, session_id, marks, first_ts, last_ts)
         else:  # the same pages from the same start: only the last one lasts longer
-            conn.execute('UPDATE pageviews SET t_end = ? WHERE session_id = ? AND "index" ='
-                         ' (SELECT MAX("index") FROM pageviews WHERE session_id = ?)',
-                         (last_ts - first_ts, session_id, session_id))
+            conn.run('UPDATE pageviews SET t_end = ? WHERE session_id = ? AND "index" ='
+                     ' (SELECT MAX("index") FROM pageviews WHERE session_id = ?)',
+                     (last_ts - first_ts, session_id, session_id))
         if named:
             note_named_events(conn, session_id, named)
         # `converted` can change only with a new page or custom event, and never back from yes

@@ -245,14 +245,14 @@ class Collector:
             problem = unclaimable_href(chunk.events, site["origins"])
             if problem:
                 raise Refusal(403, f"{problem} (site {site['name']!r})")
-        if not site.get("remember_visitors") and drop_visitor_notes(chunk.events):
-            events_text = json_text.dumps(chunk.events).decode("utf-8")  # the site keeps no notes
+        changed = not site.get("remember_visitors") and drop_visitor_notes(chunk.events)  # keeps no notes
         guard = None
         if self.masking:
             masked = mask_chunk(chunk.events, record_inputs=site["record_inputs"])
-            if masked.changed:
-                events_text = json_text.dumps(chunk.events).decode("utf-8")
+            changed |= masked.changed
             guard = masked.guard
+        if changed:
+            events_text = json_text.dumps(chunk.events).decode("utf-8")
         return ChunkWrite(session_id, seq, chunk.events, site=site["name"], user_agent=chunk.user_agent,
                           viewport=chunk.viewport, raw_json=events_text, guard=guard,
                           max_events=self._cap(site, "events"), max_raw_bytes=self._cap(site, "bytes"))

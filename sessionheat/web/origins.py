@@ -41,14 +41,18 @@ def origin_allowed(origins: Collection[str], origin: str) -> bool:
     return normalized != ANY_ORIGIN and (ANY_ORIGIN in origins or normalized in origins)
 
 
+# Plain ints: compared with every event of every chunk, where an enum member costs a lookup each time.
+_META, _CUSTOM = int(EventType.META), int(EventType.CUSTOM)
+
+
 def claimed_hrefs(events: list[dict[str, Any]]) -> list[Any]:
     """Every page address the events claim: Meta `data.href` and route `payload.href`."""
     hrefs = []
     for event in events:
         etype = event["type"]
-        if etype == EventType.META:
+        if etype == _META:
             hrefs.append(event["data"]["href"])
-        elif etype == EventType.CUSTOM and event["data"]["tag"] == TAG_ROUTE:
+        elif etype == _CUSTOM and event["data"]["tag"] == TAG_ROUTE:
             payload = event["data"].get("payload")
             if isinstance(payload, dict) and "href" in payload:
                 hrefs.append(payload["href"])
