@@ -25,6 +25,10 @@ class Dialect:
     def sql(self, text: str) -> str:
         return text
 
+    def params(self, params: Sequence[Any] | None) -> Sequence[Any]:
+        """The values as this database can take them (SQLite: any text)."""
+        return () if params is None else params
+
     def property_text(self, column: str) -> str:
         """A JSON object column's value at a key (its `?`s: `property_params(key)`), as text, as
         PostgreSQL's `->>` gives it: a JSON true is 'true' (json_extract alone says 1)."""
@@ -74,6 +78,16 @@ class PostgresDialect(Dialect):
     def sql(self, text: str) -> str:
         return _postgres_sql(text)
 
+    def params(self, params: Sequence[Any] | None) -> Sequence[Any]:
+        """PostgreSQL's text and JSONB cannot hold NUL, which a recorded page may send (a custom
+        event's name, a property): it becomes U+FFFD, in writes and searches alike, instead of an
+        error that would refuse the chunk for ever. Chunks keep the events exactly (BYTEA)."""
+        if params is None:
+            return ()
+        if not any(type(p) is str and ("\x00" in p or "\\u0000" in p) for p in params):
+            return params
+        return [_without_nul(p) if type(p) is str else p for p in params]
+
     def property_text(self, column: str) -> str:
         return f"({column} ->> ?)"
 
@@ -110,6 +124,13 @@ SQLITE = Dialect()
 POSTGRES = PostgresDialect()
 
 
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # \u0000 in JSON text, not an escaped backslash's "u0000"
+
+
+def _without_nul(text: str) -> str:
+    return _JSON_NUL.sub(lambda m: m.group(1) + "\\ufffd", text.replace("\x00", "\ufffd"))
+
+
 @lru_cache(maxsize=1024)
 def _postgres_sql(text: str) -> str:
     out = text.replace("%", "%%").replace("?", "%s")
@@ -130,15 +151,15 @@ class SqlConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The cursor (fetchone, fetchall, iteration, description, rowcount)."""
-        return self.raw.execute(self.dialect.sql(sql), () if params is None else params)
+        return self.raw.execute(self.dialect.sql(sql), self.dialect.params(params))
 
     def one(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first row of the result, or None. For statements run many times a second (ingest)."""
-        return self._statements().execute(self.dialect.sql(sql), () if params is None else params).fetchone()
+        return self._statements().execute(self.dialect.sql(sql), self.dialect.params(params)).fetchone()
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> int:
         """Run a statement whose rows nobody reads: its rowcount. For the same statements as `one`."""
-        return int(self._statements().execute(self.dialect.sql(sql), () if params is None else params).rowcount)
+        return int(self._statements().execute(self.dialect.sql(sql), self.dialect.params(params)).rowcount)
 
     def _statements(self) -> Any:
         """What `one` and `run` execute on. PostgreSQL: one cursor, kept, as its results are read
@@ -153,7 +174,7 @@ class SqlConnection:
         if self.dialect is SQLITE:
             self.raw.executemany(sql, rows)
             return
-        rows = list(rows)
+        rows = [self.dialect.params(row) for row in rows]
         if rows:
             with self.raw.cursor() as cur:
                 cur.executemany(self.dialect.sql(sql), rows)

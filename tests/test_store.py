@@ -409,3 +409,26 @@ def test_a_property_filter_reads_values_alike_on_both_backends(store):
     assert matches("beta", "true") and matches("gamma", "false") and matches("n", "3")
     assert matches("r", "1.5") and matches("quote", 'say "hi"')
     assert not matches("beta", "1") and not matches("none", "None") and not matches("missing", "")
+
+
+def test_text_with_nul_characters_is_stored_and_searched_on_both_backends(store):
+    """A recorded page may send NUL (a custom event's name, a property, a URL). PostgreSQL's
+    text and JSONB cannot hold it: there it reads back as U+FFFD (searches alike), never as an
+    error that would have the collector refuse the chunk for ever. The events keep it exactly."""
+    from plumbing.store import SessionFilter
+    from plumbing.vocabulary import TAG_SET_PROPERTIES
+
+    events = [meta(T0, href="http://127.0.0.1:1/a\x00b"), snapshot(T0 + 1),
+              {"type": 5, "timestamp": T0 + 2, "data": {"tag": TAG_ANNOTATION, "payload": {"name": "step\x00one"}}},
+              {"type": 5, "timestamp": T0 + 3, "data": {"tag": TAG_SET_PROPERTIES, "payload": {"k\x00": "v\x00"}}}]
+    store.append_chunk("nul-session-1", 0, events)
+    assert json.loads(store.export_events("nul-session-1")) == events
+    shown = "\x00" if store.backend_name == "sqlite" else "\ufffd"
+    row = store.get_session("nul-session-1")
+    assert row.properties == {f"k{shown}": f"v{shown}"} and row.entry_url == f"http://127.0.0.1:1/a{shown}b"
+    for filters in (SessionFilter(url="a\x00b"), SessionFilter(properties={"k\x00": "v\x00"}),
+                    SessionFilter(url="\x00")):
+        found = [r.id for r in store.query_sessions(filters).sessions]
+        assert store.count_sessions(filters) == (len(found), True)
+        if store.backend_name == "postgresql":  # SQLite's string functions may stop at a NUL
+            assert found == ["nul-session-1"]

@@ -253,7 +253,7 @@ class PostgresBackend:
                     if budget_ms is not None:
                         raw.execute(f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}")
                     with raw.cursor(name="sessionheat_count") as cursor:
-                        cursor.execute(POSTGRES.sql(sql), params)
+                        cursor.execute(POSTGRES.sql(sql), POSTGRES.params(params))
                         while len(rows := cursor.fetchmany(2000)) == 2000:
                             n += len(rows)
                             if deadline is not None and time.perf_counter() > deadline:
