@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plumbing.store import ListedSession, SessionRow, SessionStore, StoreError
+from plumbing.store import ListedSession, PageviewRow, SessionRow, SessionStore, StoreError
 from plumbing.vocabulary import TAG_ANNOTATION
 
 T0 = 1_790_000_000_000
@@ -301,6 +301,8 @@ def test_session_rows_are_typed_and_still_read_as_the_dicts_they_were(store):
     listed = store.query_sessions().sessions
     assert [type(r) for r in listed] == [ListedSession] and listed[0].indexed_events is None
     assert {k: listed[0][k] for k in SessionRow.names()} == dict(row)
+    (view,) = store.pageviews(session_id)
+    assert isinstance(view, PageviewRow) and (view.index, view["url"], view.t_start) == (0, meta(T0)["data"]["href"], 0)
 
 
 def test_a_stores_old_asset_folder_moves_into_the_store_once(tmp_path):

@@ -43,6 +43,8 @@ from plumbing.store.rows import (
     ChunkWrite,
     FieldGuard,
     ListedSession,
+    PageviewRow,
+    Row,
     SessionEvents,
     SessionPage,
     SessionRow,
@@ -68,7 +70,7 @@ class SessionStore(Ingest, SessionQueries, EventReading, HitQueries, SiteRegistr
 __all__ = [
     "BLOB_LITERAL", "BLOB_MIN_CHARS", "BLOB_REF", "CODEC", "CODEC_BLOBS", "IMPORT_CHUNK_EVENTS",
     "SCHEMA_VERSION", "SESSION_ID_RE", "SESSION_SORTS", "SITE_POLICY", "URL_RARE_SHARE",
-    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "CopyReport", "EncodedChunk", "PruneReport", "FieldGuard", "ListedSession",
+    "ChunkOutcome", "ChunkProblem", "ChunkWrite", "CopyReport", "EncodedChunk", "PruneReport", "FieldGuard", "ListedSession", "PageviewRow", "Row",
     "SessionEvents", "SessionFilter", "SessionPage", "SessionRow", "SessionStore", "StoreError", "_extract_blobs", "_extract_blobs_text",
     "copy_store", "day_ms", "decode_chunk", "encode_events", "new_session_id", "origin_of", "page_path",
 ]

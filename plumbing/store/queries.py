@@ -13,6 +13,7 @@ from plumbing.store.formats import (
 )
 from plumbing.store.rows import (
     ListedSession,
+    PageviewRow,
     SessionPage,
     SessionRow,
     StoreError,
@@ -82,7 +83,7 @@ class SessionQueries(StoreConnection):
         read = read[:limit]
         if backwards:
             read.reverse()
-        rows = [ListedSession.from_columns(row, _properties(row["properties"])) for row in read]
+        rows = [ListedSession.from_columns(row, properties=_properties(row["properties"])) for row in read]
         key = SESSION_SORTS[sort]
         first = _encode_cursor(rows[0][key], rows[0].id) if rows else None
         last = _encode_cursor(rows[-1][key], rows[-1].id) if rows else None
@@ -158,11 +159,12 @@ class SessionQueries(StoreConnection):
             rows = cur.fetchall()
         for row in rows:
             record = dict(zip(names, row))
-            yield SessionRow.from_columns(record, _properties(record["properties"]))
+            yield SessionRow.from_columns(record, properties=_properties(record["properties"]))
 
-    def pageviews(self, session_id: str) -> list[dict[str, Any]]:
+    def pageviews(self, session_id: str) -> list[PageviewRow]:
         with self._read() as conn:
-            return conn.rows('SELECT * FROM pageviews WHERE session_id = ? ORDER BY "index"', [session_id])
+            rows = conn.rows('SELECT * FROM pageviews WHERE session_id = ? ORDER BY "index"', [session_id])
+        return [PageviewRow.from_columns(row) for row in rows]
 
     def recent_properties(self, limit: int = 2000) -> list[dict[str, Any]]:
         """The properties of the newest `limit` sessions: what segments people are likely to ask

@@ -84,12 +84,41 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, eq=False)
-class SessionRow(Mapping[str, Any]):
-    """A recorded session as the store summarises it (`get_session`, `list_sessions`).
+class Row(Mapping[str, Any]):
+    """The store's typed rows: read their fields (`row.site`). Each is also a read-only mapping of
+    the same names (`row["site"]`, `row.get(...)`, `dict(row)`, equal to a dict of them), for
+    code written when rows were dicts."""
 
-    Read its fields (`row.site`). It is also a read-only mapping of the same names (`row["site"]`,
-    `row.get(...)`, `dict(row)`, equal to a dict of them) for code written when rows were dicts.
-    """
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The field names, in order (what `dict(row)` holds)."""
+        known = _FIELD_NAMES.get(cls)
+        if known is None:
+            known = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        return known
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], **given: Any) -> Self:
+        """From a row read by name, with `given` values instead of the columns' (a parsed JSON
+        column, say); columns the class lacks (a newer schema's) are left out."""
+        return cls(**{name: columns[name] for name in cls.names() if name in columns and name not in given},
+                   **given)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+
+@dataclass(frozen=True, eq=False)
+class SessionRow(Row):
+    """A recorded session as the store summarises it (`get_session`, `list_sessions`)."""
 
     id: str
     site: str = ""
@@ -111,31 +140,20 @@ class SessionRow(Mapping[str, Any]):
     created_at: str | None = None
     n_pageviews: int = 0
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The field names, in order (what `dict(row)` holds)."""
-        known = _FIELD_NAMES.get(cls)
-        if known is None:
-            known = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-        return known
 
-    @classmethod
-    def from_columns(cls, columns: Mapping[str, Any], properties: dict[str, Any]) -> Self:
-        """From a row read by name, with its `properties` parsed; columns the class lacks are
-        left out (a newer schema's)."""
-        return cls(**{name: columns[name] for name in cls.names() if name in columns and name != "properties"},
-                   properties=properties)
+@dataclass(frozen=True, eq=False)
+class PageviewRow(Row):
+    """One page a session showed (`pageviews`): where, from when to when, at what size."""
 
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.names():
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
-
-    def __len__(self) -> int:
-        return len(self.names())
+    session_id: str
+    index: int  # its place in the session, from 0
+    url: str
+    ts_start: int  # epoch ms
+    t_start: int  # ms since the session's first event
+    t_end: int
+    width: int | None = None
+    height: int | None = None
+    page_path: str | None = None  # what page the URL shows (plumbing.page_paths)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,6 +7,7 @@ masked at record time, and the timeline only says *where* someone typed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,7 +197,7 @@ def _ends_route_render(event: dict[str, Any]) -> bool:
 
 
 def build_timeline(
-    events: list[dict[str, Any]], pageviews: list[dict[str, Any]],
+    events: list[dict[str, Any]], pageviews: Sequence[Mapping[str, Any]],
     clicks_from_index: list[dict[str, Any]] | None = None, damage: str | None = None,
     conversion: tuple[int, str] | None = None,
 ) -> list[TimelineEntry]:
