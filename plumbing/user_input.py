@@ -10,6 +10,7 @@ Pure Python on top of the vocabulary: no browser, no OpenCV, nothing slow to imp
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -28,6 +29,18 @@ class InputError(ValueError):
     def __init__(self, field: str, given: str, how: str):
         super().__init__(f"{field} {given!r}: {how}")
         self.field, self.given, self.how = field, given, how
+
+
+def property_text(value: object) -> str:
+    """A session property's value as a filter writes it (`key=value`) and the store reads it:
+    JSON's true, false and null, not Python's True, False and None."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
 
 
 def parse_pair(text: str, field: str, *, value_required: bool = False) -> tuple[str, str]:

@@ -155,3 +155,13 @@ def test_the_explorer_refuses_what_the_store_would_not_call_a_session():
     assert MapRequest.from_query({"url": ["/"], "reference": ["abc"]}).errors == (
         "reference 'abc': a session id is 8-64 characters of A-Z a-z 0-9 _ -",)
     assert not MapRequest.from_query({"url": ["/"], "reference": ["abcdefgh"]}).errors
+
+
+def test_a_property_value_is_written_as_filters_read_it():
+    """What the session list, the session page and the explorer's one-click filters show of a
+    property is what a filter must say to match it (JSON's true, not Python's True)."""
+    from plumbing.user_input import property_text
+
+    assert [property_text(v) for v in (True, False, None, 3, 1.5, "pro", {"a": [1]})] == [
+        "true", "false", "null", "3", "1.5", "pro", '{"a":[1]}']
+    assert parse_pair(f"beta={property_text(True)}", "property") == ("beta", "true")

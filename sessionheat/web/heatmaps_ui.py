@@ -40,6 +40,7 @@ from starlette.routing import BaseRoute, Route
 
 from plumbing.devices import DEVICES, TYPICAL_WIDTHS
 from plumbing.store import SessionStore
+from plumbing.user_input import property_text
 
 from sessionheat.web.coverage_ui import CoveragePages
 from sessionheat.web.heatmap_cache import MapCache, Selection, render_map, select
@@ -143,7 +144,7 @@ class Explorer:
             for key, value in props.items():
                 # (an empty value, as `referrer_host` of a direct visit, is no filter the form takes)
                 if isinstance(value, (str, int, float, bool)) and 0 < len(str(value)) <= 40:
-                    counts[f"{key}={value}"] += 1
+                    counts[f"{key}={property_text(value)}"] += 1
         pairs = sorted(counts.most_common(QUICK_FILTERS), key=lambda kv: kv[0])
         self._pairs = (marker, pairs)
         return pairs

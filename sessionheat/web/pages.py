@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from plumbing.devices import VIEWPORT_BUCKETS
+from plumbing.user_input import property_text
 from plumbing.vocabulary import MAX_VIEWPORT_PX
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -47,6 +48,7 @@ def url_breaks(url: Any, limit: int = URL_SHOWN_CHARS) -> Markup:
 
 
 templates.env.filters["url_breaks"] = url_breaks
+templates.env.filters["property_text"] = property_text  # as a filter writes it: true, not True
 
 
 def identity(request: Request) -> Any:
