@@ -39,12 +39,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, CDPSession, Page
 
 
-def first_page(payload: str) -> tuple[str, int]:
+def first_page(events: Any) -> tuple[str, int]:
     """(the address of the page a recorder batch came from, the batch's first timestamp), or ('', 0)."""
-    try:
-        events = json_text.loads(payload)
-    except ValueError:
-        return "", 0
     events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
     stamps = [e["timestamp"] for e in events if isinstance(e.get("timestamp"), (int, float))]
     for event in events:
@@ -107,9 +103,10 @@ class ContextRecording:
             if session.id not in self.started:  # the first batch (a full snapshot) is parsed by the writer
                 self.started[session.id] = 0  # its first timestamp, set by the writer before any later task
                 self.writes.put(functools.partial(
-                    self._create_session, session.id, payload, user_agent=agent[0] if agent else "",
+                    self._start_session, session, payload, user_agent=agent[0] if agent else "",
                     viewport=size, properties=dict(self.properties)))
-            self.writes.put(functools.partial(session._receive, payload))
+            else:
+                self.writes.put(functools.partial(session._receive, payload))
 
         cdp = open_transport(self.context, page, receive)
         self.transports[session.id] = cdp
@@ -121,10 +118,16 @@ class ContextRecording:
         except Exception:  # closed already (or while waiting for the popup's page)
             pass
 
-    def _create_session(self, session_id: str, payload: str, **known: Any) -> None:
-        """On the writer: the session's row, its site the origin its first batch was recorded on."""
-        url, self.started[session_id] = first_page(payload)
-        self.store.create_session(session_id, site=origin_of(url) if url else "", **known)
+    def _start_session(self, session: RecordedSession, payload: str, **known: Any) -> None:
+        """On the writer: the session's row (its site the origin its first batch was recorded on),
+        then that batch, parsed once for both."""
+        try:
+            events = json_text.loads(payload)
+        except ValueError:
+            events = None  # stored as nothing, reported by _receive
+        url, self.started[session.id] = first_page(events)
+        self.store.create_session(session.id, site=origin_of(url) if url else "", **known)
+        session._receive(payload, events)
 
     def _record_popup(self, page: "Page", cdp: "CDPSession") -> None:
         """A popup's first page can load without the context's init script (Chromium has navigated it

@@ -65,9 +65,10 @@ class RecordedSession:
     n_events: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def _receive(self, payload: str) -> None:
+    def _receive(self, payload: str, events: Any = None) -> None:
+        """Store one batch; `events`: the payload parsed already, if the caller has it."""
         try:
-            events = json_text.loads(payload)
+            events = json_text.loads(payload) if events is None else events
             if self.store.append_chunk(self.id, self.n_chunks, events, raw_json=payload):
                 self.n_chunks += 1
                 self.n_events += len(events)
