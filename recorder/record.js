@@ -33,7 +33,14 @@
   // snapshot anyway.
   var early = [];
   var started = false;
-  var afterSnapshot = []; // functions run (in a task of their own) once rrweb's first snapshot is out
+  // Runs `fn` (in a task of its own) once rrweb's first snapshot is out, or now if it is: on a page
+  // that has loaded already (a popup's first page, a snippet put in late) rrweb takes that snapshot
+  // inside record(), before the blocks below have asked.
+  var snapshotWaiters = [];
+  function afterSnapshot(fn) {
+    if (started) setTimeout(fn, 0);
+    else snapshotWaiters.push(fn);
+  }
 
   // When each image first finished loading (or failed), for images the first snapshot caught on
   // their way or that came later: until then the page had no picture there, and no size from it.
@@ -76,7 +83,7 @@
         early.splice(0).forEach(function (c) {
           buffer.push({ type: 5, data: { tag: c[0], payload: c[1] }, timestamp: Date.now() });
         });
-        afterSnapshot.forEach(function (fn) { setTimeout(fn, 0); });
+        snapshotWaiters.splice(0).forEach(function (fn) { setTimeout(fn, 0); });
       }
       if (buffer.length >= config.maxBatch) setTimeout(flush, 0);
     },
@@ -166,7 +173,7 @@
       }
     }
   }
-  afterSnapshot.push(function () { watchExistingShadowRoots(document); });
+  afterSnapshot(function () { watchExistingShadowRoots(document); });
 
   /*@INCLUDE record_moments.js@*/
 
@@ -269,6 +276,10 @@
     else setTimeout(run, 0);
   }
   var timer = setInterval(flushWhenIdle, config.flushMs);
+  // The first snapshot, the largest batch and the one a replay cannot do without, leaves at the first
+  // idle moment rather than the timer's next tick: a page left or stopped soon after (a test that is
+  // over, a visitor who bounces) then no longer has it to hand over on its way out.
+  afterSnapshot(flushWhenIdle);
   // The last batch of a page. Playwright's transport needs `beforeunload` (binding calls made in
   // `pagehide` never arrive); the snippet uses `pagehide`, which keeps the back/forward cache.
   (config.leaveEvents || ["pagehide"]).forEach(function (name) {

@@ -104,5 +104,5 @@
       },
     };
   })(config.canvas === false ? null : config.canvas || {});
-  if (canvasShots) afterSnapshot.push(canvasShots.sweep);
+  if (canvasShots) afterSnapshot(canvasShots.sweep);
   // --- end of canvas snapshots ------------------------------------------------------------------

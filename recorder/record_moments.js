@@ -96,7 +96,7 @@
   listenInRoots("animationstart", animationBegan);
   listenInRoots("transitioncancel", animationCancelled);
   listenInRoots("animationcancel", animationCancelled);
-  afterSnapshot.push(noteBegun); // what runs as recording starts (after the roots are found)
+  afterSnapshot(noteBegun); // what runs as recording starts (after the roots are found)
   ["pointerdown", "click", "dblclick", "contextmenu"].forEach(function (name) {
     addEventListener(name, function () { if (started) noteAnimations(everyAnimation()); }, true);
   });
@@ -130,7 +130,7 @@
       return result;
     };
   }
-  afterSnapshot.push(function () {
+  afterSnapshot(function () {
     watchedRoots.forEach(function (root) {
       root.querySelectorAll("[popover], dialog[open]").forEach(function (el) {
         var state = inTopLayer(el);

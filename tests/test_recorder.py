@@ -10,10 +10,12 @@ from conftest import chromium_pids, kill_processes
 from rrweb_tree import clicks, node_id_by_attr, types
 
 from plumbing.events import EventType, IncrementalSource
-from plumbing.vocabulary import TAG_LIVE_CLICK
+from plumbing.store import new_session_id, origin_of
+from plumbing.vocabulary import TAG_LIVE_CLICK, TAG_TOP_LAYER
 
 from recorder import record
 from recorder.contexts import ContextRecording
+from recorder.session import RecordedSession, open_transport, recorder_init_script, stop_recording
 
 EMAIL = "alice.secret@example.com"
 PASSWORD = "hunter2-Very-Secret"
@@ -133,6 +135,30 @@ def test_a_pristine_page_costs_rrweb_no_iframe_a_patched_one_still_gets_it(brows
     events = store.read_events(session.id).events
     assert EventType.FULL_SNAPSHOT in types(events)
     assert [c["id"] for c in clicks(events)] == node_id_by_attr(events, "id", "submit")
+
+
+def test_a_recorder_started_on_a_loaded_page_notes_what_the_page_starts_with(browser, asset_server, store):
+    # A popup's first page can load before the recorder is in it (ContextRecording starts it then),
+    # as a page can before a snippet put in late: rrweb then takes its first snapshot inside record(),
+    # and what the recorder notes once that snapshot is out must still be noted. Here: a modal
+    # dialog already open, which the snapshot alone shows as a dialog in the page's flow.
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(asset_server.url("top_layer.html"))
+        page.click("#terms-open")
+        session = RecordedSession(id=new_session_id(), page=page, store=store)
+        store.create_session(session.id, site=origin_of(page.url))
+        cdp = open_transport(context, page, session._receive)
+        cdp.send("Runtime.evaluate", {"expression": recorder_init_script()})
+        stop_recording(page)
+    finally:
+        context.close()
+    events = store.read_events(session.id).events
+    assert EventType.FULL_SNAPSHOT in types(events)
+    notes = [e["data"]["payload"] for e in events
+             if e["type"] == EventType.CUSTOM and e["data"]["tag"] == TAG_TOP_LAYER]
+    assert [(n["id"], n["open"], n["modal"]) for n in notes] == [(node_id_by_attr(events, "id", "terms")[0], True, True)]
 
 
 def test_annotations_and_click_evidence(browser, asset_server, store):
