@@ -97,7 +97,7 @@ class ContextRecording:
         self.sessions.append(session)
         viewport = page.viewport_size
         size = (viewport["width"], viewport["height"]) if viewport else None
-        agent: list[str] = []
+        agent: list[str] = []  # the user agent the page notes ahead of its batches (open_transport)
 
         def receive(payload: str) -> None:  # called on the thread driving Playwright: the test waits
             if session.id not in self.started:  # the first batch (a full snapshot) is parsed by the writer
@@ -108,11 +108,9 @@ class ContextRecording:
             else:
                 self.writes.put(functools.partial(session._receive, payload))
 
-        cdp = open_transport(self.context, page, receive)
+        cdp = open_transport(self.context, page, receive, agent=agent.append)  # each document's: [0] is the first
         self.transports[session.id] = cdp
-        try:  # through the session just opened: one round trip, whatever document is there now
-            answer = cdp.send("Runtime.evaluate", {"expression": "navigator.userAgent", "returnByValue": True})
-            agent.append(str(answer["result"]["value"]))
+        try:
             if page.opener() is not None:
                 self._record_popup(page, cdp)
         except Exception:  # closed already (or while waiting for the popup's page)

@@ -27,7 +27,9 @@
   /*@RRWEB@*/
   // A page can run before Python has added the binding (a popup): its batches wait, in order,
   // until the binding is there.
-  var waiting = [];
+  // The page's user agent goes ahead of its first batch (a note, not a batch: config.agentNote
+  // and the agent): the recorder learns it without a round trip of its own to every page.
+  var waiting = [config.agentNote + navigator.userAgent];
   function deliver() {
     var binding = window[config.binding];
     if (typeof binding !== "function") return false;

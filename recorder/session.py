@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 BINDING = "__sessionheatSend"
+AGENT_NOTE = "sessionheat:agent:"  # what a page sends ahead of its first batch, then its user agent
 VISITOR_NOTE = "sessionheat:visitor"  # record()'s visitor note in localStorage (the snippet's is per site key)
 RETURNING_AFTER_DAYS = 7  # when record(returning=True) says the visitor was first seen
 
@@ -42,7 +43,8 @@ def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:
 def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_batch: int = 2000,
                          evidence: bool = False, canvas: bool | int = True) -> str:
     """The init script that records a page: vendored rrweb + record.js + the binding transport."""
-    config = {"binding": BINDING, "visitNote": VISITOR_NOTE, "maskInputs": mask_inputs, "flushMs": flush_ms,
+    config = {"binding": BINDING, "agentNote": AGENT_NOTE, "visitNote": VISITOR_NOTE, "maskInputs": mask_inputs,
+              "flushMs": flush_ms,
               "maxBatch": max_batch, "evidence": evidence,
               "leaveEvents": ["beforeunload", "pagehide"], "canvas": canvas_config(canvas)}
     boot = package_text("recorder", "playwright_boot.js")
@@ -106,16 +108,27 @@ STOP_EXPRESSION = ("new Promise((done) => setTimeout(done, 0)).then(() =>"
 _STOP_JS = "() => " + STOP_EXPRESSION
 
 
-def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None]) -> "CDPSession":
-    """Hand every batch the recorder in `page` sends (the JSON text of a list of events) to `receive`.
+def open_transport(context: "BrowserContext", page: "Page", receive: Callable[[str], None],
+                   agent: Callable[[str], None] | None = None) -> "CDPSession":
+    """Hand every batch the recorder in `page` sends (the JSON text of a list of events) to `receive`,
+    and the user agent each document notes ahead of its first batch to `agent`.
 
     A raw CDP binding, not page.expose_binding: Playwright drops binding calls whose document is
     already unloading, and the batch flushed on leaving a page is exactly such a call. A page that
     runs before the binding is there (a popup) holds its batches until it is (playwright_boot.js).
     """
+
+    def called(event: dict[str, Any]) -> None:
+        if event.get("name") != BINDING:
+            return
+        payload = event["payload"]
+        if not payload.startswith(AGENT_NOTE):
+            receive(payload)
+        elif agent is not None:
+            agent(payload[len(AGENT_NOTE):])
+
     cdp = context.new_cdp_session(page)
-    cdp.on("Runtime.bindingCalled", lambda event: receive(event["payload"])
-           if event.get("name") == BINDING else None)
+    cdp.on("Runtime.bindingCalled", called)
     cdp.send("Runtime.enable")  # Runtime.bindingCalled is only reported with the domain on
     cdp.send("Runtime.addBinding", {"name": BINDING})
     return cdp

@@ -137,6 +137,26 @@ def test_a_pristine_page_costs_rrweb_no_iframe_a_patched_one_still_gets_it(brows
     assert [c["id"] for c in clicks(events)] == node_id_by_attr(events, "id", "submit")
 
 
+def test_a_context_recording_keeps_the_user_agent_its_pages_note(browser, asset_server, store):
+    # Each page notes its user agent ahead of its first batch (no round trip to ask it): here the
+    # context's own, as a suite emulating a phone sets it. A second document notes it again.
+    agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 sessionheat-test"
+    context = browser.new_context(user_agent=agent)
+    try:
+        recording = ContextRecording(context, store=store)
+        page = context.new_page()
+        page.goto(asset_server.url("form.html"))
+        page.goto(asset_server.url("form.html") + "?again")
+        recording.stop()
+        recording.finish()
+        recording.wait()
+    finally:
+        context.close()
+    (session,) = recording.recorded
+    assert store.get_session(session.id)["user_agent"] == agent
+    assert session.errors == [] and session.n_chunks >= 2
+
+
 def test_a_recorder_started_on_a_loaded_page_notes_what_the_page_starts_with(browser, asset_server, store):
     # A popup's first page can load before the recorder is in it (ContextRecording starts it then),
     # as a page can before a snippet put in late: rrweb then takes its first snapshot inside record(),
