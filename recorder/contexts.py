@@ -113,7 +113,7 @@ class ContextRecording:
         try:
             if page.opener() is not None:
                 self._record_popup(page, cdp)
-        except Exception:  # closed already (or while waiting for the popup's page)
+        except Exception:  # closed already
             pass
 
     def _start_session(self, session: RecordedSession, payload: str, **known: Any) -> None:
@@ -130,9 +130,22 @@ class ContextRecording:
     def _record_popup(self, page: "Page", cdp: "CDPSession") -> None:
         """A popup's first page can load without the context's init script (Chromium has navigated it
         before Playwright attached): once it has an http(s) document, start the recorder there if it
-        is missing. It then records from that moment, its full snapshot included."""
-        page.wait_for_url(lambda url: url.startswith(("http://", "https://")), wait_until="domcontentloaded")
-        cdp.send("Runtime.evaluate", {"expression": self.script})
+        is missing. It then records from that moment, its full snapshot included.
+
+        Watched, not waited for: a popup may never leave about:blank (a window a script writes
+        into), and waiting here held the test's own wait for that popup until it timed out."""
+
+        def loaded(_: object = None) -> None:
+            if not page.url.startswith(("http://", "https://")):
+                return
+            page.remove_listener("domcontentloaded", loaded)
+            try:
+                cdp.send("Runtime.evaluate", {"expression": self.script})  # a no-op where it runs already
+            except Exception:  # closed meanwhile
+                pass
+
+        page.on("domcontentloaded", loaded)
+        loaded()
 
     @property
     def recorded(self) -> list[RecordedSession]:

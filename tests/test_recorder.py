@@ -157,6 +157,30 @@ def test_a_context_recording_keeps_the_user_agent_its_pages_note(browser, asset_
     assert session.errors == [] and session.n_chunks >= 2
 
 
+def test_a_popup_that_stays_on_about_blank_does_not_hold_the_test(browser, asset_server, store):
+    # A window a script writes into never gets an http(s) address: the recording used to wait for one
+    # in Playwright's page handler, and the test's own wait for the popup timed out.
+    context = browser.new_context()
+    try:
+        recording = ContextRecording(context, store=store)
+        page = context.new_page()
+        page.goto(asset_server.url("form.html"))
+        with page.expect_popup(timeout=10_000) as blank:
+            page.evaluate("() => window.open('').document.write('<p>printed</p>')")
+        with page.expect_popup(timeout=10_000) as addressed:
+            page.evaluate("(url) => { window.open(url); }", asset_server.url("form.html") + "?popup")
+        addressed.value.wait_for_load_state()
+        addressed.value.click("#submit")
+        blank.value.close()
+        recording.stop()
+        recording.finish()
+        recording.wait()
+    finally:
+        context.close()
+    entries = sorted(store.get_session(s.id)["entry_url"] for s in recording.recorded)
+    assert entries == [asset_server.url("form.html"), asset_server.url("form.html") + "?popup"]
+
+
 def test_a_recorder_started_on_a_loaded_page_notes_what_the_page_starts_with(browser, asset_server, store):
     # A popup's first page can load before the recorder is in it (ContextRecording starts it then),
     # as a page can before a snippet put in late: rrweb then takes its first snapshot inside record(),
