@@ -117,7 +117,7 @@ def _run(folder: Path, base_url: str, *extra: str) -> float:
 def run(quick: bool = False) -> list[Figure]:
     """Runs in pairs, one without and one with (alternating which goes first); the figure is the
     median of the pairs' ratios, so a load that drifts over the minutes hits both sides of a pair."""
-    rounds = 1 if quick else 9  # single pairs range from 1.01x to 1.19x (0.96x to 1.40x once): 5 pairs. median moved by +-0.08
+    rounds = 1 if quick else 9  # single pairs range from 1.01x to 1.19x (0.96x to 1.40x once): 5 pairs' median moved by +-0.08
     off: list[float] = []
     on: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, serve_demo() as server:
