@@ -108,7 +108,7 @@ class ContextRecording:
             else:
                 self.writes.put(functools.partial(session._receive, payload))
 
-        cdp = open_transport(self.context, page, receive, agent=agent.append)  # each document's: [0] is the first
+        cdp = open_transport(self.context, page, receive, agent=agent.append)  # every document's; [0] is used
         self.transports[session.id] = cdp
         try:
             if page.opener() is not None:

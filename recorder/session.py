@@ -43,9 +43,8 @@ def canvas_config(canvas: bool | int) -> dict[str, Any] | bool:
 def recorder_init_script(*, mask_inputs: bool = True, flush_ms: int = 500, max_batch: int = 2000,
                          evidence: bool = False, canvas: bool | int = True) -> str:
     """The init script that records a page: vendored rrweb + record.js + the binding transport."""
-    config = {"binding": BINDING, "agentNote": AGENT_NOTE, "visitNote": VISITOR_NOTE, "maskInputs": mask_inputs,
-              "flushMs": flush_ms,
-              "maxBatch": max_batch, "evidence": evidence,
+    config = {"binding": BINDING, "agentNote": AGENT_NOTE, "visitNote": VISITOR_NOTE,
+              "maskInputs": mask_inputs, "flushMs": flush_ms, "maxBatch": max_batch, "evidence": evidence,
               "leaveEvents": ["beforeunload", "pagehide"], "canvas": canvas_config(canvas)}
     boot = package_text("recorder", "playwright_boot.js")
     # rrweb goes in last, so its own text is never searched for placeholders.
