@@ -24,7 +24,6 @@ from plumbing.sql_dialect import POSTGRES, SQLITE, Dialect, SqlConnection
 from plumbing.store.rows import StoreError
 from plumbing.store.schema import (
     SCHEMA_VERSION,
-    SESSION_TABLES,
     TABLES,
     backfill_named_events,
     migrate,
@@ -55,7 +54,6 @@ class Backend(Protocol):
     def write(self) -> AbstractContextManager[SqlConnection]: ...
     def lock_sessions(self, conn: SqlConnection, session_ids: list[str]) -> None: ...
     def lock_for_prune(self, conn: SqlConnection) -> None: ...
-    def session_tables(self) -> list[str]: ...
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]: ...
     def change_marker(self) -> tuple[int, int]: ...
     def set_wal_autocheckpoint(self, pages: int) -> None: ...
@@ -126,9 +124,6 @@ class SqliteBackend:
 
     def lock_for_prune(self, conn: SqlConnection) -> None:
         """Nothing to do, as above."""
-
-    def session_tables(self) -> list[str]:
-        return list(SESSION_TABLES)
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
         """How many rows `sql` yields, stopped after `budget_ms`: (n, whether it ran to the end)."""
@@ -238,9 +233,6 @@ class PostgresBackend:
     def lock_for_prune(self, conn: SqlConnection) -> None:
         """Wait for the chunk writes in flight, and hold new ones until this transaction ends."""
         conn.execute("SELECT pg_advisory_xact_lock(?)", (PRUNE_LOCK,))
-
-    def session_tables(self) -> list[str]:
-        return list(SESSION_TABLES)
 
     def count_rows(self, sql: str, params: list[Any], budget_ms: float | None) -> tuple[int, bool]:
         """Rows counted as they stream from a server-side cursor, so a count stopped by the budget

@@ -35,7 +35,7 @@ from plumbing.store.rows import (
     ChunkWrite,
     StoreError,
 )
-from plumbing.store.schema import blob_text
+from plumbing.store.schema import SESSION_TABLES, blob_text
 from plumbing.traffic import visit_properties
 from plumbing.vocabulary import (
     CHANNEL,
@@ -421,9 +421,8 @@ class Ingest(StoreConnection):
     def delete_session(self, session_id: str) -> bool:
         """Remove a session and all that was derived from it (False: there was none). Blobs stay:
         other sessions may share them."""
-        derived = self._backend.session_tables()  # every table keyed by a session: one added later too
         with self._write() as conn:
-            for table in derived:
+            for table in SESSION_TABLES:  # every table keyed by a session, read from the schema
                 conn.execute(f'DELETE FROM "{table}" WHERE session_id = ?', (session_id,))
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
 

@@ -17,6 +17,7 @@ from plumbing.sql_dialect import SqlConnection
 from plumbing.store.connection import StoreConnection
 from plumbing.store.formats import _json, _properties
 from plumbing.store.reading import EventReading
+from plumbing.store.schema import SESSION_TABLES
 
 # Shared rows, in the order foreign keys need them; each is kept when the target has it already.
 SHARED_TABLES = ("sites", "goals", "users", "api_tokens", "logins", "settings", "assets", "asset_urls")
@@ -49,7 +50,6 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
         for table in SHARED_TABLES:
             _copy_rows(src, dst, table, f"SELECT * FROM {_quoted(table)}", [], keep_existing=True)
     ids = [r[0] for r in _all(source, "SELECT id FROM sessions ORDER BY id")]
-    tables = [t for t in source._backend.session_tables() if t in set(target._backend.session_tables())]
     for start in range(0, len(ids), SESSION_BATCH):
         batch = ids[start:start + SESSION_BATCH]
         marks = ", ".join("?" * len(batch))
@@ -62,11 +62,11 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
                 marks = ", ".join("?" * len(batch))
             if not batch:
                 continue
-            for table in tables:  # the batch's rows go, then come again: a second copy is the same
+            for table in SESSION_TABLES:  # the batch's rows go, then come again: a second copy is the same
                 dst.execute(f"DELETE FROM {_quoted(table)} WHERE session_id IN ({marks})", batch)
             dst.execute(f"DELETE FROM sessions WHERE id IN ({marks})", batch)
             _copy_rows(src, dst, "sessions", f"SELECT * FROM sessions WHERE id IN ({marks})", batch)
-            for table in tables:
+            for table in SESSION_TABLES:
                 _copy_rows(src, dst, table, f"SELECT * FROM {_quoted(table)} WHERE session_id IN ({marks})",
                            batch)
         if progress:
@@ -81,7 +81,7 @@ def copy_store(source: EventReading, target: EventReading, *, check: bool = True
         if progress:
             progress("blobs", start + len(batch), len(hashes))
     report.sessions, report.blobs = len(ids), len(hashes)
-    for table in ("sessions", "blobs", *SHARED_TABLES, *tables):
+    for table in ("sessions", "blobs", *SHARED_TABLES, *SESSION_TABLES):
         report.rows[table] = _count(target, table)
         if check and _count(source, table, report.kept) > _count(target, table, report.kept):
             report.mismatched.append(f"table {table}")

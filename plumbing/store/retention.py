@@ -10,6 +10,7 @@ from plumbing.sql_dialect import SqlConnection
 from plumbing.store.codec import BLOB_REF, CODEC_BLOBS
 from plumbing.store.connection import StoreConnection
 from plumbing.store.formats import _iso
+from plumbing.store.schema import SESSION_TABLES
 
 # A blob reference in a chunk's decompressed JSON (see codec._BLOB_REF_TEXT). Read without parsing
 # the events: an escaped literal that only looks like a reference keeps its blob, never loses one.
@@ -45,11 +46,10 @@ class Retention(StoreConnection):
             params.append(site)
         doomed = f"SELECT id FROM sessions WHERE {where}"
         report = PruneReport(dry_run=dry_run)
-        tables = self._backend.session_tables()
         with self._read() if dry_run else self._write() as conn:
             if not dry_run:  # a count holds up no collector (the sweep does: see lock_for_prune)
                 self._backend.lock_for_prune(conn)
-            for table in tables:
+            for table in SESSION_TABLES:
                 verb = "SELECT COUNT(*) FROM" if dry_run else "DELETE FROM"
                 cur = conn.execute(f'{verb} "{table}" WHERE session_id IN ({doomed})', params)
                 report.rows[table] = int(cur.fetchone()[0]) if dry_run else int(cur.rowcount)
